@@ -1,0 +1,42 @@
+# Two commands: `make run` (install, models, index, start) and `make test` (install, run the tests).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export ANONYMIZED_TELEMETRY := False
+export GRADIO_ANALYTICS_ENABLED := False
+
+.PHONY: run test install models index lint bench eval clean-index
+
+run: index
+	$(BIN)/assistant27 ask
+
+# llama-cpp-python compiles once (about 10 minutes on 2 cores); pip keeps the wheel in its cache.
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --progress-bar on -c requirements.lock -e '.[local,dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+models: install
+	$(BIN)/assistant27 setup
+
+index: models
+	$(BIN)/assistant27 ingest --if-needed
+
+test: models
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check src tests app benchmarks evals
+	$(BIN)/mypy src
+
+bench: index
+	$(BIN)/python benchmarks/run.py
+
+clean-index:
+	rm -rf index/chroma index/manifest.json

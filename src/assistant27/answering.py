@@ -1,0 +1,214 @@
+"""Passages + question -> an answer with validated citations, or an honest refusal."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant27.analysis import analyze, fold, tokenize
+from assistant27.generators import GenerationRequest
+from assistant27.prompts import render
+from assistant27.schema import Citation, Passage
+
+REFUSAL = {
+    "fr": "Les publications ne répondent pas à cette question.",
+    "en": "The publications do not answer this question.",
+}
+# What a language model writes when it cannot answer, even when it does not copy our sentence exactly.
+_REFUSAL_PATTERNS = re.compile(
+    r"ne (?:repondent|disent|contiennent|mentionnent|precisent|permettent) pas"
+    r"|(?:aucune|pas d)\s*(?:information|mention)"
+    r"|do(?:es)? not (?:answer|say|mention|contain|provide)|no information|not mentioned|cannot find",
+)
+_MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=\S)")
+
+_EN_WORDS = frozenset("the what which who whom when where why how is are was were did does do of in and to with for about".split())
+_FR_WORDS = frozenset(
+    "le la les des du de un une est sont quel quelle quels quelles qui que quoi comment pourquoi ou où et en avec pour dans sur c koi".split()
+)
+_FOLLOW_UP = re.compile(r"^\s*(?:et|and|what about|et pour|et en|et pour|et dans|et avec|mais)\b", re.IGNORECASE)
+
+
+def detect_language(text: str) -> str:
+    """`en` when the text reads as English, else `fr` (our users' language)."""
+    words = re.findall(r"[a-zA-Zàâçéèêëîïôûùüÿœ']+", text.lower())
+    en = sum(w in _EN_WORDS for w in words)
+    fr = sum(w in _FR_WORDS for w in words)
+    return "en" if en > fr else "fr"
+
+
+def retrieval_query(question: str, history: list[dict[str, str]]) -> str:
+    """The text to search with: a short or elliptic follow-up (`et en 2025 ?`) borrows the previous question."""
+    previous = [t["content"] for t in history if t.get("role") == "user"]
+    if not previous:
+        return question
+    if _FOLLOW_UP.match(question) or len(tokenize(question)) <= 3:
+        return f"{previous[-1]} {question}"
+    return question
+
+
+def trim_passage(text: str, question: str, limit: int) -> str:
+    """Keep the sentences of a passage that best match the question, in reading order, within `limit` characters."""
+    if len(text) <= limit:
+        return text
+    sentences = _SENTENCE_END.split(text)
+    terms = set(analyze(question))
+    scored = sorted(range(len(sentences)), key=lambda i: -len(terms & set(analyze(sentences[i]))))
+    keep: set[int] = set()
+    size = 0
+    for i in scored:
+        if size + len(sentences[i]) > limit and keep:
+            continue
+        keep.add(i)
+        size += len(sentences[i]) + 1
+    out = " ".join(sentences[i] for i in sorted(keep))
+    return out[:limit]
+
+
+def build_messages(
+    question: str,
+    context: list[Passage],
+    history: list[dict[str, str]],
+    language: str,
+    passage_chars: int,
+) -> list[dict[str, str]]:
+    """System prompt, the last turns of the conversation, and the numbered passages with the question."""
+    system = render("system_fr.txt", language="anglais" if language == "en" else "français", refusal=REFUSAL[language])
+    numbered = "\n".join(
+        f"[{n}] ({p.title}{', ' + str(p.year) if p.year else ''}) {trim_passage(p.text, question, passage_chars)}"
+        for n, p in enumerate(context, start=1)
+    )
+    messages = [{"role": "system", "content": system}]
+    for turn in history[-4:]:
+        if turn.get("role") in ("user", "assistant") and turn.get("content"):
+            messages.append({"role": turn["role"], "content": _MARKER.sub("", turn["content"])[:400]})
+    messages.append({"role": "user", "content": render("user.txt", passages=numbered, question=question)})
+    return messages
+
+
+def is_refusal(text: str) -> bool:
+    """True when generated text says the passages do not answer."""
+    return bool(_REFUSAL_PATTERNS.search(fold(text)))
+
+
+@dataclass
+class Answerability:
+    """Evidence that the retrieved passages can answer the question."""
+
+    coverage: float  # share of the question's content terms found in the best passages
+    dense: float  # best dense similarity
+    answerable: bool
+
+
+def assess(question: str, passages: list[Passage], *, min_coverage: float, min_dense: float) -> Answerability:
+    """Refuse before generating when the best passages share too little with the question."""
+    terms = set(analyze(question))
+    top = passages[:5]
+    if not top:
+        return Answerability(0.0, 0.0, False)
+    best_cov = 0.0
+    for p in top:
+        words = set(analyze(f"{p.title} {p.heading} {p.text}"))
+        best_cov = max(best_cov, len(terms & words) / len(terms) if terms else 0.0)
+    dense = max((p.scores.get("dense", 0.0) for p in passages), default=0.0)
+    answerable = dense >= min_dense or (best_cov >= min_coverage and dense >= min_dense - 0.04)
+    return Answerability(best_cov, dense, answerable)
+
+
+@dataclass
+class ValidatedAnswer:
+    text: str
+    citations: list[Citation]
+    flagged: list[str]
+
+
+def _lexical_support(sentence_terms: set[str], passage_terms: set[str]) -> float:
+    return len(sentence_terms & passage_terms) / len(sentence_terms) if sentence_terms else 0.0
+
+
+def validate_citations(
+    text: str,
+    context: list[Passage],
+    embed_sentences: Callable[[list[str]], np.ndarray] | None = None,
+    passage_vectors: np.ndarray | None = None,
+    *,
+    min_lexical: float = 0.34,
+    min_dense: float = 0.83,
+) -> ValidatedAnswer:
+    """Keep only citations that point to real passages and support their sentence.
+
+    Each sentence is checked against every context passage: by shared French stems, and (for answers
+    in another language than the passages) by dense similarity. A marker to no passage is removed; a
+    sentence without a valid marker gets the passage that supports it best; a sentence that no passage
+    supports is dropped when the answer has supported sentences, and flagged otherwise.
+    """
+    sentences = [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
+    passage_terms = [set(analyze(p.text)) for p in context]
+    plain = [_MARKER.sub("", s).strip() for s in sentences]
+    dense: np.ndarray | None = None
+    if embed_sentences is not None and passage_vectors is not None and len(plain) and len(context):
+        dense = embed_sentences(plain) @ passage_vectors.T
+    kept: list[tuple[str, list[int]]] = []
+    flagged: list[str] = []
+    for i, (sentence, bare) in enumerate(zip(sentences, plain)):
+        cited = []
+        for m in _MARKER.finditer(sentence):
+            cited.extend(int(x) for x in re.split(r"\s*[,;]\s*", m.group(1)))
+        terms = set(analyze(bare))
+        support = [
+            max(_lexical_support(terms, pt) / min_lexical, (float(dense[i, j]) / min_dense if dense is not None else 0.0))
+            for j, pt in enumerate(passage_terms)
+        ]  # >= 1.0 means supported
+        valid = [n for n in dict.fromkeys(cited) if 1 <= n <= len(context) and support[n - 1] >= 1.0]
+        if not valid and support and max(support) >= 1.0:
+            valid = [int(np.argmax(support)) + 1]
+        if not bare:
+            continue
+        if not valid and len(terms) >= 3:
+            flagged.append(bare)
+            continue
+        kept.append((bare, valid))
+    if not any(v for _, v in kept) and flagged:
+        # Nothing is supported: keep the text but say so through `flagged`, rather than answer with nothing.
+        kept = [(s, []) for s in plain if s]
+    # Number citations by first appearance: [1] is the first passage the answer relies on.
+    order: dict[int, int] = {}
+    parts = []
+    for bare, valid in kept:
+        nums = []
+        for n in valid:
+            order.setdefault(n, len(order) + 1)
+            nums.append(order[n])
+        markers = "".join(f"[{k}]" for k in nums)
+        if not markers:
+            parts.append(bare)
+        elif bare[-1] in ".!?…":
+            parts.append(f"{bare[:-1].rstrip()} {markers}{bare[-1]}")
+        else:
+            parts.append(f"{bare} {markers}")
+    citations = [Citation(n=k, passage=context[n - 1]) for n, k in order.items()]
+    return ValidatedAnswer(" ".join(parts), citations, flagged)
+
+
+def collect(stream: Iterator[str], on_token: Callable[[str], None] | None = None) -> str:
+    parts = []
+    for piece in stream:
+        parts.append(piece)
+        if on_token:
+            on_token(piece)
+    return "".join(parts)
+
+
+def request_for(question: str, context: list[Passage], history: list[dict[str, str]], language: str,
+                passage_chars: int, max_tokens: int) -> GenerationRequest:
+    return GenerationRequest(
+        question=question,
+        passages=context,
+        messages=build_messages(question, context, history, language, passage_chars),
+        language=language,
+        max_tokens=max_tokens,
+    )

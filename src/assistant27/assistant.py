@@ -1,0 +1,190 @@
+"""The facade every front end calls, and the one place that chooses backends from settings."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Union
+
+import numpy as np
+
+from assistant27.answering import (
+    REFUSAL,
+    assess,
+    detect_language,
+    is_refusal,
+    request_for,
+    retrieval_query,
+    validate_citations,
+)
+from assistant27.config import Settings
+from assistant27.embedding import E5Embedder, Embedder, HashingEmbedder
+from assistant27.errors import QuestionError
+from assistant27.generators import (
+    ExtractiveGenerator,
+    Generator,
+    LlamaCppGenerator,
+    OpenAICompatibleGenerator,
+)
+from assistant27.retrieval import Retriever
+from assistant27.schema import Answer, Passage, Timings
+from assistant27.store import ChunkStore, Filters
+
+MAX_QUESTION_CHARS = 2000
+
+
+def make_embedder(settings: Settings) -> Embedder:
+    """The embedder named by settings (e5 converted into the model cache at first use, or the hashing fake)."""
+    if settings.embedder == "hashing":
+        return HashingEmbedder()
+    from assistant27.embedconvert import ensure_embedding_model
+
+    return E5Embedder(ensure_embedding_model(settings.models_dir))
+
+
+def make_generator(settings: Settings, name: str | None = None) -> Generator:
+    """The generator named by `name` or settings; the local model when installed, else extractive."""
+    from assistant27.models import gguf_path, local_model_available
+
+    name = name or settings.generator
+    if not name:
+        name = "local" if local_model_available(settings.models_dir) and _llama_cpp_installed() else "extractive"
+    if name == "local":
+        return LlamaCppGenerator(gguf_path(settings.models_dir))
+    if name == "openai":
+        return OpenAICompatibleGenerator(settings.openai_base_url, settings.openai_model, settings.openai_api_key)
+    return ExtractiveGenerator()
+
+
+def _llama_cpp_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("llama_cpp") is not None
+
+
+@dataclass
+class PassagesFound:
+    """Streamed first: the retrieved passages, before any generation."""
+
+    passages: list[Passage]
+    retrieval_s: float
+
+
+@dataclass
+class Token:
+    text: str
+
+
+Event = Union[PassagesFound, Token, Answer]
+
+
+class Assistant:
+    """Retrieval, generation and citation checks behind `ask` and `search`."""
+
+    def __init__(self, settings: Settings, store: ChunkStore, embedder: Embedder, generator: Generator) -> None:
+        self.settings = settings
+        self.store = store
+        self.embedder = embedder
+        self.generator = generator
+        self.retriever = Retriever(store, embedder, candidates=settings.candidates, rrf_k=settings.rrf_k)
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None, *, generator: Generator | str | None = None) -> Assistant:
+        """Open the index and pick the backends that settings name. Raises IndexMissingError without an index."""
+        settings = settings or Settings.from_env()
+        store = ChunkStore.open(settings.index_dir, settings.chroma_url)
+        gen = generator if generator is not None and not isinstance(generator, str) else make_generator(settings, generator)
+        return cls(settings, store, make_embedder(settings), gen)
+
+    def search(self, query: str, filters: Filters | None = None, top_k: int | None = None, mode: str = "fused") -> list[Passage]:
+        """Ranked passages for a query; no generation."""
+        query = _check_question(query)
+        passages, _ = self.retriever.retrieve(query, top_k or self.settings.top_k, filters, mode)
+        return passages
+
+    def ask(self, question: str, history: list[dict[str, str]] | None = None, filters: Filters | None = None) -> Answer:
+        """Answer with validated citations, or refuse; `history` is [{"role": "user"|"assistant", "content"}]."""
+        answer = None
+        for event in self.ask_stream(question, history, filters):
+            if isinstance(event, Answer):
+                answer = event
+        assert answer is not None
+        return answer
+
+    def ask_stream(
+        self, question: str, history: list[dict[str, str]] | None = None, filters: Filters | None = None
+    ) -> Iterator[Event]:
+        """Yield the passages at once, then generated tokens, then the final checked Answer."""
+        s = self.settings
+        history = history or []
+        question = _check_question(question)
+        started = time.perf_counter()
+        query = retrieval_query(question, history)
+        passages, _ = self.retriever.retrieve(query, max(10, s.top_k), filters)
+        retrieval_s = time.perf_counter() - started
+        yield PassagesFound(passages, retrieval_s)
+        language = detect_language(question)
+        timings = Timings(retrieval_s=round(retrieval_s, 4))
+        evidence = assess(query, passages, min_coverage=s.min_coverage, min_dense=s.min_dense)
+        if not evidence.answerable:
+            timings.total_s = round(time.perf_counter() - started, 4)
+            yield self._refusal(question, passages, timings, language)
+            return
+        context = passages[: s.context_passages]
+        request = request_for(question, context, history, language, s.context_chars, s.max_answer_tokens)
+        pieces = []
+        for piece in self.generator.generate(request):
+            if timings.first_token_s is None:
+                timings.first_token_s = round(time.perf_counter() - started, 4)
+            pieces.append(piece)
+            yield Token(piece)
+        raw = "".join(pieces).strip()
+        if not raw or is_refusal(raw):
+            timings.total_s = round(time.perf_counter() - started, 4)
+            yield self._refusal(question, passages, timings, language)
+            return
+        vectors = self.store.embeddings_for([p.chunk_id for p in context])
+        checked = validate_citations(
+            raw,
+            context,
+            self.embedder.embed_queries,
+            _stack([vectors.get(p.chunk_id) for p in context]),
+        )
+        timings.total_s = round(time.perf_counter() - started, 4)
+        yield Answer(
+            question=question,
+            answer=checked.text,
+            refused=False,
+            citations=checked.citations,
+            passages=passages,
+            timings=timings,
+            generator=self.generator.name,
+            flagged=checked.flagged,
+        )
+
+    def _refusal(self, question: str, passages: list[Passage], timings: Timings, language: str) -> Answer:
+        return Answer(
+            question=question,
+            answer=REFUSAL[language],
+            refused=True,
+            citations=[],
+            passages=passages,
+            timings=timings,
+            generator=self.generator.name,
+        )
+
+
+def _stack(vectors: list[np.ndarray | None]) -> np.ndarray | None:
+    if not vectors or any(v is None for v in vectors):
+        return None
+    return np.stack(vectors)
+
+
+def _check_question(question: str) -> str:
+    cleaned = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in question or "").strip()
+    if not cleaned:
+        raise QuestionError("The question is empty. Type a question, e.g. assistant27 ask \"Qu'est-ce que la Transfo ?\"")
+    if len(cleaned) > MAX_QUESTION_CHARS:
+        raise QuestionError(f"The question is too long ({len(cleaned)} characters, at most {MAX_QUESTION_CHARS}). Shorten it.")
+    return cleaned

@@ -1,0 +1,227 @@
+"""The command line: assistant27 setup / ingest / ask / search."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from assistant27.config import ENVIRONMENT, Settings
+from assistant27.errors import Assistant27Error, ConfigError
+from assistant27.store import Filters
+
+ENV_HELP = "\b\nEnvironment variables:\n" + "\n".join(f"  {k:<28} {h}" for k, (_f, h) in ENVIRONMENT.items())
+
+
+class Context:
+    def __init__(self, overrides: dict[str, Any]) -> None:
+        self.overrides = overrides
+
+    def settings(self, **more: Any) -> Settings:
+        return Settings.from_env(**{**self.overrides, **more})
+
+
+def _fail(exc: Exception) -> None:
+    raise click.ClickException(str(exc)) from None
+
+
+@click.group(epilog=ENV_HELP, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.option("--corpus-dir", type=click.Path(path_type=Path), help="Overrides ASSISTANT27_CORPUS_DIR.")
+@click.option("--index-dir", type=click.Path(path_type=Path), help="Overrides ASSISTANT27_INDEX_DIR.")
+@click.option("--models-dir", type=click.Path(path_type=Path), help="Overrides ASSISTANT27_MODELS_DIR.")
+@click.pass_context
+def main(ctx: click.Context, corpus_dir: Path | None, index_dir: Path | None, models_dir: Path | None) -> None:
+    """assistant27: answers questions about La 27e Région's publications, with cited sources."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    ctx.obj = Context({"corpus_dir": corpus_dir, "index_dir": index_dir, "models_dir": models_dir})
+
+
+@main.command()
+@click.option("--local/--no-local", default=True, help="Also join the local generator model (1.1 GB).")
+@click.pass_obj
+def setup(obj: Context, local: bool) -> None:
+    """Prepare the model cache: convert the embedder, join the local generator model."""
+    try:
+        from assistant27.embedconvert import ensure_embedding_model
+        from assistant27.models import ensure_local_model
+
+        settings = obj.settings()
+        path = ensure_embedding_model(settings.models_dir, progress=lambda m: click.echo(f"  {m}", err=True))
+        click.echo(f"embedder ready: {path}")
+        if local:
+            click.echo(f"local generator ready: {ensure_local_model(settings.models_dir)}")
+    except Assistant27Error as exc:
+        _fail(exc)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--rebuild", is_flag=True, help="Delete the index and build it again from scratch.")
+@click.option("--if-needed", is_flag=True, help="Quiet when nothing changed (used by make run).")
+@click.pass_obj
+def ingest(obj: Context, paths: tuple[Path, ...], rebuild: bool, if_needed: bool) -> None:
+    """Bring the index up to date with the corpus (or with PATHS): only changed files are embedded."""
+    from assistant27.assistant import make_embedder
+    from assistant27.indexing import ingest as run_ingest
+    from assistant27.indexing import load_manifest_embedder
+    from assistant27.store import ChunkStore
+
+    try:
+        settings = obj.settings()
+        built_with = load_manifest_embedder(settings.index_dir)
+        if rebuild and settings.index_dir.exists():
+            for child in settings.index_dir.iterdir():
+                if child.name != ".gitkeep":
+                    shutil.rmtree(child) if child.is_dir() else child.unlink()
+        elif built_with and built_with != settings.embedder:
+            raise ConfigError(
+                f"The index in {settings.index_dir}/ was built with the {built_with!r} embedder, not "
+                f"{settings.embedder!r}. Run: assistant27 ingest --rebuild"
+            )
+        store = ChunkStore.open(settings.index_dir, settings.chroma_url, create=True)
+        lines: list[str] = []
+        echo = lines.append if if_needed else click.echo
+        report = run_ingest(settings, lambda: make_embedder(settings), store, list(paths) or None, echo=echo)
+        if if_needed and (report.count("indexed") or report.count("deleted") or report.count("skipped")):
+            for line in lines:
+                click.echo(line)
+        click.echo(report.summary())
+        if report.count("skipped"):
+            sys.exit(1)
+    except Assistant27Error as exc:
+        _fail(exc)
+
+
+def _filters(year_min: int | None, year_max: int | None, kind: tuple[str, ...], source: tuple[str, ...]) -> Filters:
+    return Filters(year_min=year_min, year_max=year_max, kinds=tuple(kind), sources=tuple(source))
+
+
+filter_options = [
+    click.option("--year-min", type=int, help="Only publications from this year on."),
+    click.option("--year-max", type=int, help="Only publications up to this year."),
+    click.option("--kind", multiple=True, help="Only this kind of publication (repeatable)."),
+    click.option("--source", multiple=True, help="Only this file of the corpus (repeatable)."),
+]
+
+
+def with_filters(f):  # type: ignore[no-untyped-def]
+    for option in reversed(filter_options):
+        f = option(f)
+    return f
+
+
+def _where(p: Any) -> str:
+    where = f"{p.title}" + (f", {p.year}" if p.year else "")
+    if p.page:
+        where += f", p. {p.page}"
+    elif p.heading:
+        where += f", « {p.heading[:60]} »"
+    return where
+
+
+@main.command()
+@click.argument("query")
+@click.option("--top", default=10, show_default=True, help="Number of passages.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--mode", type=click.Choice(["fused", "dense", "bm25"]), default="fused", help="Retrieval mode.")
+@with_filters
+@click.pass_obj
+def search(obj: Context, query: str, top: int, as_json: bool, mode: str, year_min: int | None,
+           year_max: int | None, kind: tuple[str, ...], source: tuple[str, ...]) -> None:
+    """Show the passages that match QUERY (no generation)."""
+    from assistant27.assistant import Assistant, ExtractiveGenerator
+
+    try:
+        assistant = Assistant.from_settings(obj.settings(), generator=ExtractiveGenerator())
+        passages = assistant.search(query, _filters(year_min, year_max, kind, source), top, mode)
+    except Assistant27Error as exc:
+        _fail(exc)
+    if as_json:
+        click.echo(json.dumps([p.to_json() for p in passages], ensure_ascii=False, indent=1))
+        return
+    for p in passages:
+        click.echo(click.style(f"[{p.rank}] {_where(p)}  ({p.source}, score {p.score:.4f})", bold=True))
+        click.echo(f"    {p.text[:400]}{'…' if len(p.text) > 400 else ''}\n")
+
+
+@main.command()
+@click.argument("question", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as one JSON object (stable format).")
+@click.option("--generator", type=click.Choice(["local", "openai", "extractive"]), help="Overrides ASSISTANT27_GENERATOR.")
+@with_filters
+@click.pass_obj
+def ask(obj: Context, question: str | None, as_json: bool, generator: str | None, year_min: int | None,
+        year_max: int | None, kind: tuple[str, ...], source: tuple[str, ...]) -> None:
+    """Answer QUESTION with cited sources; without QUESTION, chat (follow-up questions keep the context)."""
+    from assistant27.assistant import Assistant
+
+    try:
+        assistant = Assistant.from_settings(obj.settings(generator=generator))
+        filters = _filters(year_min, year_max, kind, source)
+        if question is not None:
+            if as_json:
+                answer = assistant.ask(question, [], filters)
+                click.echo(json.dumps(answer.to_json(), ensure_ascii=False, indent=1))
+            else:
+                _print_answer_stream(assistant, question, [], filters)
+            return
+        _chat(assistant, filters)
+    except Assistant27Error as exc:
+        _fail(exc)
+
+
+def _print_answer_stream(assistant: Any, question: str, history: list[dict[str, str]], filters: Filters) -> Any:
+    from assistant27.assistant import PassagesFound, Token
+    from assistant27.schema import Answer
+
+    final = None
+    for event in assistant.ask_stream(question, history, filters):
+        if isinstance(event, PassagesFound):
+            click.echo(click.style(f"({len(event.passages)} passages in {event.retrieval_s:.2f} s; writing with "
+                                   f"{assistant.generator.name}…)", dim=True), err=True)
+        elif isinstance(event, Token):
+            click.echo(click.style(event.text, dim=True), nl=False, err=True)
+        elif isinstance(event, Answer):
+            final = event
+    assert final is not None
+    click.echo("\r", err=True)
+    click.echo(click.style(final.answer, bold=True))
+    if final.refused:
+        click.echo("Passages les plus proches :")
+        for p in final.passages[:3]:
+            click.echo(f"  - {_where(p)} : {p.text[:160]}…")
+    for c in final.citations:
+        click.echo(f"  [{c.n}] {_where(c.passage)} — « {c.passage.text[:220]}… »")
+    if final.flagged:
+        click.echo(click.style(f"  (unsupported by the passages, left out: {' / '.join(final.flagged)})", dim=True))
+    return final
+
+
+def _chat(assistant: Any, filters: Filters) -> None:
+    click.echo("assistant27 — posez une question sur les publications de La 27e Région (Ctrl-D pour quitter).")
+    history: list[dict[str, str]] = []
+    while True:
+        try:
+            question = click.prompt(click.style("\nVous", fg="cyan"), prompt_suffix=" > ")
+        except (EOFError, click.Abort):
+            click.echo()
+            return
+        if not question.strip():
+            continue
+        try:
+            answer = _print_answer_stream(assistant, question, history, filters)
+        except Assistant27Error as exc:
+            click.echo(f"Error: {exc}", err=True)
+            continue
+        history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.answer}]
+
+
+if __name__ == "__main__":
+    main()

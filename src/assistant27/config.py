@@ -1,0 +1,91 @@
+"""One frozen settings object: defaults, then ASSISTANT27_* environment variables, then flags."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+GENERATORS = ("local", "openai", "extractive")
+
+# Environment variable -> (settings field, help). `assistant27 --help` prints this table.
+ENVIRONMENT: dict[str, tuple[str, str]] = {
+    "ASSISTANT27_CORPUS_DIR": ("corpus_dir", "publications to ingest (default: corpus)"),
+    "ASSISTANT27_INDEX_DIR": ("index_dir", "vector store and BM25 index (default: index)"),
+    "ASSISTANT27_DATA_DIR": ("data_dir", "conversations and feedback (default: data)"),
+    "ASSISTANT27_MODELS_DIR": ("models_dir", "model cache (default: ~/.cache/assistant27)"),
+    "ASSISTANT27_GENERATOR": ("generator", "local, openai or extractive (default: local if installed)"),
+    "ASSISTANT27_OPENAI_BASE_URL": ("openai_base_url", "OpenAI-compatible server, e.g. http://localhost:8000/v1"),
+    "ASSISTANT27_OPENAI_MODEL": ("openai_model", "model name on that server"),
+    "ASSISTANT27_OPENAI_API_KEY": ("openai_api_key", "API key for that server (never logged)"),
+    "ASSISTANT27_CHROMA_URL": ("chroma_url", "Chroma server URL (server mode; default: local folder)"),
+    "ASSISTANT27_EMBEDDER": ("embedder", "e5 (default) or hashing (tests only)"),
+}
+
+
+def default_models_dir() -> Path:
+    """Where converted and joined model files live, outside git."""
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "assistant27"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable, in one place."""
+
+    corpus_dir: Path = Path("corpus")
+    index_dir: Path = Path("index")
+    data_dir: Path = Path("data")
+    models_dir: Path = field(default_factory=default_models_dir)
+    generator: str = ""  # empty: local when installed, else extractive
+    openai_base_url: str = ""
+    openai_model: str = ""
+    openai_api_key: str = field(default="", repr=False)
+    chroma_url: str = ""
+    embedder: str = "e5"
+    # Retrieval
+    top_k: int = 10  # passages returned by ask/search (the JSON contract promises at least 10)
+    candidates: int = 40  # per retriever, before fusion
+    rrf_k: int = 60
+    # Answering
+    context_passages: int = 4  # passages given to a generator
+    context_chars: int = 700  # characters kept per passage in the prompt
+    max_answer_tokens: int = 256
+    # Refusal before generation (see answering.assess; calibrated on evals/, see README)
+    min_coverage: float = 0.5
+    min_dense: float = 0.86
+    # Chunking (in words; about 1.4 tokens per French word for e5/XLM-R)
+    chunk_words: int = 170
+    chunk_overlap_words: int = 30
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
+        """Defaults, then environment variables, then explicit overrides (flags) that are not None."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        path_fields = {f.name for f in dataclasses.fields(cls) if f.type in ("Path", Path)}
+        for var, (name, _help) in ENVIRONMENT.items():
+            raw = env.get(var)
+            if raw:
+                values[name] = Path(raw).expanduser() if name in path_fields else raw
+        for name, value in overrides.items():
+            if value is not None:
+                values[name] = Path(str(value)).expanduser() if name in path_fields else value
+        settings = cls(**values)  # type: ignore[arg-type]
+        if settings.generator and settings.generator not in GENERATORS:
+            from assistant27.errors import ConfigError
+
+            raise ConfigError(
+                f"Unknown generator {settings.generator!r}. "
+                f"Set ASSISTANT27_GENERATOR to one of: {', '.join(GENERATORS)}."
+            )
+        return settings
+
+    def replace(self, **changes: object) -> Settings:
+        """A copy with some fields changed."""
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+    @property
+    def catalogue_path(self) -> Path:
+        return self.corpus_dir / "catalogue.csv"

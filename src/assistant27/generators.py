@@ -1,0 +1,170 @@
+"""Text generators behind one small interface: local GGUF model, OpenAI-compatible server, extractive, scripted."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from assistant27.analysis import analyze
+from assistant27.errors import GeneratorError, ModelMissingError
+from assistant27.schema import Passage
+
+
+@dataclass
+class GenerationRequest:
+    """Everything a generator may use: chat messages for a language model, or the raw parts."""
+
+    question: str
+    passages: list[Passage]  # the context, numbered [1].. in this order
+    messages: list[dict[str, str]] = field(default_factory=list)
+    language: str = "fr"
+    max_tokens: int = 256
+
+
+class Generator(Protocol):
+    """Streams the answer's text, piece by piece."""
+
+    name: str
+
+    def generate(self, request: GenerationRequest) -> Iterator[str]: ...
+
+
+class LlamaCppGenerator:
+    """Qwen2.5-Coder-1.5B-Instruct (GGUF Q4_K_M) run in-process by llama-cpp-python."""
+
+    name = "local"
+
+    def __init__(self, model_path: Path, n_ctx: int = 2048, n_threads: int | None = None) -> None:
+        if not model_path.exists():
+            raise ModelMissingError(f"The local model {model_path} is not installed. Run: make run")
+        self.model_path = model_path
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads
+        self._llm = None
+
+    @property
+    def llm(self):  # type: ignore[no-untyped-def]
+        if self._llm is None:
+            try:
+                from llama_cpp import Llama
+            except ImportError as exc:
+                raise ModelMissingError(
+                    "llama-cpp-python is not installed. Run: make run (it compiles once, about 10 minutes)"
+                ) from exc
+            import os
+
+            self._llm = Llama(
+                model_path=str(self.model_path),
+                n_ctx=self.n_ctx,
+                n_threads=self.n_threads or os.cpu_count() or 2,
+                verbose=False,
+            )
+        return self._llm
+
+    def generate(self, request: GenerationRequest) -> Iterator[str]:
+        try:
+            stream = self.llm.create_chat_completion(
+                messages=request.messages,
+                max_tokens=request.max_tokens,
+                temperature=0.1,
+                top_p=0.9,
+                repeat_penalty=1.1,
+                stream=True,
+            )
+            for part in stream:
+                delta = part["choices"][0].get("delta", {})
+                text = delta.get("content")
+                if text:
+                    yield text
+        except ModelMissingError:
+            raise
+        except Exception as exc:  # llama.cpp errors are plain RuntimeError/ValueError
+            raise GeneratorError(f"The local model failed: {exc}. Try ASSISTANT27_GENERATOR=extractive.") from exc
+
+
+class OpenAICompatibleGenerator:
+    """Any OpenAI-compatible chat server (vLLM, Ollama, llama.cpp's server, a hosted API), streamed."""
+
+    name = "openai"
+
+    def __init__(self, base_url: str, model: str, api_key: str = "", timeout: float = 120.0) -> None:
+        if not base_url or not model:
+            raise GeneratorError(
+                "The openai generator needs ASSISTANT27_OPENAI_BASE_URL and ASSISTANT27_OPENAI_MODEL "
+                "(e.g. http://localhost:8000/v1 and the served model's name)."
+            )
+        self.base_url = base_url
+        self.model = model
+        self._api_key = api_key or "not-needed"
+        self.timeout = timeout
+
+    def generate(self, request: GenerationRequest) -> Iterator[str]:
+        import openai
+
+        client = openai.OpenAI(base_url=self.base_url, api_key=self._api_key, timeout=self.timeout, max_retries=1)
+        try:
+            stream = client.chat.completions.create(
+                model=self.model,
+                messages=request.messages,  # type: ignore[arg-type]
+                max_tokens=request.max_tokens,
+                temperature=0.1,
+                stream=True,
+            )
+            for chunk in stream:
+                if chunk.choices and chunk.choices[0].delta and chunk.choices[0].delta.content:
+                    yield chunk.choices[0].delta.content
+        except openai.OpenAIError as exc:
+            raise GeneratorError(
+                f"The OpenAI-compatible server at {self.base_url} failed: {exc}. "
+                "Check that it runs, or set ASSISTANT27_GENERATOR=extractive."
+            ) from exc
+
+
+_SENTENCE = re.compile(r"(?<=[.!?…])\s+(?=[A-ZÀ-ÖØ-Þ«\"0-9])")
+
+
+class ExtractiveGenerator:
+    """No language model: the sentences of the top passages that best match the question, cited. Instant."""
+
+    name = "extractive"
+
+    def __init__(self, max_sentences: int = 3, from_passages: int = 4) -> None:
+        self.max_sentences = max_sentences
+        self.from_passages = from_passages
+
+    def generate(self, request: GenerationRequest) -> Iterator[str]:
+        terms = set(analyze(request.question))
+        candidates: list[tuple[float, int, int, str]] = []
+        for n, passage in enumerate(request.passages[: self.from_passages], start=1):
+            for position, sentence in enumerate(_SENTENCE.split(passage.text)):
+                words = analyze(sentence)
+                if len(words) < 3:
+                    continue
+                overlap = len(terms & set(words))
+                # Favour sentences that share the question's words, in passages ranked high.
+                score = overlap / (1 + 0.05 * len(words)) + 0.3 / n
+                candidates.append((score, n, position, sentence.strip()))
+        best = sorted(candidates, key=lambda c: -c[0])[: self.max_sentences]
+        best = [b for b in best if b[0] > 0.3 / self.from_passages] or best[:1]
+        best.sort(key=lambda c: (c[1], c[2]))  # passage order, then reading order
+        for i, (_score, n, _pos, sentence) in enumerate(best):
+            yield ("" if i == 0 else " ") + f"{sentence} [{n}]"
+
+
+class ScriptedGenerator:
+    """A fake for tests: replies with queued texts, in order, streamed word by word."""
+
+    name = "scripted"
+
+    def __init__(self, replies: list[str] | None = None) -> None:
+        self.replies = list(replies or [])
+        self.requests: list[GenerationRequest] = []
+
+    def generate(self, request: GenerationRequest) -> Iterator[str]:
+        self.requests.append(request)
+        reply = self.replies.pop(0) if self.replies else "Je ne sais pas."
+        for i, word in enumerate(reply.split(" ")):
+            yield ("" if i == 0 else " ") + word

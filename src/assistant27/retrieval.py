@@ -1,0 +1,131 @@
+"""Question -> ranked passages: dense (e5) and French BM25, fused by reciprocal rank fusion."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant27.analysis import analyze
+from assistant27.embedding import Embedder
+from assistant27.schema import Chunk, Passage
+from assistant27.store import ChunkStore, Filters
+
+_YEAR = re.compile(r"\b(19[89]\d|20[0-4]\d)\b")
+
+
+class BM25Index:
+    """bm25s over the analysed text (title, section and passage) of every chunk in the store."""
+
+    def __init__(self, chunks: list[Chunk]) -> None:
+        import bm25s
+
+        self.chunks = chunks
+        self._by_id = {c.id: i for i, c in enumerate(chunks)}
+        self._bm25 = bm25s.BM25()
+        docs = [analyze(f"{c.heading} {c.text}") or ["_"] for c in chunks]
+        if docs:
+            self._bm25.index(docs, show_progress=False)
+
+    def search(self, query: str, n: int, filters: Filters | None = None) -> list[tuple[Chunk, float]]:
+        terms = analyze(query)
+        if not terms or not self.chunks:
+            return []
+        scores = self._bm25.get_scores(terms)
+        order = np.argsort(-scores)
+        out: list[tuple[Chunk, float]] = []
+        for i in order:
+            if scores[i] <= 0 or len(out) >= n:
+                break
+            chunk = self.chunks[int(i)]
+            if filters is None or filters.accepts(chunk):
+                out.append((chunk, float(scores[i])))
+        return out
+
+
+@dataclass
+class RankedLists:
+    """The separate rankings before fusion, kept for baselines and refusal decisions."""
+
+    dense: list[tuple[Chunk, float]]
+    bm25: list[tuple[Chunk, float]]
+
+
+def reciprocal_rank_fusion(lists: list[list[Chunk]], k: int = 60, weights: list[float] | None = None) -> list[tuple[Chunk, float]]:
+    """Score each chunk by sum(w / (k + rank)) over the lists it appears in; best first."""
+    weights = weights or [1.0] * len(lists)
+    scores: dict[str, float] = {}
+    chunks: dict[str, Chunk] = {}
+    for ranking, w in zip(lists, weights):
+        for rank, chunk in enumerate(ranking, start=1):
+            scores[chunk.id] = scores.get(chunk.id, 0.0) + w / (k + rank)
+            chunks[chunk.id] = chunk
+    order = sorted(scores, key=lambda i: -scores[i])
+    return [(chunks[i], scores[i]) for i in order]
+
+
+class Retriever:
+    """Dense + French BM25 + RRF over one store. Mode `fused` (default), `dense` or `bm25` for baselines."""
+
+    def __init__(self, store: ChunkStore, embedder: Embedder, *, candidates: int = 40, rrf_k: int = 60) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.candidates = candidates
+        self.rrf_k = rrf_k
+        self._bm25: BM25Index | None = None
+
+    @property
+    def bm25(self) -> BM25Index:
+        if self._bm25 is None:
+            self._bm25 = BM25Index(self.store.all_chunks())
+        return self._bm25
+
+    def rankings(self, query: str, filters: Filters | None = None) -> RankedLists:
+        vector = self.embedder.embed_query(query)
+        dense = self.store.query(vector, self.candidates, filters)
+        bm25 = self.bm25.search(query, self.candidates, filters)
+        return RankedLists(dense, bm25)
+
+    def retrieve(
+        self, query: str, top_k: int = 10, filters: Filters | None = None, mode: str = "fused"
+    ) -> tuple[list[Passage], RankedLists]:
+        """The `top_k` best passages for `query`, and the rankings they were fused from."""
+        lists = self.rankings(query, filters)
+        dense_sim = {c.id: s for c, s in lists.dense}
+        bm25_score = {c.id: s for c, s in lists.bm25}
+        if mode == "dense":
+            fused = lists.dense
+        elif mode == "bm25":
+            fused = lists.bm25
+        else:
+            rankings = [[c for c, _ in lists.dense], [c for c, _ in lists.bm25]]
+            # A year named in the question favours that year's publication, softly (a third ranking).
+            years = {int(y) for y in _YEAR.findall(query)}
+            if years:
+                pool = reciprocal_rank_fusion(rankings, self.rrf_k)
+                rankings.append([c for c, _ in pool if c.year in years])
+            fused = reciprocal_rank_fusion(rankings, self.rrf_k)
+        passages = []
+        for rank, (chunk, score) in enumerate(fused[:top_k], start=1):
+            scores = {}
+            if chunk.id in dense_sim:
+                scores["dense"] = dense_sim[chunk.id]
+            if chunk.id in bm25_score:
+                scores["bm25"] = bm25_score[chunk.id]
+            passages.append(
+                Passage(
+                    rank=rank,
+                    chunk_id=chunk.id,
+                    source=chunk.source,
+                    title=chunk.title,
+                    year=chunk.year,
+                    kind=chunk.kind,
+                    page=chunk.page,
+                    heading=chunk.heading,
+                    text=chunk.text,
+                    score=float(score),
+                    scores=scores,
+                )
+            )
+        return passages, lists

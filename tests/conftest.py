@@ -1,0 +1,89 @@
+"""Shared fixtures: every test gets its own state folders; a tiny corpus; fakes at the model seams only."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from assistant27.config import Settings
+from assistant27.embedding import HashingEmbedder
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(autouse=True)
+def isolated_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point every ASSISTANT27_* folder at a temp dir, so no test touches the repo's index or data."""
+    state = tmp_path / "state"
+    monkeypatch.setenv("ASSISTANT27_INDEX_DIR", str(state / "index"))
+    monkeypatch.setenv("ASSISTANT27_DATA_DIR", str(state / "data"))
+    monkeypatch.setenv("ASSISTANT27_CORPUS_DIR", str(state / "corpus"))
+    monkeypatch.setenv("ASSISTANT27_EMBEDDER", "hashing")
+    monkeypatch.setenv("ASSISTANT27_GENERATOR", "extractive")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("ANONYMIZED_TELEMETRY", "False")
+    for var in ("ASSISTANT27_CHROMA_URL", "ASSISTANT27_OPENAI_BASE_URL", "ASSISTANT27_OPENAI_MODEL"):
+        monkeypatch.delenv(var, raising=False)
+    return state
+
+
+SMALL_CORPUS = {
+    "rapport-2022.txt": """
+        Nouveaux Accords
+
+        Quel est le point de départ ?
+
+        Nouveaux Accords est un programme de recherche-action sur le contrat de ville, mené
+        en partenariat avec l’ANCT, Aix-Marseille Provence Métropole, la Ville de Vitry-le-François
+        et la Communauté urbaine de Dunkerque. Il a commencé en septembre 2022.
+
+        La Transfo
+
+        La Transfo est un programme d’accompagnement des Régions pour créer des laboratoires
+        d’innovation publique. La réglementation des achats publics y a été étudiée avec les agents.
+        """,
+    "rapport-2025.txt": """
+        Les forêts
+
+        En 2025, le programme Forêts a réuni la Région Grand Est et le Parc naturel du Morvan
+        autour de la gestion des forêts publiques face au changement climatique.
+        """,
+}
+SMALL_CATALOGUE = """file,title,kind,year,language,publisher
+rapport-2022.txt,Rapport d'activité 2022,rapport d'activité,2022,fr,La 27e Région
+rapport-2025.txt,Rapport d'activité 2025,rapport d'activité,2025,fr,La 27e Région
+"""
+
+
+def write_corpus(folder: Path, files: dict[str, str] | None = None, catalogue: str = SMALL_CATALOGUE) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in (files or SMALL_CORPUS).items():
+        (folder / name).write_text(textwrap.dedent(text).strip() + "\n", encoding="utf-8")
+    (folder / "catalogue.csv").write_text(catalogue, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def settings(isolated_state: Path) -> Settings:
+    write_corpus(isolated_state / "corpus")
+    return Settings.from_env()
+
+
+class CountingEmbedder(HashingEmbedder):
+    """The hashing fake, counting how many passages it was asked to embed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.embedded = 0
+
+    def embed_passages(self, texts, progress=None):  # type: ignore[no-untyped-def]
+        self.embedded += len(texts)
+        return super().embed_passages(texts, progress)
+
+
+@pytest.fixture
+def embedder() -> CountingEmbedder:
+    return CountingEmbedder()

@@ -1,0 +1,79 @@
+"""The facade on a tiny corpus: the JSON contract, citations, refusals, follow-ups, streaming order."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import CountingEmbedder
+
+from assistant27.assistant import Assistant, PassagesFound, Token
+from assistant27.config import Settings
+from assistant27.errors import IndexMissingError, QuestionError
+from assistant27.generators import ExtractiveGenerator, ScriptedGenerator
+from assistant27.indexing import ingest
+from assistant27.schema import Answer
+from assistant27.store import ChunkStore, Filters
+
+
+def build(settings: Settings, generator) -> Assistant:  # type: ignore[no-untyped-def]
+    store = ChunkStore.open(settings.index_dir, create=True)
+    embedder = CountingEmbedder()
+    ingest(settings, lambda: embedder, store, echo=lambda _l: None, show_progress=False)
+    # The hashing fake's similarities are lower than e5's: loosen the dense refusal floor for it.
+    return Assistant(settings.replace(min_dense=0.2), store, embedder, generator)
+
+
+def test_json_contract(settings: Settings) -> None:
+    answer = build(settings, ExtractiveGenerator()).ask("Quelles collectivités ont participé à Nouveaux Accords ?")
+    data = answer.to_json()
+    assert set(data) >= {"question", "answer", "refused", "citations", "passages", "timings"}
+    assert set(data["timings"]) >= {"retrieval_s", "first_token_s", "total_s"}
+    assert data["refused"] is False
+    assert "Dunkerque" in data["answer"]
+    assert data["citations"] and set(data["citations"][0]) >= {"n", "source", "title", "year", "page", "text"}
+    assert "Dunkerque" in data["citations"][0]["text"]
+    assert [p["rank"] for p in data["passages"]] == list(range(1, len(data["passages"]) + 1))
+    assert set(data["passages"][0]) >= {"rank", "source", "title", "year", "page", "text", "score"}
+
+
+def test_generated_markers_map_to_real_passages(settings: Settings) -> None:
+    scripted = ScriptedGenerator(["La Communauté urbaine de Dunkerque a participé à Nouveaux Accords [1] [9]."])
+    answer = build(settings, scripted).ask("Quelles collectivités ont participé à Nouveaux Accords ?")
+    assert "[9]" not in answer.answer and "[1]" in answer.answer
+    assert "Dunkerque" in answer.citations[0].passage.text
+    prompt = scripted.requests[0].messages[-1]["content"]
+    assert "[1]" in prompt and "Nouveaux Accords" in prompt
+
+
+def test_unanswerable_question_is_refused_with_pointers(settings: Settings) -> None:
+    scripted = ScriptedGenerator(["Les publications ne répondent pas à cette question."])
+    answer = build(settings, scripted).ask("Quel est le budget du programme de cuisine moléculaire à Tokyo ?")
+    assert answer.refused and answer.citations == []
+    assert answer.passages  # the closest passages are still listed as pointers
+
+
+def test_follow_up_uses_the_conversation(settings: Settings) -> None:
+    assistant = build(settings, ExtractiveGenerator())
+    history = [{"role": "user", "content": "Quel programme porte sur les forêts ?"},
+               {"role": "assistant", "content": "Le programme Forêts [1]."}]
+    answer = assistant.ask("et en 2025 ?", history)
+    assert answer.passages[0].source == "rapport-2025.txt"
+
+
+def test_stream_shows_passages_before_the_first_token(settings: Settings) -> None:
+    events = list(build(settings, ScriptedGenerator(["Dunkerque participe à Nouveaux Accords [1]."]))
+                  .ask_stream("Qui participe à Nouveaux Accords ?"))
+    assert isinstance(events[0], PassagesFound)
+    assert isinstance(events[1], Token)
+    assert isinstance(events[-1], Answer) and events[-1].timings.first_token_s is not None
+
+
+def test_filters_restrict_passages(settings: Settings) -> None:
+    passages = build(settings, ExtractiveGenerator()).search("programme", Filters(year_min=2025))
+    assert passages and {p.year for p in passages} == {2025}
+
+
+def test_empty_question_and_missing_index_are_clear_errors(settings: Settings) -> None:
+    with pytest.raises(QuestionError, match="empty"):
+        build(settings, ExtractiveGenerator()).ask("   ")
+    with pytest.raises(IndexMissingError, match="assistant27 ingest"):
+        Assistant.from_settings(settings.replace(index_dir=settings.index_dir / "nothing"))
