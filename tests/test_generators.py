@@ -1,0 +1,102 @@
+"""One contract for every generator: streams text for a request, answers from the passages given."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from assistant27.config import Settings
+from assistant27.errors import GeneratorError
+from assistant27.generators import (
+    ExtractiveGenerator,
+    GenerationRequest,
+    Generator,
+    LlamaCppGenerator,
+    OpenAICompatibleGenerator,
+    ScriptedGenerator,
+)
+from assistant27.answering import build_messages
+from assistant27.models import gguf_path, local_model_available
+from assistant27.schema import Passage
+
+QUESTION = "Quelles collectivités ont participé à Nouveaux Accords ?"
+PASSAGES = [
+    Passage(1, "a", "r.txt", "Rapport 2022", 2022, "rapport", None, "",
+            "Nouveaux Accords est mené avec l’ANCT, Aix-Marseille Provence Métropole, la Ville de "
+            "Vitry-le-François et la Communauté urbaine de Dunkerque. Le programme a duré un an.", 1.0),
+    Passage(2, "b", "r.txt", "Rapport 2022", 2022, "rapport", None, "",
+            "La Transfo accompagne les Régions qui créent un laboratoire d'innovation publique.", 0.5),
+]
+
+
+def request() -> GenerationRequest:
+    return GenerationRequest(QUESTION, PASSAGES, build_messages(QUESTION, PASSAGES, [], "fr", 700), "fr", 80)
+
+
+class FakeOpenAIServer(BaseHTTPRequestHandler):
+    """A scripted OpenAI-compatible server on loopback, streaming chat completions as SSE."""
+
+    reply = "La Communauté urbaine de Dunkerque a participé [1]."
+
+    def do_POST(self) -> None:  # noqa: N802
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        assert body["stream"] is True and body["messages"][-1]["role"] == "user"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        for word in self.reply.split(" "):
+            chunk = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": body["model"],
+                     "choices": [{"index": 0, "delta": {"content": word + " "}, "finish_reason": None}]}
+            self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+        self.wfile.write(b"data: [DONE]\n\n")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def openai_server() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeOpenAIServer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()
+
+
+def _local() -> Generator:
+    models_dir = Settings.from_env().models_dir
+    if not local_model_available(models_dir):
+        pytest.fail(f"The local model is not in {models_dir}. Run: make models")
+    return LlamaCppGenerator(gguf_path(models_dir))
+
+
+@pytest.mark.parametrize("kind", ["extractive", "scripted", "openai", pytest.param("local", marks=pytest.mark.slow)])
+def test_generator_contract(kind: str, openai_server: str) -> None:
+    generator: Generator = {
+        "extractive": lambda: ExtractiveGenerator(),
+        "scripted": lambda: ScriptedGenerator(["La Communauté urbaine de Dunkerque [1]."]),
+        "openai": lambda: OpenAICompatibleGenerator(openai_server, "scripted-model"),
+        "local": _local,
+    }[kind]()
+    pieces = list(generator.generate(request()))
+    assert len(pieces) >= 2, "generators stream their answer in pieces"
+    text = "".join(pieces)
+    assert "Dunkerque" in text
+    assert isinstance(generator.name, str) and generator.name
+
+
+def test_openai_generator_needs_its_settings_and_reports_a_dead_server() -> None:
+    with pytest.raises(GeneratorError, match="ASSISTANT27_OPENAI_BASE_URL"):
+        OpenAICompatibleGenerator("", "")
+    dead = OpenAICompatibleGenerator("http://127.0.0.1:9/v1", "m", timeout=2)
+    with pytest.raises(GeneratorError, match="127.0.0.1:9"):
+        list(dead.generate(request()))
+
+
+def test_missing_local_model_says_how_to_install(tmp_path: Path) -> None:
+    with pytest.raises(Exception, match="make run"):
+        LlamaCppGenerator(tmp_path / "none.gguf")
