@@ -25,11 +25,27 @@ EVIDENCE_MIN, EVIDENCE_MAX = 40, 200
 # Typographic apostrophes, quotes and dashes mapped to ASCII before anything else.
 _TYPOGRAPHY = str.maketrans(
     {
-        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u02bc": "'",
-        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
-        "\u00ab": '"', "\u00bb": '"',
-        "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-",
-        "\u2015": "-", "\u2212": "-", "\u00ad": "",
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "\u02bc": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u201f": '"',
+        "\u2033": '"',
+        "\u00ab": '"',
+        "\u00bb": '"',
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2012": "-",
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2015": "-",
+        "\u2212": "-",
+        "\u00ad": "",
     }
 )
 # A word cut by a hyphen at a line end. Two variants are checked: the contract says "word",
@@ -86,13 +102,12 @@ def is_informal(item: dict) -> bool:
 def is_english(item: dict) -> bool:
     """Heuristic for English questions that are not typed `english` (e.g. unanswerable ones)."""
     question = str(item.get("question", ""))
-    return item.get("type") == "english" or (
-        question.isascii() and len(_ENGLISH.findall(question)) >= 2
-    )
+    return item.get("type") == "english" or (question.isascii() and len(_ENGLISH.findall(question)) >= 2)
 
 
-def check_evidence(where: str, source: object, evidence: object, year: object,
-                   texts: dict[str, tuple[str, str]], years: dict[str, int]) -> list[str]:
+def check_evidence(
+    where: str, source: object, evidence: object, year: object, texts: dict[str, tuple[str, str]], years: dict[str, int]
+) -> list[str]:
     """Problems with one (source, evidence, year) triple."""
     problems = []
     if not isinstance(source, str) or source not in texts:
@@ -100,10 +115,7 @@ def check_evidence(where: str, source: object, evidence: object, year: object,
     if not isinstance(evidence, str):
         return [f"{where}: evidence must be a string, got {type(evidence).__name__}"]
     if not EVIDENCE_MIN <= len(evidence) <= EVIDENCE_MAX:
-        problems.append(
-            f"{where}: evidence is {len(evidence)} characters, "
-            f"must be {EVIDENCE_MIN} to {EVIDENCE_MAX}"
-        )
+        problems.append(f"{where}: evidence is {len(evidence)} characters, must be {EVIDENCE_MIN} to {EVIDENCE_MAX}")
     any_join, letters_join = texts[source]
     if normalise(evidence) not in any_join or normalise(evidence, _HYPHEN_LETTERS) not in letters_join:
         problems.append(f"{where}: evidence not found in {source}: {evidence[:80]!r}")
@@ -144,8 +156,10 @@ def check_item(item: dict, texts: dict[str, tuple[str, str]], years: dict[str, i
         problems.append(f"{where}: answerable item needs at least one must_include group")
     answer = normalise(str(item["answer"]))
     for number, group in enumerate(groups, 1):
-        if not isinstance(group, list) or not group or not all(
-            isinstance(alt, str) and normalise(alt) for alt in group
+        if (
+            not isinstance(group, list)
+            or not group
+            or not all(isinstance(alt, str) and normalise(alt) for alt in group)
         ):
             problems.append(f"{where}: must_include group {number} must be a non-empty list of strings")
             continue
@@ -160,7 +174,7 @@ def check_item(item: dict, texts: dict[str, tuple[str, str]], years: dict[str, i
             problems.append(f"{where}: cross-doc needs 2+ sources with as many evidences and years")
         if len(set(map(str, source))) != len(source):
             problems.append(f"{where}: cross-doc sources must be distinct publications")
-        for number, triple in enumerate(zip(source, evidence, year), 1):
+        for number, triple in enumerate(zip(source, evidence, year, strict=False), 1):
             problems += check_evidence(f"{where} (evidence {number})", *triple, texts, years)
     else:
         problems += check_evidence(where, item["source"], item["evidence"], item["year"], texts, years)
@@ -218,8 +232,10 @@ def main(argv: list[str] | None = None) -> int:
     for name in sorted(texts):
         print(f"  {name:<38} {per_publication.get(name, 0)}")
     print(f"informal French questions (heuristic): {sum(map(is_informal, items))}")
-    print(f"english questions: {per_type.get('english', 0)} typed english, "
-          f"{sum(map(is_english, items))} in English in all (heuristic)")
+    print(
+        f"english questions: {per_type.get('english', 0)} typed english, "
+        f"{sum(map(is_english, items))} in English in all (heuristic)"
+    )
     print(f"cross-doc: {per_type.get('cross-doc', 0)}")
     print(f"unanswerable: {per_type.get('unanswerable', 0)}")
 
