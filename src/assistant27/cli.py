@@ -223,5 +223,38 @@ def _chat(assistant: Any, filters: Filters) -> None:
         history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.answer}]
 
 
+@main.command("eval")
+@click.argument("set_path", required=False, type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), help="Folder for results (default: evals/runs/DATE).")
+@click.option("--generator", type=click.Choice(["local", "openai", "extractive"]), help="Overrides ASSISTANT27_GENERATOR.")
+@click.option("--retrieval-only", is_flag=True, help="Score retrieval only, without generating (seconds).")
+@click.option("--compare", "compare_dirs", nargs=2, type=click.Path(path_type=Path, exists=True, file_okay=False),
+              help="Compare two result folders item by item: OLD_DIR NEW_DIR.")
+@click.pass_obj
+def evaluate(obj: Context, set_path: Path | None, out_dir: Path | None, generator: str | None, retrieval_only: bool,
+             compare_dirs: tuple[Path, Path] | None) -> None:
+    """Run an evaluation set (EVAL_FORMAT.md) through ask and score it: results.jsonl, summary.json, report.html."""
+    import datetime as dt
+
+    from assistant27.assistant import Assistant
+    from assistant27.evalrunner import compare, metric_lines, run_eval
+
+    if compare_dirs:
+        for line in compare(*compare_dirs):
+            click.echo(line)
+        return
+    if set_path is None:
+        raise click.UsageError("Give an evaluation set, e.g. assistant27 eval evals/smoke.jsonl")
+    out_dir = out_dir or Path("evals/runs") / dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    try:
+        assistant = Assistant.from_settings(obj.settings(generator=generator))
+        summary = run_eval(assistant, set_path, out_dir, retrieval_only=retrieval_only)
+    except Assistant27Error as exc:
+        _fail(exc)
+    for line in metric_lines(summary):
+        click.echo(line)
+    click.echo(f"report: {out_dir / 'report.html'}")
+
+
 if __name__ == "__main__":
     main()

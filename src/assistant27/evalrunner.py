@@ -1,0 +1,176 @@
+"""Run an evaluation set through `Assistant.ask`, score it, write results.jsonl, summary.json and report.html."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from assistant27.assistant import Assistant
+from assistant27.evaluation import (
+    EvidenceMatcher,
+    Verdict,
+    by_type,
+    load_set,
+    retrieval_metrics,
+    score_item,
+    summarise,
+)
+from assistant27.textclean import clean_text
+
+
+def _repair(text: str) -> str:
+    return clean_text(text).text
+
+
+def _retrieval_result(assistant: Assistant, question: str, mode: str) -> dict[str, Any]:
+    import time
+
+    started = time.perf_counter()
+    passages = assistant.search(question, top_k=max(10, assistant.settings.top_k), mode=mode)
+    took = round(time.perf_counter() - started, 4)
+    return {"question": question, "answer": "", "refused": False, "citations": [],
+            "passages": [p.to_json() for p in passages],
+            "timings": {"retrieval_s": took, "first_token_s": None, "total_s": took}}
+
+
+def run_eval(assistant: Assistant, set_path: Path, out_dir: Path, *, retrieval_only: bool = False,
+             baselines: bool = True, show_progress: bool = True) -> dict[str, Any]:
+    """Score every item of `set_path`; return the summary (also written to `out_dir`)."""
+    from tqdm import tqdm
+
+    items = load_set(set_path)
+    matcher = EvidenceMatcher(_repair)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results: list[dict[str, Any]] = []
+    verdicts: list[Verdict] = []
+    with (out_dir / "results.jsonl").open("w", encoding="utf-8") as f:
+        for item in tqdm(items, desc=f"eval {set_path.name}", unit="q", file=sys.stderr, disable=not show_progress):
+            if retrieval_only:
+                result = _retrieval_result(assistant, item["question"], "fused")
+            else:
+                result = assistant.ask(item["question"]).to_json()
+            verdict = score_item(item, result, matcher)
+            results.append(result)
+            verdicts.append(verdict)
+            row = {**item, "result": result, "verdict": {**asdict(verdict), "rank": verdict.rank}}
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    summary: dict[str, Any] = {
+        "set": str(set_path),
+        "date": dt.datetime.now().isoformat(timespec="seconds"),
+        "generator": "none (retrieval only)" if retrieval_only else assistant.generator.name,
+        "embedder": assistant.settings.embedder,
+        "settings": {k: v for k, v in asdict(assistant.settings).items()
+                     if k in ("top_k", "candidates", "rrf_k", "context_passages", "context_chars",
+                              "min_coverage", "min_dense", "chunk_words", "chunk_overlap_words")},
+        "metrics": summarise(verdicts, results, retrieval_only),
+        "by_type": by_type(items, verdicts, results, retrieval_only),
+    }
+    if baselines:
+        summary["baselines"] = {}
+        for mode in ("bm25", "dense"):
+            base = [score_item(item, _retrieval_result(assistant, item["question"], mode), matcher) for item in items]
+            summary["baselines"][mode] = retrieval_metrics(base)
+    (out_dir / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1, default=str),
+                                          encoding="utf-8")
+    (out_dir / "report.html").write_text(render_report(summary, items, results, verdicts), encoding="utf-8")
+    return summary
+
+
+def _fmt(metric: dict[str, Any]) -> str:
+    if metric.get("value") is None:
+        return "–"
+    if "hits" in metric:
+        return f"{metric['value']:.2f} ({metric['hits']}/{metric['total']})"
+    return f"{metric['value']:.2f}"
+
+
+def metric_lines(summary: dict[str, Any]) -> list[str]:
+    """The summary as lines for the terminal and the README."""
+    m = summary["metrics"]
+    lines = [f"{name:<18} {_fmt(m[name])}" for name in
+             ("hit@1", "hit@5", "hit@10", "mrr@10", "answer_accuracy", "citation_accuracy",
+              "refusal_accuracy", "false_refusals") if name in m]
+    for name in ("latency_s", "first_token_s", "retrieval_s"):
+        if m.get(name, {}).get("p50") is not None:
+            lines.append(f"{name:<18} p50 {m[name]['p50']:.3f} s, p95 {m[name]['p95']:.3f} s")
+    for mode, base in summary.get("baselines", {}).items():
+        lines.append(f"baseline {mode:<9} hit@5 {_fmt(base['hit@5'])}, mrr@10 {_fmt(base['mrr@10'])}")
+    return lines
+
+
+def render_report(summary: dict[str, Any], items: list[dict[str, Any]], results: list[dict[str, Any]],
+                  verdicts: list[Verdict]) -> str:
+    """A self-contained HTML page: metrics with counts, a chart by question type, every failed item."""
+    e = html.escape
+    rows = "".join(f"<tr><td>{e(line.split()[0])}</td><td>{e(' '.join(line.split()[1:]))}</td></tr>"
+                   for line in metric_lines(summary))
+    chart = []
+    for t, m in summary["by_type"].items():
+        for key in ("hit@5", "answer_accuracy", "citation_accuracy", "refusal_accuracy"):
+            v = m.get(key, {})
+            if v.get("value") is not None and v.get("total"):
+                w = int(300 * v["value"])
+                chart.append(f"<tr><td>{e(t)}</td><td>{e(key)}</td><td><div class=bar style='width:{w}px'></div>"
+                             f"</td><td>{_fmt(v)}</td></tr>")
+    failed = []
+    for item, result, v in zip(items, results, verdicts):
+        ok = (v.refused if not v.answerable else (v.answer_correct and v.cited_correctly and v.rank is not None))
+        if ok:
+            continue
+        why = []
+        if v.answerable and v.rank is None:
+            why.append("evidence not retrieved in the top passages")
+        if v.answerable and v.refused:
+            why.append("refused an answerable question")
+        if v.answerable and not v.refused and not v.answer_correct:
+            why.append(f"answer lacks {item.get('must_include')}")
+        if v.answerable and not v.refused and not v.cited_correctly:
+            why.append("no citation contains the evidence")
+        if not v.answerable and not v.refused:
+            why.append("answered an unanswerable question")
+        cites = "".join(f"<li>[{c['n']}] {e(str(c.get('title')))} {c.get('year')}: {e(c['text'][:300])}</li>"
+                        for c in result.get("citations", []))
+        passages = "".join(f"<li>#{p['rank']} {e(str(p.get('source')))}: {e(p['text'][:200])}</li>"
+                           for p in result.get("passages", [])[:5])
+        failed.append(
+            f"<details><summary><b>{e(item['id'])}</b> [{e(item['type'])}] {e(item['question'])} — "
+            f"<i>{e('; '.join(why))}</i></summary><p><b>Expected:</b> {e(str(item.get('answer')))}<br>"
+            f"<b>Evidence:</b> {e(str(item.get('evidence')))} (ranks {v.ranks})</p>"
+            f"<p><b>Answer:</b> {e(result.get('answer', ''))}</p><p>Citations:</p><ol>{cites}</ol>"
+            f"<p>Top passages:</p><ol>{passages}</ol></details>"
+        )
+    return f"""<!doctype html><html lang=en><meta charset=utf-8><title>assistant27 evaluation</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:70em;margin:2em auto}}td{{padding:2px 8px}}
+.bar{{background:#3b6;height:12px}}details{{margin:.4em 0;border-bottom:1px solid #ddd}}</style>
+<h1>Evaluation of {e(summary['set'])}</h1><p>{e(summary['date'])} — generator {e(summary['generator'])},
+embedder {e(summary['embedder'])}, settings {e(json.dumps(summary['settings']))}</p>
+<h2>Metrics</h2><table>{rows}</table><h2>By question type</h2><table>{''.join(chart)}</table>
+<h2>Failed items ({len(failed)})</h2>{''.join(failed)}</html>"""
+
+
+def compare(old_dir: Path, new_dir: Path) -> list[str]:
+    """Item by item: what got fixed and what broke between two runs."""
+    def load(d: Path) -> dict[str, dict[str, Any]]:
+        rows = [json.loads(line) for line in (d / "results.jsonl").read_text(encoding="utf-8").splitlines() if line]
+        return {r["id"]: r for r in rows}
+
+    def ok(row: dict[str, Any]) -> bool:
+        v = row["verdict"]
+        return bool(v["refused"]) if not v["answerable"] else bool(v["answer_correct"] and v["cited_correctly"])
+
+    old, new = load(old_dir), load(new_dir)
+    lines = []
+    for key in sorted(set(old) & set(new)):
+        if ok(old[key]) != ok(new[key]):
+            lines.append(f"{'fixed ' if ok(new[key]) else 'BROKEN'} {key} [{new[key]['type']}] {new[key]['question']}")
+    a = json.loads((old_dir / "summary.json").read_text(encoding="utf-8"))["metrics"]
+    b = json.loads((new_dir / "summary.json").read_text(encoding="utf-8"))["metrics"]
+    for name in ("hit@5", "mrr@10", "answer_accuracy", "citation_accuracy", "refusal_accuracy", "false_refusals"):
+        if name in a and name in b and a[name].get("value") is not None and b[name].get("value") is not None:
+            lines.append(f"{name:<18} {a[name]['value']:.3f} -> {b[name]['value']:.3f}")
+    return lines

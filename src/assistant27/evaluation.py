@@ -1,0 +1,188 @@
+"""Pure scoring of `ask` results against an evaluation set, exactly as EVAL_FORMAT.md defines it."""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+TYPES = ("factual", "list", "definition", "synthesis", "english", "cross-doc", "unanswerable")
+
+_TYPOGRAPHY = str.maketrans(
+    {
+        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
+        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"',
+        "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-",
+        "\u2212": "-", "\u00ad": "",
+    }
+)
+_HYPHEN_EOL = re.compile(r"(\w)-[ \t]*\r?\n[ \t]*(\w)")
+_NON_ALNUM = re.compile(r"[\W_]+")
+
+
+def normalise(text: str) -> str:
+    """NFKC, ASCII punctuation, no accents, casefold, line-end hyphenation joined, one space between words."""
+    text = unicodedata.normalize("NFKC", text).translate(_TYPOGRAPHY)
+    text = _HYPHEN_EOL.sub(r"\1\2", text)
+    text = "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+    return _NON_ALNUM.sub(" ", text.casefold()).strip()
+
+
+def load_set(path: Path) -> list[dict[str, Any]]:
+    """Read a JSON Lines evaluation set; blank lines are ignored."""
+    items = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if line.strip():
+            try:
+                items.append(json.loads(line))
+            except ValueError as exc:
+                raise ValueError(f"{path}:{n}: not valid JSON ({exc})") from exc
+    return items
+
+
+def as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+class EvidenceMatcher:
+    """Does a passage contain an evidence quote? Substring, or a run of min(12, n) evidence words.
+
+    Passages are indexed after French text repair (`I'innovation` -> `l'innovation`), while
+    evidence is quoted verbatim from the raw files; `repair` (optional) is applied to the evidence
+    as a second try, so an OCR slip fixed by ingestion does not count as a retrieval miss.
+    """
+
+    def __init__(self, repair: Callable[[str], str] | None = None) -> None:
+        self.repair = repair
+        self._cache: dict[str, list[list[str]]] = {}
+
+    def _forms(self, evidence: str) -> list[list[str]]:
+        if evidence not in self._cache:
+            forms = [normalise(evidence)]
+            if self.repair:
+                repaired = normalise(self.repair(evidence))
+                if repaired != forms[0]:
+                    forms.append(repaired)
+            self._cache[evidence] = [f.split() for f in forms]
+        return self._cache[evidence]
+
+    def contains(self, passage: str, evidence: str) -> bool:
+        text = normalise(passage)
+        padded = f" {text} "
+        for words in self._forms(evidence):
+            if not words:
+                continue
+            if f" {' '.join(words)} " in padded:
+                return True
+            run = min(12, len(words))
+            for i in range(len(words) - run + 1):
+                if f" {' '.join(words[i : i + run])} " in padded:
+                    return True
+        return False
+
+
+@dataclass
+class Verdict:
+    """What was measured for one item."""
+
+    ranks: list[int | None]  # per evidence: 1-based rank of the first passage containing it
+    answer_correct: bool
+    cited_correctly: bool
+    refused: bool
+    answerable: bool
+
+    @property
+    def rank(self) -> int | None:
+        """The item's retrieval rank: for cross-doc, the worst of its evidences (all must be found)."""
+        if not self.ranks or any(r is None for r in self.ranks):
+            return None
+        return max(r for r in self.ranks if r is not None)
+
+
+def score_item(item: dict[str, Any], result: dict[str, Any], matcher: EvidenceMatcher) -> Verdict:
+    """Score one `ask --json` result against its item."""
+    answerable = item.get("type") != "unanswerable"
+    refused = bool(result.get("refused"))
+    passages = result.get("passages", [])
+    evidences = [e for e in as_list(item.get("evidence")) if e]
+    ranks: list[int | None] = []
+    for ev in evidences:
+        rank = next((int(p["rank"]) for p in passages if matcher.contains(p.get("text", ""), ev)), None)
+        ranks.append(rank)
+    answer = normalise(result.get("answer", ""))
+    padded = f" {answer} "
+    groups = item.get("must_include") or []
+    correct = answerable and not refused and all(
+        any(f" {normalise(alt)} " in padded or normalise(alt) in answer for alt in group) for group in groups
+    )
+    citations = result.get("citations", [])
+    cited = bool(evidences) and not refused and all(
+        any(matcher.contains(c.get("text", ""), ev) for c in citations) for ev in evidences
+    )
+    return Verdict(ranks, bool(correct), bool(cited), refused, answerable)
+
+
+def _ratio(hits: int, total: int) -> dict[str, Any]:
+    return {"value": round(hits / total, 4) if total else None, "hits": hits, "total": total}
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return round(ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo), 4)
+
+
+def retrieval_metrics(verdicts: Iterable[Verdict]) -> dict[str, Any]:
+    answerable = [v for v in verdicts if v.answerable]
+    n = len(answerable)
+    out: dict[str, Any] = {}
+    for k in (1, 5, 10):
+        out[f"hit@{k}"] = _ratio(sum(1 for v in answerable if v.rank is not None and v.rank <= k), n)
+    mrr = sum(1.0 / v.rank for v in answerable if v.rank is not None and v.rank <= 10)
+    out["mrr@10"] = {"value": round(mrr / n, 4) if n else None, "total": n}
+    return out
+
+
+def summarise(verdicts: list[Verdict], results: list[dict[str, Any]], retrieval_only: bool = False) -> dict[str, Any]:
+    """The metrics of EVAL_FORMAT.md over a set, each with its counts."""
+    answerable = [v for v in verdicts if v.answerable]
+    unanswerable = [v for v in verdicts if not v.answerable]
+    out = retrieval_metrics(verdicts)
+    if not retrieval_only:
+        out["answer_accuracy"] = _ratio(sum(v.answer_correct for v in answerable), len(answerable))
+        out["citation_accuracy"] = _ratio(sum(v.cited_correctly for v in answerable), len(answerable))
+        out["refusal_accuracy"] = _ratio(sum(v.refused for v in unanswerable), len(unanswerable))
+        out["false_refusals"] = _ratio(sum(v.refused for v in answerable), len(answerable))
+    totals = [r["timings"]["total_s"] for r in results if r.get("timings")]
+    firsts = [r["timings"]["first_token_s"] for r in results if r.get("timings") and r["timings"].get("first_token_s") is not None]
+    retrievals = [r["timings"]["retrieval_s"] for r in results if r.get("timings")]
+    out["latency_s"] = {"p50": percentile(totals, 0.5), "p95": percentile(totals, 0.95), "n": len(totals)}
+    out["first_token_s"] = {"p50": percentile(firsts, 0.5), "p95": percentile(firsts, 0.95), "n": len(firsts)}
+    out["retrieval_s"] = {"p50": percentile(retrievals, 0.5), "p95": percentile(retrievals, 0.95), "n": len(retrievals)}
+    out["items"] = len(verdicts)
+    return out
+
+
+def by_type(items: list[dict[str, Any]], verdicts: list[Verdict], results: list[dict[str, Any]],
+            retrieval_only: bool = False) -> dict[str, dict[str, Any]]:
+    """The same metrics per question type."""
+    out = {}
+    for t in TYPES:
+        idx = [i for i, item in enumerate(items) if item.get("type") == t]
+        if idx:
+            out[t] = summarise([verdicts[i] for i in idx], [results[i] for i in idx], retrieval_only)
+    return out
+
+
+def mean(values: list[float]) -> float:
+    return statistics.fmean(values) if values else 0.0
