@@ -7,6 +7,8 @@ import unicodedata
 from functools import cache
 from pathlib import Path
 
+# Web addresses: their slugs repeat a page's words and let link lists outrank the text itself.
+_URL = re.compile(r"<?(?:https?://|www\.)\S+>?")
 _TOKEN = re.compile(r"\w+(?:['’]\w+)?", re.UNICODE)
 # l', d', qu', jusqu'... are glued to the next word in French; BM25 must see the word alone.
 _ELISION = re.compile(r"^(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu)['’]", re.IGNORECASE)
@@ -17,6 +19,11 @@ où ou qui quoi koi kel kels c est ce cet cette ces ca ça y a il elle ils elles
 fait faire peut peux etre être avoir ont sont été the what which who whom when where why how does did do
 is are was were has have had about tell me please stp svp est-ce moi toi parle parler explique
 expliquer donne donner liste lister cite citer""".split()
+
+
+def strip_urls(text: str) -> str:
+    """The text without its web addresses (kept for display, left out of matching)."""
+    return " ".join(_URL.sub(" ", text).split())
 
 
 def fold(text: str) -> str:
@@ -50,7 +57,7 @@ def tokenize(text: str) -> list[str]:
     """Words of `text` with elisions removed, folded, without stop words (not stemmed)."""
     stops = stop_words()
     out = []
-    for m in _TOKEN.finditer(text):
+    for m in _TOKEN.finditer(_URL.sub(" ", text)):
         word = _ELISION.sub("", m.group(0))
         w = fold(word).replace("’", "'")
         if len(w) < 2 and not w.isdigit():

@@ -87,7 +87,8 @@ class Assistant:
         self.store = store
         self.embedder = embedder
         self.generator = generator
-        self.retriever = Retriever(store, embedder, candidates=settings.candidates, rrf_k=settings.rrf_k)
+        self.retriever = Retriever(store, embedder, candidates=settings.candidates, rrf_k=settings.rrf_k,
+                                   fusion=settings.fusion, bm25_weight=settings.bm25_weight)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, *, generator: Generator | str | None = None) -> Assistant:

@@ -48,6 +48,8 @@ class Settings:
     top_k: int = 10  # passages returned by ask/search (the JSON contract promises at least 10)
     candidates: int = 40  # per retriever, before fusion
     rrf_k: int = 60
+    fusion: str = "convex"  # or "rrf"; see benchmarks/retrieval_variants.py for the measurements
+    bm25_weight: float = 0.7
     # Answering
     context_passages: int = 4  # passages given to a generator
     context_chars: int = 700  # characters kept per passage in the prompt

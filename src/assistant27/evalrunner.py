@@ -65,7 +65,7 @@ def run_eval(assistant: Assistant, set_path: Path, out_dir: Path, *, retrieval_o
         "generator": "none (retrieval only)" if retrieval_only else assistant.generator.name,
         "embedder": assistant.settings.embedder,
         "settings": {k: v for k, v in asdict(assistant.settings).items()
-                     if k in ("top_k", "candidates", "rrf_k", "context_passages", "context_chars",
+                     if k in ("top_k", "candidates", "rrf_k", "fusion", "bm25_weight", "context_passages", "context_chars",
                               "min_coverage", "min_dense", "chunk_words", "chunk_overlap_words")},
         "metrics": summarise(verdicts, results, retrieval_only),
         "by_type": by_type(items, verdicts, results, retrieval_only),

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from assistant27.analysis import strip_urls
 from assistant27.chunking import chunk_publication
 from assistant27.config import Settings
 from assistant27.embedding import Embedder
@@ -22,7 +23,7 @@ from assistant27.store import ChunkStore
 from assistant27.textclean import clean_text
 
 # Bump when reading, cleaning or chunking changes, so every file is processed again on the next ingest.
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"
 MANIFEST = "manifest.json"
 
 
@@ -162,6 +163,7 @@ def _expand(paths: list[Path]) -> list[Path]:
 def embedding_text(title: str, heading: str, text: str) -> str:
     """What the dense model sees: the passage with its publication title and section, for context."""
     head = " — ".join(x for x in (title, heading) if x)
+    text = strip_urls(text) or text
     return f"{head}\n{text}" if head else text
 
 
