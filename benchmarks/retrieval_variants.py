@@ -32,11 +32,12 @@ def metrics(ranked: list[list[str]], gold: list[list[set[str]]]) -> str:
             hits[k] += rank is not None and rank <= k
         mrr += 1 / rank if rank else 0
     n = len(gold)
-    return f"hit@1 {hits[1]/n:.3f} hit@5 {hits[5]/n:.3f} hit@10 {hits[10]/n:.3f} mrr@10 {mrr/n:.3f}"
+    return f"hit@1 {hits[1] / n:.3f} hit@5 {hits[5] / n:.3f} hit@10 {hits[10] / n:.3f} mrr@10 {mrr / n:.3f}"
 
 
 def convex(dense: list, lexical: list, alpha: float) -> list[str]:  # type: ignore[type-arg]
     """Min-max normalised scores, mixed: alpha * BM25 + (1 - alpha) * dense (0 when absent from a list)."""
+
     def norm(pairs: list) -> dict[str, float]:  # type: ignore[type-arg]
         if not pairs:
             return {}
@@ -81,18 +82,28 @@ def main() -> None:
     print(f"{'bm25':<28}", metrics(lexical, gold))
     print(f"{'dense':<28}", metrics(dense, gold))
     for wd, wb, k in [(1, 1, 60), (0.5, 1, 60), (0.7, 1, 60), (1, 1, 20), (0.7, 1, 20), (0.5, 1, 10), (0.3, 1, 60)]:
-        fused = [[c.id for c, _ in reciprocal_rank_fusion([[by_id[i] for i in d], [by_id[i] for i in b]], k, [wd, wb])]
-                 for d, b in zip(dense, lexical)]
+        fused = [
+            [c.id for c, _ in reciprocal_rank_fusion([[by_id[i] for i in d], [by_id[i] for i in b]], k, [wd, wb])]
+            for d, b in zip(dense, lexical)
+        ]
         print(f"{f'rrf dense {wd} bm25 {wb} k {k}':<28}", metrics(fused, gold))
     for alpha in (0.3, 0.5, 0.7):
-        print(f"{f'convex bm25 weight {alpha}':<28}", metrics(
-            [convex(d, b, alpha) for d, b in zip(dense_scored, lexical_scored)], gold))
+        print(
+            f"{f'convex bm25 weight {alpha}':<28}",
+            metrics([convex(d, b, alpha) for d, b in zip(dense_scored, lexical_scored)], gold),
+        )
     if sparse_lists:
         print(f"{'sparse':<28}", metrics(sparse_lists, gold))
         for wd, wb, ws in [(1, 1, 1), (0.7, 1, 0.7), (0.5, 1, 0.5)]:
-            fused = [[c.id for c, _ in reciprocal_rank_fusion(
-                [[by_id[i] for i in d], [by_id[i] for i in b], [by_id[i] for i in s]], 60, [wd, wb, ws])]
-                for d, b, s in zip(dense, lexical, sparse_lists)]
+            fused = [
+                [
+                    c.id
+                    for c, _ in reciprocal_rank_fusion(
+                        [[by_id[i] for i in d], [by_id[i] for i in b], [by_id[i] for i in s]], 60, [wd, wb, ws]
+                    )
+                ]
+                for d, b, s in zip(dense, lexical, sparse_lists)
+            ]
             print(f"{f'rrf+sparse {wd}/{wb}/{ws}':<28}", metrics(fused, gold))
 
 

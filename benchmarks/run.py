@@ -13,7 +13,6 @@ import os
 import platform
 import re
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
@@ -64,17 +63,27 @@ def main() -> None:
     }
     if not args.skip_ingest:
         with tempfile.TemporaryDirectory() as tmp:
-            env = {**ENV, "ASSISTANT27_INDEX_DIR": str(Path(tmp) / "index"), "ASSISTANT27_CORPUS_DIR": str(REPO / "corpus")}
+            env = {
+                **ENV,
+                "ASSISTANT27_INDEX_DIR": str(Path(tmp) / "index"),
+                "ASSISTANT27_CORPUS_DIR": str(REPO / "corpus"),
+            }
             cold, out, peak = cli(["ingest"], env)
-            chunks = sum(int(line.split(" chunks (")[0].rsplit(" ", 1)[1]) for line in out.splitlines()
-                         if line.startswith("indexed"))
+            chunks = sum(
+                int(line.split(" chunks (")[0].rsplit(" ", 1)[1])
+                for line in out.splitlines()
+                if line.startswith("indexed")
+            )
             reruns = [cli(["ingest"], env) for _ in range(3)]
             summary = reruns[-1][1].strip().splitlines()[-1]
             results["ingest"] = {
-                "cold_s": round(cold, 1), "chunks": chunks, "chunks_per_s": round(chunks / cold, 1),
+                "cold_s": round(cold, 1),
+                "chunks": chunks,
+                "chunks_per_s": round(chunks / cold, 1),
                 "unchanged_rerun_s_median": round(statistics.median(r[0] for r in reruns), 2),
                 "unchanged_rerun_embedded": int(re.search(r"(\d+) chunks embedded", summary).group(1)),  # type: ignore[union-attr]
-                "peak_rss_mb": peak, "index_mb": round(folder_mb(Path(tmp) / "index"), 1),
+                "peak_rss_mb": peak,
+                "index_mb": round(folder_mb(Path(tmp) / "index"), 1),
             }
 
     settings = Settings.from_env()
@@ -86,8 +95,11 @@ def main() -> None:
         started = time.perf_counter()
         assistant.search(q)
         latencies.append(time.perf_counter() - started)
-    results["retrieval"] = {"n": len(latencies), "p50_s": round(percentile(latencies, 0.5), 3),
-                            "p95_s": round(percentile(latencies, 0.95), 3)}
+    results["retrieval"] = {
+        "n": len(latencies),
+        "p50_s": round(percentile(latencies, 0.5), 3),
+        "p95_s": round(percentile(latencies, 0.95), 3),
+    }
 
     from assistant27.assistant import PassagesFound, Token
     from assistant27.models import local_model_available
@@ -112,7 +124,8 @@ def main() -> None:
                 rates.append(tokens / max(total - first, 1e-6))
                 totals.append(total)
         results["local_generation"] = {
-            "n": len(firsts), "first_token_s_p50": round(statistics.median(firsts), 2) if firsts else None,
+            "n": len(firsts),
+            "first_token_s_p50": round(statistics.median(firsts), 2) if firsts else None,
             "tokens_per_s_median": round(statistics.median(rates), 1) if rates else None,
             "total_s_p50": round(statistics.median(totals), 2) if totals else None,
             "passages_shown_s_last": round(shown, 3),

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from assistant27.cli import main
 from assistant27.config import Settings
 from assistant27.embedding import HashingEmbedder
 
@@ -87,3 +91,23 @@ class CountingEmbedder(HashingEmbedder):
 @pytest.fixture
 def embedder() -> CountingEmbedder:
     return CountingEmbedder()
+
+
+@pytest.fixture(scope="session")
+def real_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """The repo's corpus ingested once per test session with multilingual-e5-small into a temp index.
+
+    Returns the environment to run against it (tests pass it to CliRunner or Settings.from_env).
+    """
+    root = tmp_path_factory.mktemp("real")
+    shutil.copytree(REPO / "corpus", root / "corpus")
+    env = {
+        "ASSISTANT27_CORPUS_DIR": str(root / "corpus"),
+        "ASSISTANT27_INDEX_DIR": str(root / "index"),
+        "ASSISTANT27_EMBEDDER": "e5",
+        "ASSISTANT27_GENERATOR": "extractive",
+    }
+    result = CliRunner().invoke(main, ["ingest"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "5 indexed" in result.output
+    yield env

@@ -29,7 +29,10 @@ def test_marker_to_no_passage_is_removed_and_replaced_by_the_supporting_one() ->
 def test_citations_are_renumbered_by_first_appearance() -> None:
     text = "La Transfo crée des laboratoires d'innovation publique [2]. Nouveaux Accords associe Dunkerque [1]."
     out = validate_citations(text, CONTEXT)
-    assert out.text == "La Transfo crée des laboratoires d'innovation publique [1]. Nouveaux Accords associe Dunkerque [2]."
+    assert (
+        out.text
+        == "La Transfo crée des laboratoires d'innovation publique [1]. Nouveaux Accords associe Dunkerque [2]."
+    )
     assert [c.n for c in out.citations] == [1, 2]
     assert out.citations[0].passage.chunk_id == "id2"
 
@@ -67,6 +70,24 @@ def test_follow_up_borrows_the_previous_question() -> None:
 
 
 def test_trim_keeps_the_matching_sentences() -> None:
-    text = "Une phrase sans rapport aucun. " * 20 + "Dunkerque participe au programme Nouveaux Accords. " + "Autre chose encore. " * 20
+    text = (
+        "Une phrase sans rapport aucun. " * 20
+        + "Dunkerque participe au programme Nouveaux Accords. "
+        + "Autre chose encore. " * 20
+    )
     out = trim_passage(text, "Dunkerque et Nouveaux Accords ?", 200)
     assert "Dunkerque participe" in out and len(out) <= 200
+
+
+def test_list_answers_keep_their_lines_and_get_a_citation_per_item() -> None:
+    text = "Les collectivités sont :\n- la Communauté urbaine de Dunkerque\n- Vitry-le-François et Aix-Marseille [5]"
+    out = validate_citations(text, CONTEXT)
+    lines = out.text.split("\n")
+    assert len(lines) == 3
+    assert lines[1] == "- la Communauté urbaine de Dunkerque [1]"
+    assert lines[2].endswith("[1]") and "[5]" not in out.text
+
+
+def test_cross_language_answers_are_flagged_not_dropped() -> None:
+    out = validate_citations("The budget was three million euros for Marseille.", CONTEXT[:1], drop_unsupported=False)
+    assert out.text.startswith("The budget") and out.flagged

@@ -53,15 +53,20 @@ def test_unanswerable_question_is_refused_with_pointers(settings: Settings) -> N
 
 def test_follow_up_uses_the_conversation(settings: Settings) -> None:
     assistant = build(settings, ExtractiveGenerator())
-    history = [{"role": "user", "content": "Quel programme porte sur les forêts ?"},
-               {"role": "assistant", "content": "Le programme Forêts [1]."}]
+    history = [
+        {"role": "user", "content": "Quel programme porte sur les forêts ?"},
+        {"role": "assistant", "content": "Le programme Forêts [1]."},
+    ]
     answer = assistant.ask("et en 2025 ?", history)
     assert answer.passages[0].source == "rapport-2025.txt"
 
 
 def test_stream_shows_passages_before_the_first_token(settings: Settings) -> None:
-    events = list(build(settings, ScriptedGenerator(["Dunkerque participe à Nouveaux Accords [1]."]))
-                  .ask_stream("Qui participe à Nouveaux Accords ?"))
+    events = list(
+        build(settings, ScriptedGenerator(["Dunkerque participe à Nouveaux Accords [1]."])).ask_stream(
+            "Qui participe à Nouveaux Accords ?"
+        )
+    )
     assert isinstance(events[0], PassagesFound)
     assert isinstance(events[1], Token)
     assert isinstance(events[-1], Answer) and events[-1].timings.first_token_s is not None

@@ -33,7 +33,9 @@ def test_chunks_are_sized_overlap_and_map_back_to_offsets() -> None:
 
 
 def test_ids_are_stable_and_unique_and_pages_kept() -> None:
-    p = Publication("b.pdf", "B", "rapport", 2020, "fr", [Section("Page un. Du texte.", 1), Section("Page un. Du texte.", 2)])
+    p = Publication(
+        "b.pdf", "B", "rapport", 2020, "fr", [Section("Page un. Du texte.", 1), Section("Page un. Du texte.", 2)]
+    )
     first, again = chunk_publication(p), chunk_publication(p)
     assert [c.id for c in first] == [c.id for c in again]
     assert len({c.id for c in first}) == 2

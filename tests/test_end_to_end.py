@@ -3,34 +3,13 @@
 from __future__ import annotations
 
 import json
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import REPO
 
 from assistant27.cli import main
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def real_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """The repo's corpus ingested once with multilingual-e5-small into a temp index."""
-    root = tmp_path_factory.mktemp("real")
-    shutil.copytree(REPO / "corpus", root / "corpus")
-    env = {
-        "ASSISTANT27_CORPUS_DIR": str(root / "corpus"),
-        "ASSISTANT27_INDEX_DIR": str(root / "index"),
-        "ASSISTANT27_EMBEDDER": "e5",
-        "ASSISTANT27_GENERATOR": "extractive",
-    }
-    result = CliRunner().invoke(main, ["ingest"], env=env)
-    assert result.exit_code == 0, result.output
-    assert "5 indexed" in result.output
-    yield env
 
 
 def ask(env: dict[str, str], question: str, *flags: str) -> dict:

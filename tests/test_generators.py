@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant27.answering import build_messages
 from assistant27.config import Settings
 from assistant27.errors import GeneratorError
 from assistant27.generators import (
@@ -20,17 +21,36 @@ from assistant27.generators import (
     OpenAICompatibleGenerator,
     ScriptedGenerator,
 )
-from assistant27.answering import build_messages
 from assistant27.models import gguf_path, local_model_available
 from assistant27.schema import Passage
 
 QUESTION = "Quelles collectivités ont participé à Nouveaux Accords ?"
 PASSAGES = [
-    Passage(1, "a", "r.txt", "Rapport 2022", 2022, "rapport", None, "",
-            "Nouveaux Accords est mené avec l’ANCT, Aix-Marseille Provence Métropole, la Ville de "
-            "Vitry-le-François et la Communauté urbaine de Dunkerque. Le programme a duré un an.", 1.0),
-    Passage(2, "b", "r.txt", "Rapport 2022", 2022, "rapport", None, "",
-            "La Transfo accompagne les Régions qui créent un laboratoire d'innovation publique.", 0.5),
+    Passage(
+        1,
+        "a",
+        "r.txt",
+        "Rapport 2022",
+        2022,
+        "rapport",
+        None,
+        "",
+        "Nouveaux Accords est mené avec l’ANCT, Aix-Marseille Provence Métropole, la Ville de "
+        "Vitry-le-François et la Communauté urbaine de Dunkerque. Le programme a duré un an.",
+        1.0,
+    ),
+    Passage(
+        2,
+        "b",
+        "r.txt",
+        "Rapport 2022",
+        2022,
+        "rapport",
+        None,
+        "",
+        "La Transfo accompagne les Régions qui créent un laboratoire d'innovation publique.",
+        0.5,
+    ),
 ]
 
 
@@ -50,8 +70,13 @@ class FakeOpenAIServer(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "text/event-stream")
         self.end_headers()
         for word in self.reply.split(" "):
-            chunk = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": body["model"],
-                     "choices": [{"index": 0, "delta": {"content": word + " "}, "finish_reason": None}]}
+            chunk = {
+                "id": "x",
+                "object": "chat.completion.chunk",
+                "created": 0,
+                "model": body["model"],
+                "choices": [{"index": 0, "delta": {"content": word + " "}, "finish_reason": None}],
+            }
             self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
         self.wfile.write(b"data: [DONE]\n\n")
 

@@ -35,11 +35,15 @@ def test_unchanged_corpus_costs_no_embedding(settings: Settings, embedder: Count
     assert report.count("unchanged") == 2 and report.embedded == 0
 
 
-def test_changed_file_replaces_its_chunks_and_reuses_unchanged_ones(settings: Settings, embedder: CountingEmbedder) -> None:
+def test_changed_file_replaces_its_chunks_and_reuses_unchanged_ones(
+    settings: Settings, embedder: CountingEmbedder
+) -> None:
     _, store = run(settings, embedder)
     path = settings.corpus_dir / "rapport-2025.txt"
-    path.write_text(path.read_text(encoding="utf-8") + "\nUn nouveau paragraphe sur les jardins partagés de Lille.\n",
-                    encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8") + "\nUn nouveau paragraphe sur les jardins partagés de Lille.\n",
+        encoding="utf-8",
+    )
     before = embedder.embedded
     report, store = run(settings, embedder)
     assert report.count("indexed") == 1 and report.count("unchanged") == 1

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant27.analysis import analyze, fold, tokenize
+from assistant27.analysis import analyze, fold, strip_urls, tokenize
+from assistant27.chunking import passage_sentences
 from assistant27.generators import GenerationRequest
 from assistant27.prompts import render
 from assistant27.schema import Citation, Passage
@@ -26,9 +27,65 @@ _REFUSAL_PATTERNS = re.compile(
 _MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=\S)")
 
-_EN_WORDS = frozenset("the what which who whom when where why how is are was were did does do of in and to with for about".split())
+_EN_WORDS = frozenset(
+    [
+        "the",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "when",
+        "where",
+        "why",
+        "how",
+        "is",
+        "are",
+        "was",
+        "were",
+        "did",
+        "does",
+        "do",
+        "of",
+        "in",
+        "and",
+        "to",
+        "with",
+        "for",
+        "about",
+    ]
+)
 _FR_WORDS = frozenset(
-    "le la les des du de un une est sont quel quelle quels quelles qui que quoi comment pourquoi ou où et en avec pour dans sur c koi".split()
+    [
+        "le",
+        "la",
+        "les",
+        "des",
+        "du",
+        "de",
+        "un",
+        "une",
+        "est",
+        "sont",
+        "quel",
+        "quelle",
+        "quels",
+        "quelles",
+        "qui",
+        "que",
+        "quoi",
+        "comment",
+        "pourquoi",
+        "ou",
+        "où",
+        "et",
+        "en",
+        "avec",
+        "pour",
+        "dans",
+        "sur",
+        "c",
+        "koi",
+    ]
 )
 _FOLLOW_UP = re.compile(r"^\s*(?:et|and|what about|et pour|et en|et pour|et dans|et avec|mais)\b", re.IGNORECASE)
 
@@ -52,21 +109,30 @@ def retrieval_query(question: str, history: list[dict[str, str]]) -> str:
 
 
 def trim_passage(text: str, question: str, limit: int) -> str:
-    """Keep the sentences of a passage that best match the question, in reading order, within `limit` characters."""
-    if len(text) <= limit:
-        return text
-    sentences = _SENTENCE_END.split(text)
+    """Keep the sentences of a passage that best match the question, in reading order, within `limit` characters.
+
+    Web addresses are left out (they cost tokens and say little); full sentences beat heading lines.
+    """
+    sentences = [strip_urls(s) for s in passage_sentences(text)]
+    sentences = [s for s in sentences if s]
+    if sum(len(s) + 1 for s in sentences) <= limit:
+        return " ".join(sentences)
     terms = set(analyze(question))
-    scored = sorted(range(len(sentences)), key=lambda i: -len(terms & set(analyze(sentences[i]))))
+
+    def value(i: int) -> float:
+        words = analyze(sentences[i])
+        return len(terms & set(words)) + min(len(words), 20) / 20
+
     keep: set[int] = set()
     size = 0
-    for i in scored:
-        if size + len(sentences[i]) > limit and keep:
+    for i in sorted(range(len(sentences)), key=lambda i: -value(i)):
+        if size + len(sentences[i]) + 1 > limit:
             continue
         keep.add(i)
         size += len(sentences[i]) + 1
-    out = " ".join(sentences[i] for i in sorted(keep))
-    return out[:limit]
+    if not keep:  # one sentence longer than the limit: cut it
+        return sentences[max(range(len(sentences)), key=value)][:limit]
+    return " ".join(sentences[i] for i in sorted(keep))
 
 
 def build_messages(
@@ -136,62 +202,66 @@ def validate_citations(
     embed_sentences: Callable[[list[str]], np.ndarray] | None = None,
     passage_vectors: np.ndarray | None = None,
     *,
+    drop_unsupported: bool = True,
     min_lexical: float = 0.34,
     min_dense: float = 0.83,
 ) -> ValidatedAnswer:
     """Keep only citations that point to real passages and support their sentence.
 
-    Each sentence is checked against every context passage: by shared French stems, and (for answers
-    in another language than the passages) by dense similarity. A marker to no passage is removed; a
-    sentence without a valid marker gets the passage that supports it best; a sentence that no passage
-    supports is dropped when the answer has supported sentences, and flagged otherwise.
+    Each sentence (and each line of a list) is checked against every context passage: by shared
+    French stems, and by dense similarity when vectors are given. A marker to no passage is removed;
+    a sentence without a valid marker gets the passage that supports it best; a sentence that no
+    passage supports is flagged, and dropped when `drop_unsupported` (answers in the passages'
+    language: a cross-language answer cannot be checked word by word, so it is only flagged).
     """
-    sentences = [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
+    lines = [[s.strip() for s in _SENTENCE_END.split(line) if s.strip()] for line in text.strip().split("\n")]
+    sentences = [(n, s) for n, line in enumerate(lines) for s in line]
     passage_terms = [set(analyze(p.text)) for p in context]
-    plain = [_MARKER.sub("", s).strip() for s in sentences]
+    plain = [_MARKER.sub("", s).strip() for _, s in sentences]
     dense: np.ndarray | None = None
-    if embed_sentences is not None and passage_vectors is not None and len(plain) and len(context):
+    if embed_sentences is not None and passage_vectors is not None and plain and context:
         dense = embed_sentences(plain) @ passage_vectors.T
-    kept: list[tuple[str, list[int]]] = []
+    kept: list[tuple[int, str, list[int]]] = []
     flagged: list[str] = []
-    for i, (sentence, bare) in enumerate(zip(sentences, plain)):
-        cited = []
+    for i, ((line_no, sentence), bare) in enumerate(zip(sentences, plain)):
+        if not bare:
+            continue
+        cited: list[int] = []
         for m in _MARKER.finditer(sentence):
             cited.extend(int(x) for x in re.split(r"\s*[,;]\s*", m.group(1)))
         terms = set(analyze(bare))
         support = [
-            max(_lexical_support(terms, pt) / min_lexical, (float(dense[i, j]) / min_dense if dense is not None else 0.0))
+            max(
+                _lexical_support(terms, pt) / min_lexical,
+                (float(dense[i, j]) / min_dense if dense is not None else 0.0),
+            )
             for j, pt in enumerate(passage_terms)
         ]  # >= 1.0 means supported
         valid = [n for n in dict.fromkeys(cited) if 1 <= n <= len(context) and support[n - 1] >= 1.0]
         if not valid and support and max(support) >= 1.0:
             valid = [int(np.argmax(support)) + 1]
-        if not bare:
-            continue
         if not valid and len(terms) >= 3:
             flagged.append(bare)
-            continue
-        kept.append((bare, valid))
-    if not any(v for _, v in kept) and flagged:
+            if drop_unsupported:
+                continue
+        kept.append((line_no, bare, valid))
+    if flagged and not any(v for _, _, v in kept):
         # Nothing is supported: keep the text but say so through `flagged`, rather than answer with nothing.
-        kept = [(s, []) for s in plain if s]
+        kept = [(n, s, []) for (n, _), s in zip(sentences, plain) if s]
     # Number citations by first appearance: [1] is the first passage the answer relies on.
     order: dict[int, int] = {}
-    parts = []
-    for bare, valid in kept:
-        nums = []
-        for n in valid:
-            order.setdefault(n, len(order) + 1)
-            nums.append(order[n])
-        markers = "".join(f"[{k}]" for k in nums)
+    out_lines: dict[int, list[str]] = {}
+    for line_no, bare, valid in kept:
+        markers = "".join(f"[{order.setdefault(n, len(order) + 1)}]" for n in valid)
         if not markers:
-            parts.append(bare)
+            piece = bare
         elif bare[-1] in ".!?…":
-            parts.append(f"{bare[:-1].rstrip()} {markers}{bare[-1]}")
+            piece = f"{bare[:-1].rstrip()} {markers}{bare[-1]}"
         else:
-            parts.append(f"{bare} {markers}")
+            piece = f"{bare} {markers}"
+        out_lines.setdefault(line_no, []).append(piece)
     citations = [Citation(n=k, passage=context[n - 1]) for n, k in order.items()]
-    return ValidatedAnswer(" ".join(parts), citations, flagged)
+    return ValidatedAnswer("\n".join(" ".join(parts) for _, parts in sorted(out_lines.items())), citations, flagged)
 
 
 def collect(stream: Iterator[str], on_token: Callable[[str], None] | None = None) -> str:
@@ -203,8 +273,14 @@ def collect(stream: Iterator[str], on_token: Callable[[str], None] | None = None
     return "".join(parts)
 
 
-def request_for(question: str, context: list[Passage], history: list[dict[str, str]], language: str,
-                passage_chars: int, max_tokens: int) -> GenerationRequest:
+def request_for(
+    question: str,
+    context: list[Passage],
+    history: list[dict[str, str]],
+    language: str,
+    passage_chars: int,
+    max_tokens: int,
+) -> GenerationRequest:
     return GenerationRequest(
         question=question,
         passages=context,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Union
 
 import numpy as np
 
@@ -76,7 +75,7 @@ class Token:
     text: str
 
 
-Event = Union[PassagesFound, Token, Answer]
+Event = PassagesFound | Token | Answer
 
 
 class Assistant:
@@ -87,18 +86,30 @@ class Assistant:
         self.store = store
         self.embedder = embedder
         self.generator = generator
-        self.retriever = Retriever(store, embedder, candidates=settings.candidates, rrf_k=settings.rrf_k,
-                                   fusion=settings.fusion, bm25_weight=settings.bm25_weight)
+        self.retriever = Retriever(
+            store,
+            embedder,
+            candidates=settings.candidates,
+            rrf_k=settings.rrf_k,
+            fusion=settings.fusion,
+            bm25_weight=settings.bm25_weight,
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, *, generator: Generator | str | None = None) -> Assistant:
         """Open the index and pick the backends that settings name. Raises IndexMissingError without an index."""
         settings = settings or Settings.from_env()
         store = ChunkStore.open(settings.index_dir, settings.chroma_url)
-        gen = generator if generator is not None and not isinstance(generator, str) else make_generator(settings, generator)
+        gen = (
+            generator
+            if generator is not None and not isinstance(generator, str)
+            else make_generator(settings, generator)
+        )
         return cls(settings, store, make_embedder(settings), gen)
 
-    def search(self, query: str, filters: Filters | None = None, top_k: int | None = None, mode: str = "fused") -> list[Passage]:
+    def search(
+        self, query: str, filters: Filters | None = None, top_k: int | None = None, mode: str = "fused"
+    ) -> list[Passage]:
         """Ranked passages for a query; no generation."""
         query = _check_question(query)
         passages, _ = self.retriever.retrieve(query, top_k or self.settings.top_k, filters, mode)
@@ -151,6 +162,7 @@ class Assistant:
             context,
             self.embedder.embed_queries,
             _stack([vectors.get(p.chunk_id) for p in context]),
+            drop_unsupported=language == "fr",
         )
         timings.total_s = round(time.perf_counter() - started, 4)
         yield Answer(
@@ -177,15 +189,20 @@ class Assistant:
 
 
 def _stack(vectors: list[np.ndarray | None]) -> np.ndarray | None:
-    if not vectors or any(v is None for v in vectors):
+    present = [v for v in vectors if v is not None]
+    if not vectors or len(present) < len(vectors):
         return None
-    return np.stack(vectors)
+    return np.stack(present)
 
 
 def _check_question(question: str) -> str:
     cleaned = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in question or "").strip()
     if not cleaned:
-        raise QuestionError("The question is empty. Type a question, e.g. assistant27 ask \"Qu'est-ce que la Transfo ?\"")
+        raise QuestionError(
+            'The question is empty. Type a question, e.g. assistant27 ask "Qu\'est-ce que la Transfo ?"'
+        )
     if len(cleaned) > MAX_QUESTION_CHARS:
-        raise QuestionError(f"The question is too long ({len(cleaned)} characters, at most {MAX_QUESTION_CHARS}). Shorten it.")
+        raise QuestionError(
+            f"The question is too long ({len(cleaned)} characters, at most {MAX_QUESTION_CHARS}). Shorten it."
+        )
     return cleaned

@@ -10,9 +10,61 @@ from assistant27.schema import Chunk, Publication
 
 # Abbreviations after which a period does not end a sentence (lower-cased, without the period).
 ABBREVIATIONS = frozenset(
-    """p pp m mm mme mmes mlle mlles dr pr st ste cf ex etc vol art al n no nos fig chap éd ed
-    av bd env min max tél tel coll dir hab km kg janv févr fév sept oct nov déc réf ref
-    ibid op cit resp cie ets sté""".split()
+    [
+        "p",
+        "pp",
+        "m",
+        "mm",
+        "mme",
+        "mmes",
+        "mlle",
+        "mlles",
+        "dr",
+        "pr",
+        "st",
+        "ste",
+        "cf",
+        "ex",
+        "etc",
+        "vol",
+        "art",
+        "al",
+        "n",
+        "no",
+        "nos",
+        "fig",
+        "chap",
+        "éd",
+        "ed",
+        "av",
+        "bd",
+        "env",
+        "min",
+        "max",
+        "tél",
+        "tel",
+        "coll",
+        "dir",
+        "hab",
+        "km",
+        "kg",
+        "janv",
+        "févr",
+        "fév",
+        "sept",
+        "oct",
+        "nov",
+        "déc",
+        "réf",
+        "ref",
+        "ibid",
+        "op",
+        "cit",
+        "resp",
+        "cie",
+        "ets",
+        "sté",
+    ]
 )
 
 # A sentence ends at . ! ? … (possibly closed by a quote or bracket) followed by whitespace.
@@ -105,6 +157,14 @@ def _split_long(s: Sentence, text: str, max_words: int) -> list[Sentence]:
     return parts
 
 
+_PASSAGE_SPLIT = re.compile(r"\n+|(?<=[.!?…])\s+(?=[«\"(]?[A-ZÀ-ÖØ-Þ0-9])")
+
+
+def passage_sentences(text: str) -> list[str]:
+    """The sentences and heading lines of a chunk's text, for trimming and extraction."""
+    return [s.strip() for s in _PASSAGE_SPLIT.split(text) if s.strip()]
+
+
 def _nest(current: str, new: str) -> str:
     """A question heading (`Quel est le point de départ ?`) belongs to the programme heading above it."""
     if new.endswith("?") and current:
@@ -151,7 +211,13 @@ def _chunk_section(
     def flush() -> None:
         nonlocal current, last_end
         start, end = current[0].start, current[-1].end
-        chunk_text = " ".join(text[start:end].split())
+        # Whitespace is normalised within a unit; headings and paragraphs keep a line break, so a
+        # reader (and the extractive generator) still sees the structure.
+        chunk_text = "".join(
+            ("\n" if i and (u.heading or u.paragraph_start or current[i - 1].heading) else " " if i else "")
+            + " ".join(text[u.start : u.end].split())
+            for i, u in enumerate(current)
+        )
         key = f"{page}:{chunk_text}"
         occurrence = seen.get(key, 0)
         seen[key] = occurrence + 1

@@ -133,8 +133,17 @@ def _where(p: Any) -> str:
 @click.option("--mode", type=click.Choice(["fused", "dense", "bm25"]), default="fused", help="Retrieval mode.")
 @with_filters
 @click.pass_obj
-def search(obj: Context, query: str, top: int, as_json: bool, mode: str, year_min: int | None,
-           year_max: int | None, kind: tuple[str, ...], source: tuple[str, ...]) -> None:
+def search(
+    obj: Context,
+    query: str,
+    top: int,
+    as_json: bool,
+    mode: str,
+    year_min: int | None,
+    year_max: int | None,
+    kind: tuple[str, ...],
+    source: tuple[str, ...],
+) -> None:
     """Show the passages that match QUERY (no generation)."""
     from assistant27.assistant import Assistant, ExtractiveGenerator
 
@@ -154,11 +163,21 @@ def search(obj: Context, query: str, top: int, as_json: bool, mode: str, year_mi
 @main.command()
 @click.argument("question", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as one JSON object (stable format).")
-@click.option("--generator", type=click.Choice(["local", "openai", "extractive"]), help="Overrides ASSISTANT27_GENERATOR.")
+@click.option(
+    "--generator", type=click.Choice(["local", "openai", "extractive"]), help="Overrides ASSISTANT27_GENERATOR."
+)
 @with_filters
 @click.pass_obj
-def ask(obj: Context, question: str | None, as_json: bool, generator: str | None, year_min: int | None,
-        year_max: int | None, kind: tuple[str, ...], source: tuple[str, ...]) -> None:
+def ask(
+    obj: Context,
+    question: str | None,
+    as_json: bool,
+    generator: str | None,
+    year_min: int | None,
+    year_max: int | None,
+    kind: tuple[str, ...],
+    source: tuple[str, ...],
+) -> None:
     """Answer QUESTION with cited sources; without QUESTION, chat (follow-up questions keep the context)."""
     from assistant27.assistant import Assistant
 
@@ -184,8 +203,14 @@ def _print_answer_stream(assistant: Any, question: str, history: list[dict[str, 
     final = None
     for event in assistant.ask_stream(question, history, filters):
         if isinstance(event, PassagesFound):
-            click.echo(click.style(f"({len(event.passages)} passages in {event.retrieval_s:.2f} s; writing with "
-                                   f"{assistant.generator.name}…)", dim=True), err=True)
+            click.echo(
+                click.style(
+                    f"({len(event.passages)} passages in {event.retrieval_s:.2f} s; writing with "
+                    f"{assistant.generator.name}…)",
+                    dim=True,
+                ),
+                err=True,
+            )
         elif isinstance(event, Token):
             click.echo(click.style(event.text, dim=True), nl=False, err=True)
         elif isinstance(event, Answer):
@@ -225,14 +250,29 @@ def _chat(assistant: Any, filters: Filters) -> None:
 
 @main.command("eval")
 @click.argument("set_path", required=False, type=click.Path(path_type=Path, exists=True, dir_okay=False))
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), help="Folder for results (default: evals/runs/DATE).")
-@click.option("--generator", type=click.Choice(["local", "openai", "extractive"]), help="Overrides ASSISTANT27_GENERATOR.")
+@click.option(
+    "--out", "out_dir", type=click.Path(path_type=Path), help="Folder for results (default: evals/runs/DATE)."
+)
+@click.option(
+    "--generator", type=click.Choice(["local", "openai", "extractive"]), help="Overrides ASSISTANT27_GENERATOR."
+)
 @click.option("--retrieval-only", is_flag=True, help="Score retrieval only, without generating (seconds).")
-@click.option("--compare", "compare_dirs", nargs=2, type=click.Path(path_type=Path, exists=True, file_okay=False),
-              help="Compare two result folders item by item: OLD_DIR NEW_DIR.")
+@click.option(
+    "--compare",
+    "compare_dirs",
+    nargs=2,
+    type=click.Path(path_type=Path, exists=True, file_okay=False),
+    help="Compare two result folders item by item: OLD_DIR NEW_DIR.",
+)
 @click.pass_obj
-def evaluate(obj: Context, set_path: Path | None, out_dir: Path | None, generator: str | None, retrieval_only: bool,
-             compare_dirs: tuple[Path, Path] | None) -> None:
+def evaluate(
+    obj: Context,
+    set_path: Path | None,
+    out_dir: Path | None,
+    generator: str | None,
+    retrieval_only: bool,
+    compare_dirs: tuple[Path, Path] | None,
+) -> None:
     """Run an evaluation set (EVAL_FORMAT.md) through ask and score it: results.jsonl, summary.json, report.html."""
     import datetime as dt
 

@@ -52,7 +52,7 @@ class Settings:
     bm25_weight: float = 0.7
     # Answering
     context_passages: int = 4  # passages given to a generator
-    context_chars: int = 700  # characters kept per passage in the prompt
+    context_chars: int = 420  # characters kept per passage in the prompt: about 120 tokens, so first token < 10 s
     max_answer_tokens: int = 256
     # Refusal before generation (see answering.assess; calibrated on evals/, see README)
     min_coverage: float = 0.5

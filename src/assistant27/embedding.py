@@ -6,8 +6,9 @@ import hashlib
 import math
 import re
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Protocol
 
 import numpy as np
 

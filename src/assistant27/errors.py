@@ -1,13 +1,13 @@
 """The error tree of assistant27; every message says what happened and what to do next.
 
-    Assistant27Error
-    ├── ConfigError            a setting is wrong
-    ├── IndexMissingError      no index yet, or it is unreadable
-    ├── CorpusEmptyError       nothing to ingest
-    ├── ModelMissingError      a model file is not installed
-    ├── ReadError              one publication cannot be read (ingestion skips it)
-    ├── QuestionError          an empty or unusable question
-    └── GeneratorError         the generator failed (server down, model crash)
+Assistant27Error
+├── ConfigError            a setting is wrong
+├── IndexMissingError      no index yet, or it is unreadable
+├── CorpusEmptyError       nothing to ingest
+├── ModelMissingError      a model file is not installed
+├── ReadError              one publication cannot be read (ingestion skips it)
+├── QuestionError          an empty or unusable question
+└── GeneratorError         the generator failed (server down, model crash)
 """
 
 from __future__ import annotations

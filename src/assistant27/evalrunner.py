@@ -33,13 +33,25 @@ def _retrieval_result(assistant: Assistant, question: str, mode: str) -> dict[st
     started = time.perf_counter()
     passages = assistant.search(question, top_k=max(10, assistant.settings.top_k), mode=mode)
     took = round(time.perf_counter() - started, 4)
-    return {"question": question, "answer": "", "refused": False, "citations": [],
-            "passages": [p.to_json() for p in passages],
-            "timings": {"retrieval_s": took, "first_token_s": None, "total_s": took}}
+    return {
+        "question": question,
+        "answer": "",
+        "refused": False,
+        "citations": [],
+        "passages": [p.to_json() for p in passages],
+        "timings": {"retrieval_s": took, "first_token_s": None, "total_s": took},
+    }
 
 
-def run_eval(assistant: Assistant, set_path: Path, out_dir: Path, *, retrieval_only: bool = False,
-             baselines: bool = True, show_progress: bool = True) -> dict[str, Any]:
+def run_eval(
+    assistant: Assistant,
+    set_path: Path,
+    out_dir: Path,
+    *,
+    retrieval_only: bool = False,
+    baselines: bool = True,
+    show_progress: bool = True,
+) -> dict[str, Any]:
     """Score every item of `set_path`; return the summary (also written to `out_dir`)."""
     from tqdm import tqdm
 
@@ -64,9 +76,24 @@ def run_eval(assistant: Assistant, set_path: Path, out_dir: Path, *, retrieval_o
         "date": dt.datetime.now().isoformat(timespec="seconds"),
         "generator": "none (retrieval only)" if retrieval_only else assistant.generator.name,
         "embedder": assistant.settings.embedder,
-        "settings": {k: v for k, v in asdict(assistant.settings).items()
-                     if k in ("top_k", "candidates", "rrf_k", "fusion", "bm25_weight", "context_passages", "context_chars",
-                              "min_coverage", "min_dense", "chunk_words", "chunk_overlap_words")},
+        "settings": {
+            k: v
+            for k, v in asdict(assistant.settings).items()
+            if k
+            in (
+                "top_k",
+                "candidates",
+                "rrf_k",
+                "fusion",
+                "bm25_weight",
+                "context_passages",
+                "context_chars",
+                "min_coverage",
+                "min_dense",
+                "chunk_words",
+                "chunk_overlap_words",
+            )
+        },
         "metrics": summarise(verdicts, results, retrieval_only),
         "by_type": by_type(items, verdicts, results, retrieval_only),
     }
@@ -75,8 +102,9 @@ def run_eval(assistant: Assistant, set_path: Path, out_dir: Path, *, retrieval_o
         for mode in ("bm25", "dense"):
             base = [score_item(item, _retrieval_result(assistant, item["question"], mode), matcher) for item in items]
             summary["baselines"][mode] = retrieval_metrics(base)
-    (out_dir / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1, default=str),
-                                          encoding="utf-8")
+    (out_dir / "summary.json").write_text(
+        json.dumps(summary, ensure_ascii=False, indent=1, default=str), encoding="utf-8"
+    )
     (out_dir / "report.html").write_text(render_report(summary, items, results, verdicts), encoding="utf-8")
     return summary
 
@@ -92,9 +120,20 @@ def _fmt(metric: dict[str, Any]) -> str:
 def metric_lines(summary: dict[str, Any]) -> list[str]:
     """The summary as lines for the terminal and the README."""
     m = summary["metrics"]
-    lines = [f"{name:<18} {_fmt(m[name])}" for name in
-             ("hit@1", "hit@5", "hit@10", "mrr@10", "answer_accuracy", "citation_accuracy",
-              "refusal_accuracy", "false_refusals") if name in m]
+    lines = [
+        f"{name:<18} {_fmt(m[name])}"
+        for name in (
+            "hit@1",
+            "hit@5",
+            "hit@10",
+            "mrr@10",
+            "answer_accuracy",
+            "citation_accuracy",
+            "refusal_accuracy",
+            "false_refusals",
+        )
+        if name in m
+    ]
     for name in ("latency_s", "first_token_s", "retrieval_s"):
         if m.get(name, {}).get("p50") is not None:
             lines.append(f"{name:<18} p50 {m[name]['p50']:.3f} s, p95 {m[name]['p95']:.3f} s")
@@ -103,23 +142,28 @@ def metric_lines(summary: dict[str, Any]) -> list[str]:
     return lines
 
 
-def render_report(summary: dict[str, Any], items: list[dict[str, Any]], results: list[dict[str, Any]],
-                  verdicts: list[Verdict]) -> str:
+def render_report(
+    summary: dict[str, Any], items: list[dict[str, Any]], results: list[dict[str, Any]], verdicts: list[Verdict]
+) -> str:
     """A self-contained HTML page: metrics with counts, a chart by question type, every failed item."""
     e = html.escape
-    rows = "".join(f"<tr><td>{e(line.split()[0])}</td><td>{e(' '.join(line.split()[1:]))}</td></tr>"
-                   for line in metric_lines(summary))
+    rows = "".join(
+        f"<tr><td>{e(line.split()[0])}</td><td>{e(' '.join(line.split()[1:]))}</td></tr>"
+        for line in metric_lines(summary)
+    )
     chart = []
     for t, m in summary["by_type"].items():
         for key in ("hit@5", "answer_accuracy", "citation_accuracy", "refusal_accuracy"):
             v = m.get(key, {})
             if v.get("value") is not None and v.get("total"):
                 w = int(300 * v["value"])
-                chart.append(f"<tr><td>{e(t)}</td><td>{e(key)}</td><td><div class=bar style='width:{w}px'></div>"
-                             f"</td><td>{_fmt(v)}</td></tr>")
+                chart.append(
+                    f"<tr><td>{e(t)}</td><td>{e(key)}</td><td><div class=bar style='width:{w}px'></div>"
+                    f"</td><td>{_fmt(v)}</td></tr>"
+                )
     failed = []
     for item, result, v in zip(items, results, verdicts):
-        ok = (v.refused if not v.answerable else (v.answer_correct and v.cited_correctly and v.rank is not None))
+        ok = v.refused if not v.answerable else (v.answer_correct and v.cited_correctly and v.rank is not None)
         if ok:
             continue
         why = []
@@ -133,10 +177,14 @@ def render_report(summary: dict[str, Any], items: list[dict[str, Any]], results:
             why.append("no citation contains the evidence")
         if not v.answerable and not v.refused:
             why.append("answered an unanswerable question")
-        cites = "".join(f"<li>[{c['n']}] {e(str(c.get('title')))} {c.get('year')}: {e(c['text'][:300])}</li>"
-                        for c in result.get("citations", []))
-        passages = "".join(f"<li>#{p['rank']} {e(str(p.get('source')))}: {e(p['text'][:200])}</li>"
-                           for p in result.get("passages", [])[:5])
+        cites = "".join(
+            f"<li>[{c['n']}] {e(str(c.get('title')))} {c.get('year')}: {e(c['text'][:300])}</li>"
+            for c in result.get("citations", [])
+        )
+        passages = "".join(
+            f"<li>#{p['rank']} {e(str(p.get('source')))}: {e(p['text'][:200])}</li>"
+            for p in result.get("passages", [])[:5]
+        )
         failed.append(
             f"<details><summary><b>{e(item['id'])}</b> [{e(item['type'])}] {e(item['question'])} — "
             f"<i>{e('; '.join(why))}</i></summary><p><b>Expected:</b> {e(str(item.get('answer')))}<br>"
@@ -147,14 +195,15 @@ def render_report(summary: dict[str, Any], items: list[dict[str, Any]], results:
     return f"""<!doctype html><html lang=en><meta charset=utf-8><title>assistant27 evaluation</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:70em;margin:2em auto}}td{{padding:2px 8px}}
 .bar{{background:#3b6;height:12px}}details{{margin:.4em 0;border-bottom:1px solid #ddd}}</style>
-<h1>Evaluation of {e(summary['set'])}</h1><p>{e(summary['date'])} — generator {e(summary['generator'])},
-embedder {e(summary['embedder'])}, settings {e(json.dumps(summary['settings']))}</p>
-<h2>Metrics</h2><table>{rows}</table><h2>By question type</h2><table>{''.join(chart)}</table>
-<h2>Failed items ({len(failed)})</h2>{''.join(failed)}</html>"""
+<h1>Evaluation of {e(summary["set"])}</h1><p>{e(summary["date"])} — generator {e(summary["generator"])},
+embedder {e(summary["embedder"])}, settings {e(json.dumps(summary["settings"]))}</p>
+<h2>Metrics</h2><table>{rows}</table><h2>By question type</h2><table>{"".join(chart)}</table>
+<h2>Failed items ({len(failed)})</h2>{"".join(failed)}</html>"""
 
 
 def compare(old_dir: Path, new_dir: Path) -> list[str]:
     """Item by item: what got fixed and what broke between two runs."""
+
     def load(d: Path) -> dict[str, dict[str, Any]]:
         rows = [json.loads(line) for line in (d / "results.jsonl").read_text(encoding="utf-8").splitlines() if line]
         return {r["id"]: r for r in rows}

@@ -15,10 +15,24 @@ TYPES = ("factual", "list", "definition", "synthesis", "english", "cross-doc", "
 
 _TYPOGRAPHY = str.maketrans(
     {
-        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
-        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"',
-        "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-",
-        "\u2212": "-", "\u00ad": "",
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u00ab": '"',
+        "\u00bb": '"',
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2012": "-",
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2015": "-",
+        "\u2212": "-",
+        "\u00ad": "",
     }
 )
 _HYPHEN_EOL = re.compile(r"(\w)-[ \t]*\r?\n[ \t]*(\w)")
@@ -119,12 +133,16 @@ def score_item(item: dict[str, Any], result: dict[str, Any], matcher: EvidenceMa
     answer = normalise(result.get("answer", ""))
     padded = f" {answer} "
     groups = item.get("must_include") or []
-    correct = answerable and not refused and all(
-        any(f" {normalise(alt)} " in padded or normalise(alt) in answer for alt in group) for group in groups
+    correct = (
+        answerable
+        and not refused
+        and all(any(f" {normalise(alt)} " in padded or normalise(alt) in answer for alt in group) for group in groups)
     )
     citations = result.get("citations", [])
-    cited = bool(evidences) and not refused and all(
-        any(matcher.contains(c.get("text", ""), ev) for c in citations) for ev in evidences
+    cited = (
+        bool(evidences)
+        and not refused
+        and all(any(matcher.contains(c.get("text", ""), ev) for c in citations) for ev in evidences)
     )
     return Verdict(ranks, bool(correct), bool(cited), refused, answerable)
 
@@ -164,7 +182,11 @@ def summarise(verdicts: list[Verdict], results: list[dict[str, Any]], retrieval_
         out["refusal_accuracy"] = _ratio(sum(v.refused for v in unanswerable), len(unanswerable))
         out["false_refusals"] = _ratio(sum(v.refused for v in answerable), len(answerable))
     totals = [r["timings"]["total_s"] for r in results if r.get("timings")]
-    firsts = [r["timings"]["first_token_s"] for r in results if r.get("timings") and r["timings"].get("first_token_s") is not None]
+    firsts = [
+        r["timings"]["first_token_s"]
+        for r in results
+        if r.get("timings") and r["timings"].get("first_token_s") is not None
+    ]
     retrievals = [r["timings"]["retrieval_s"] for r in results if r.get("timings")]
     out["latency_s"] = {"p50": percentile(totals, 0.5), "p95": percentile(totals, 0.95), "n": len(totals)}
     out["first_token_s"] = {"p50": percentile(firsts, 0.5), "p95": percentile(firsts, 0.95), "n": len(firsts)}
@@ -173,8 +195,9 @@ def summarise(verdicts: list[Verdict], results: list[dict[str, Any]], retrieval_
     return out
 
 
-def by_type(items: list[dict[str, Any]], verdicts: list[Verdict], results: list[dict[str, Any]],
-            retrieval_only: bool = False) -> dict[str, dict[str, Any]]:
+def by_type(
+    items: list[dict[str, Any]], verdicts: list[Verdict], results: list[dict[str, Any]], retrieval_only: bool = False
+) -> dict[str, dict[str, Any]]:
     """The same metrics per question type."""
     out = {}
     for t in TYPES:

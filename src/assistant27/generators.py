@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from assistant27.analysis import analyze
+from assistant27.analysis import analyze, strip_urls
+from assistant27.chunking import passage_sentences
 from assistant27.errors import GeneratorError, ModelMissingError
 from assistant27.schema import Passage
 
@@ -114,16 +114,14 @@ class OpenAICompatibleGenerator:
                 stream=True,
             )
             for chunk in stream:
-                if chunk.choices and chunk.choices[0].delta and chunk.choices[0].delta.content:
-                    yield chunk.choices[0].delta.content
+                choices = getattr(chunk, "choices", None)
+                if choices and choices[0].delta and choices[0].delta.content:
+                    yield choices[0].delta.content
         except openai.OpenAIError as exc:
             raise GeneratorError(
                 f"The OpenAI-compatible server at {self.base_url} failed: {exc}. "
                 "Check that it runs, or set ASSISTANT27_GENERATOR=extractive."
             ) from exc
-
-
-_SENTENCE = re.compile(r"(?<=[.!?…])\s+(?=[A-ZÀ-ÖØ-Þ«\"0-9])")
 
 
 class ExtractiveGenerator:
@@ -139,13 +137,13 @@ class ExtractiveGenerator:
         terms = set(analyze(request.question))
         candidates: list[tuple[float, int, int, str]] = []
         for n, passage in enumerate(request.passages[: self.from_passages], start=1):
-            for position, sentence in enumerate(_SENTENCE.split(passage.text)):
+            for position, sentence in enumerate(passage_sentences(strip_urls(passage.text))):
                 words = analyze(sentence)
-                if len(words) < 3:
-                    continue
+                if len(words) < 4 or sentence[-1] not in '.!?…»)"':
+                    continue  # heading lines and fragments make poor answers
                 overlap = len(terms & set(words))
                 # Favour sentences that share the question's words, in passages ranked high.
-                score = overlap / (1 + 0.05 * len(words)) + 0.3 / n
+                score = overlap / (1 + 0.03 * len(words)) + 0.5 / n
                 candidates.append((score, n, position, sentence.strip()))
         best = sorted(candidates, key=lambda c: -c[0])[: self.max_sentences]
         best = [b for b in best if b[0] > 0.3 / self.from_passages] or best[:1]

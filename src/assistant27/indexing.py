@@ -8,9 +8,9 @@ import os
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from assistant27.analysis import strip_urls
 from assistant27.chunking import chunk_publication
@@ -23,7 +23,7 @@ from assistant27.store import ChunkStore
 from assistant27.textclean import clean_text
 
 # Bump when reading, cleaning or chunking changes, so every file is processed again on the next ingest.
-PIPELINE_VERSION = "2"
+PIPELINE_VERSION = "3"
 MANIFEST = "manifest.json"
 
 
@@ -122,8 +122,11 @@ def _save_manifest(index_dir: Path, publications: dict[str, dict], embedder: str
     path = index_dir / MANIFEST
     tmp = path.with_suffix(".tmp")
     tmp.write_text(
-        json.dumps({"pipeline": PIPELINE_VERSION, "embedder": embedder, "publications": publications},
-                   ensure_ascii=False, indent=1),
+        json.dumps(
+            {"pipeline": PIPELINE_VERSION, "embedder": embedder, "publications": publications},
+            ensure_ascii=False,
+            indent=1,
+        ),
         encoding="utf-8",
     )
     os.replace(tmp, path)

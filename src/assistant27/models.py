@@ -53,9 +53,17 @@ def ensure_local_model(models_dir: Path, show_progress: bool = True) -> Path:
     total = sum(p.stat().st_size for p in parts)
     from tqdm import tqdm
 
-    with tmp.open("wb") as out, tqdm(
-        total=total, unit="B", unit_scale=True, desc="joining the local model", file=sys.stderr, disable=not show_progress
-    ) as bar:
+    with (
+        tmp.open("wb") as out,
+        tqdm(
+            total=total,
+            unit="B",
+            unit_scale=True,
+            desc="joining the local model",
+            file=sys.stderr,
+            disable=not show_progress,
+        ) as bar,
+    ):
         for part in parts:
             with part.open("rb") as f:
                 for block in iter(lambda: f.read(8 << 20), b""):

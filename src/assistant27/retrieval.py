@@ -52,7 +52,9 @@ class RankedLists:
     bm25: list[tuple[Chunk, float]]
 
 
-def reciprocal_rank_fusion(lists: list[list[Chunk]], k: int = 60, weights: list[float] | None = None) -> list[tuple[Chunk, float]]:
+def reciprocal_rank_fusion(
+    lists: list[list[Chunk]], k: int = 60, weights: list[float] | None = None
+) -> list[tuple[Chunk, float]]:
     """Score each chunk by sum(w / (k + rank)) over the lists it appears in; best first."""
     weights = weights or [1.0] * len(lists)
     scores: dict[str, float] = {}
@@ -66,7 +68,9 @@ def reciprocal_rank_fusion(lists: list[list[Chunk]], k: int = 60, weights: list[
 
 
 def convex_fusion(
-    dense: list[tuple[Chunk, float]], lexical: list[tuple[Chunk, float]], bm25_weight: float,
+    dense: list[tuple[Chunk, float]],
+    lexical: list[tuple[Chunk, float]],
+    bm25_weight: float,
     bonus: dict[str, float] | None = None,
 ) -> list[tuple[Chunk, float]]:
     """Mix min-max normalised scores: w * BM25 + (1 - w) * dense (+ bonus); a list a chunk is absent from adds 0.
@@ -91,8 +95,16 @@ def convex_fusion(
 class Retriever:
     """Dense + French BM25, fused, over one store. Mode `fused` (default), `dense` or `bm25` for baselines."""
 
-    def __init__(self, store: ChunkStore, embedder: Embedder, *, candidates: int = 40, rrf_k: int = 60,
-                 fusion: str = "convex", bm25_weight: float = 0.7) -> None:
+    def __init__(
+        self,
+        store: ChunkStore,
+        embedder: Embedder,
+        *,
+        candidates: int = 40,
+        rrf_k: int = 60,
+        fusion: str = "convex",
+        bm25_weight: float = 0.7,
+    ) -> None:
         self.store = store
         self.embedder = embedder
         self.candidates = candidates

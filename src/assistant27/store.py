@@ -148,9 +148,7 @@ class ChunkStore:
         """Refresh metadata (title, year, offsets) of chunks already embedded, without re-embedding."""
         for i in range(0, len(chunks), 500):
             part = chunks[i : i + 500]
-            self._collection.update(
-                ids=[c.id for c in part], metadatas=[_metadata(c, content_hash) for c in part]
-            )
+            self._collection.update(ids=[c.id for c in part], metadatas=[_metadata(c, content_hash) for c in part])
 
     def delete(self, ids: Iterable[str]) -> None:
         ids = list(ids)

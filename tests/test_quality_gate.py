@@ -1,0 +1,35 @@
+"""The quality gate: the smoke set with the extractive generator must stay above the recorded floors.
+
+Floors live in evals/floors.json: start from what the system reaches minus a small margin, raise them
+as it improves, never lower one without saying why in the commit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+
+from assistant27.assistant import Assistant
+from assistant27.config import Settings
+from assistant27.evalrunner import metric_lines, run_eval
+
+pytestmark = pytest.mark.slow
+
+
+def test_smoke_set_stays_above_the_floors(real_index: dict[str, str], tmp_path: Path) -> None:
+    floors = json.loads((REPO / "evals" / "floors.json").read_text(encoding="utf-8"))
+    settings = Settings.from_env({**os.environ, **real_index})
+    assistant = Assistant.from_settings(settings, generator="extractive")
+    summary = run_eval(assistant, REPO / "evals" / "smoke.jsonl", tmp_path, baselines=False, show_progress=False)
+    metrics = summary["metrics"]
+    report = "\n".join(metric_lines(summary))
+    for name, floor in floors["smoke_extractive"].items():
+        value = metrics[name]["value"]
+        if name == "false_refusals":
+            assert value <= floor, f"{name} {value} above the ceiling {floor}\n{report}"
+        else:
+            assert value >= floor, f"{name} {value} below the floor {floor}\n{report}"
