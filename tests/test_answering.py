@@ -91,3 +91,12 @@ def test_list_answers_keep_their_lines_and_get_a_citation_per_item() -> None:
 def test_cross_language_answers_are_flagged_not_dropped() -> None:
     out = validate_citations("The budget was three million euros for Marseille.", CONTEXT[:1], drop_unsupported=False)
     assert out.text.startswith("The budget") and out.flagged
+
+
+def test_a_marker_after_the_period_stays_with_its_sentence() -> None:
+    text = "La Transfo crée des laboratoires d'innovation publique. [2] Nouveaux Accords associe Dunkerque. [1]"
+    out = validate_citations(text, CONTEXT)
+    assert (
+        out.text
+        == "La Transfo crée des laboratoires d'innovation publique [1]. Nouveaux Accords associe Dunkerque [2]."
+    )

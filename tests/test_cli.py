@@ -26,10 +26,10 @@ def test_ingest_then_ask_json(settings: Settings) -> None:
     # The hashing fake scores lower than e5; the refusal floor is a setting like any other.
     result = runner.invoke(main, ["search", "--json", "réglementation des achats"])
     assert result.exit_code == 0
-    assert "réglementation" in json.loads(result.output)[0]["text"]
+    assert "réglementation" in json.loads(result.stdout)[0]["text"]
     result = runner.invoke(main, ["ask", "--json", "--generator", "extractive", "Qui participe à Nouveaux Accords ?"])
     assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
+    data = json.loads(result.stdout)
     assert data["question"] == "Qui participe à Nouveaux Accords ?" and len(data["passages"]) >= 1
 
 

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 def ask(env: dict[str, str], question: str, *flags: str) -> dict:
     result = CliRunner().invoke(main, ["ask", "--json", *flags, question], env=env)
     assert result.exit_code == 0, result.output
-    return json.loads(result.output)
+    return json.loads(result.stdout)
 
 
 def test_nouveaux_accords_answer_cites_dunkerque(real_index: dict[str, str]) -> None:

@@ -27,7 +27,7 @@ def test_smoke_set_stays_above_the_floors(real_index: dict[str, str], tmp_path: 
     summary = run_eval(assistant, REPO / "evals" / "smoke.jsonl", tmp_path, baselines=False, show_progress=False)
     metrics = summary["metrics"]
     report = "\n".join(metric_lines(summary))
-    for name, floor in floors["smoke_extractive"].items():
+    for name, floor in floors["smoke_extractive"].items():  # refusal accuracy has no floor: it is 0 for now
         value = metrics[name]["value"]
         if name == "false_refusals":
             assert value <= floor, f"{name} {value} above the ceiling {floor}\n{report}"

@@ -106,7 +106,8 @@ _EXTRA_STOP = [
 
 def strip_urls(text: str) -> str:
     """The text without its web addresses (kept for display, left out of matching)."""
-    return " ".join(_URL.sub(" ", text).split())
+    lines = (" ".join(line.split()) for line in _URL.sub(" ", text).split("\n"))
+    return "\n".join(line for line in lines if line)
 
 
 def fold(text: str) -> str:

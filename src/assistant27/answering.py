@@ -25,6 +25,7 @@ _REFUSAL_PATTERNS = re.compile(
     r"|do(?:es)? not (?:answer|say|mention|contain|provide)|no information|not mentioned|cannot find",
 )
 _MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+_MARKER_AFTER_END = re.compile(r"([.!?…])((?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+)")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=\S)")
 
 _EN_WORDS = frozenset(
@@ -214,6 +215,8 @@ def validate_citations(
     passage supports is flagged, and dropped when `drop_unsupported` (answers in the passages'
     language: a cross-language answer cannot be checked word by word, so it is only flagged).
     """
+    # "sentence. [1]" -> "sentence [1]." so a marker stays with the sentence it follows.
+    text = _MARKER_AFTER_END.sub(lambda m: f" {m.group(2).strip()}{m.group(1)}", text)
     lines = [[s.strip() for s in _SENTENCE_END.split(line) if s.strip()] for line in text.strip().split("\n")]
     sentences = [(n, s) for n, line in enumerate(lines) for s in line]
     passage_terms = [set(analyze(p.text)) for p in context]

@@ -157,6 +157,25 @@ def _split_long(s: Sentence, text: str, max_words: int) -> list[Sentence]:
     return parts
 
 
+_STRUCTURAL_START = re.compile(r"^[A-ZÀ-ÖØ-Þ\-–—•*#«]")
+
+
+def reflow(segment: str) -> str:
+    """Join lines wrapped by the layout; keep a line break where a new item or heading starts.
+
+    A line that starts with a capital or a bullet after a short line (or after closing punctuation)
+    is a new list item or heading line (`À consulter` / `- Le blog de ...`); otherwise it continues.
+    """
+    lines = [" ".join(line.split()) for line in segment.split("\n")]
+    lines = [line for line in lines if line]
+    out = lines[:1]
+    for line in lines[1:]:
+        previous = out[-1]
+        structural = _STRUCTURAL_START.match(line) and (len(previous) < 55 or previous[-1] in ".!?:»)")
+        out.append(("\n" if structural else " ") + line)
+    return "".join(out)
+
+
 _PASSAGE_SPLIT = re.compile(r"\n+|(?<=[.!?…])\s+(?=[«\"(]?[A-ZÀ-ÖØ-Þ0-9])")
 
 
@@ -215,7 +234,7 @@ def _chunk_section(
         # reader (and the extractive generator) still sees the structure.
         chunk_text = "".join(
             ("\n" if i and (u.heading or u.paragraph_start or current[i - 1].heading) else " " if i else "")
-            + " ".join(text[u.start : u.end].split())
+            + reflow(text[u.start : u.end])
             for i, u in enumerate(current)
         )
         key = f"{page}:{chunk_text}"

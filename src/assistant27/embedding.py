@@ -40,6 +40,9 @@ class E5Embedder:
         if self._model is None:
             import torch
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as transformers_logging
+
+            transformers_logging.disable_progress_bar()  # no "Loading weights" bar on every start
 
             torch.set_num_threads(max(1, torch.get_num_threads()))
             self._model = SentenceTransformer(str(self.model_dir), device="cpu", local_files_only=True)

@@ -139,13 +139,17 @@ class ExtractiveGenerator:
         for n, passage in enumerate(request.passages[: self.from_passages], start=1):
             for position, sentence in enumerate(passage_sentences(strip_urls(passage.text))):
                 words = analyze(sentence)
-                if len(words) < 4 or sentence[-1] not in '.!?…»)"':
-                    continue  # heading lines and fragments make poor answers
+                if len(words) < 4 or (len(words) < 8 and sentence[-1] not in '.!?…»)"'):
+                    continue  # short heading lines and fragments make poor answers
                 overlap = len(terms & set(words))
                 # Favour sentences that share the question's words, in passages ranked high.
                 score = overlap / (1 + 0.03 * len(words)) + 0.5 / n
                 candidates.append((score, n, position, sentence.strip()))
-        best = sorted(candidates, key=lambda c: -c[0])[: self.max_sentences]
+        unique: dict[str, tuple[float, int, int, str]] = {}
+        for c in candidates:  # overlapping chunks repeat sentences: keep each once, at its best
+            if c[3] not in unique or c[0] > unique[c[3]][0]:
+                unique[c[3]] = c
+        best = sorted(unique.values(), key=lambda c: -c[0])[: self.max_sentences]
         best = [b for b in best if b[0] > 0.3 / self.from_passages] or best[:1]
         best.sort(key=lambda c: (c[1], c[2]))  # passage order, then reading order
         for i, (_score, n, _pos, sentence) in enumerate(best):

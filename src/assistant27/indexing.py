@@ -23,7 +23,7 @@ from assistant27.store import ChunkStore
 from assistant27.textclean import clean_text
 
 # Bump when reading, cleaning or chunking changes, so every file is processed again on the next ingest.
-PIPELINE_VERSION = "3"
+PIPELINE_VERSION = "4"
 MANIFEST = "manifest.json"
 
 
