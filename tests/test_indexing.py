@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
-from conftest import DATA, CountingEmbedder
+import pytest
+from conftest import DATA, CountingEmbedder, write_corpus
+from test_server_mode import chroma_server, server  # noqa: F401  (fixtures)
 
 from assistant27.config import Settings
 from assistant27.indexing import ingest, load_manifest
 from assistant27.store import ChunkStore
 
 
+@pytest.fixture(params=["local", "server"])
+def settings(request: pytest.FixtureRequest, isolated_state: Path) -> Settings:
+    """Each test runs on a local chromadb folder and on a real Chroma server (ASSISTANT27_CHROMA_URL)."""
+    write_corpus(isolated_state / "corpus")
+    if request.param == "server":
+        request.getfixturevalue("server")
+    return Settings.from_env()
+
+
 def run(settings: Settings, embedder: CountingEmbedder, paths=None):  # type: ignore[no-untyped-def]
-    store = ChunkStore.open(settings.index_dir, create=True)
+    store = ChunkStore.open(settings.index_dir, settings.chroma_url, create=True)
     report = ingest(settings, lambda: embedder, store, paths, echo=lambda _l: None, show_progress=False)
     return report, store
 

@@ -107,6 +107,13 @@ class Assistant:
         )
         return cls(settings, store, make_embedder(settings), gen)
 
+    def warm_up(self) -> None:
+        """Load the models and the BM25 index now, so the first question does not wait for them."""
+        self.embedder.embed_query("warm-up")
+        _ = self.retriever.bm25
+        if isinstance(self.generator, LlamaCppGenerator):
+            _ = self.generator.llm
+
     def search(
         self, query: str, filters: Filters | None = None, top_k: int | None = None, mode: str = "fused"
     ) -> list[Passage]:
@@ -154,7 +161,9 @@ class Assistant:
         raw = "".join(pieces).strip()
         if not raw or is_refusal(raw):
             timings.total_s = round(time.perf_counter() - started, 4)
-            yield self._refusal(question, passages, timings, language)
+            refusal = self._refusal(question, passages, timings, language)
+            refusal.generated = raw
+            yield refusal
             return
         vectors = self.store.embeddings_for([p.chunk_id for p in context])
         checked = validate_citations(
@@ -174,6 +183,7 @@ class Assistant:
             timings=timings,
             generator=self.generator.name,
             flagged=checked.flagged,
+            generated=raw,
         )
 
     def _refusal(self, question: str, passages: list[Passage], timings: Timings, language: str) -> Answer:

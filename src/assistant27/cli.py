@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -69,31 +68,37 @@ def setup(obj: Context, local: bool) -> None:
 def ingest(obj: Context, paths: tuple[Path, ...], rebuild: bool, if_needed: bool) -> None:
     """Bring the index up to date with the corpus (or with PATHS): only changed files are embedded."""
     from assistant27.assistant import make_embedder
+    from assistant27.indexing import clear_index, ingest_lock, load_manifest_embedder
     from assistant27.indexing import ingest as run_ingest
-    from assistant27.indexing import load_manifest_embedder
     from assistant27.store import ChunkStore
 
     try:
         settings = obj.settings()
-        built_with = load_manifest_embedder(settings.index_dir)
-        if rebuild and settings.index_dir.exists():
-            for child in settings.index_dir.iterdir():
-                if child.name != ".gitkeep":
-                    shutil.rmtree(child) if child.is_dir() else child.unlink()
-        elif built_with and built_with != settings.embedder:
-            raise ConfigError(
-                f"The index in {settings.index_dir}/ was built with the {built_with!r} embedder, not "
-                f"{settings.embedder!r}. Run: assistant27 ingest --rebuild"
-            )
-        store = ChunkStore.open(settings.index_dir, settings.chroma_url, create=True)
-        lines: list[str] = []
-        echo = lines.append if if_needed else click.echo
-        report = run_ingest(settings, lambda: make_embedder(settings), store, list(paths) or None, echo=echo)
+        with ingest_lock(settings.index_dir):
+            built_with = load_manifest_embedder(settings.index_dir)
+            if rebuild:
+                clear_index(settings.index_dir)
+            elif built_with and built_with != settings.embedder:
+                raise ConfigError(
+                    f"The index in {settings.index_dir}/ was built with the {built_with!r} embedder, not "
+                    f"{settings.embedder!r}. Run: assistant27 ingest --rebuild"
+                )
+            store = ChunkStore.open(settings.index_dir, settings.chroma_url, create=True)
+            if rebuild and settings.chroma_url:
+                store.clear()
+            lines: list[str] = []
+            echo = lines.append if if_needed else click.echo
+            report = run_ingest(settings, lambda: make_embedder(settings), store, list(paths) or None, echo=echo)
         if if_needed and (report.count("indexed") or report.count("deleted") or report.count("skipped")):
             for line in lines:
                 click.echo(line)
         click.echo(report.summary())
         if report.count("skipped"):
+            click.echo(
+                f"{report.count('skipped')} file(s) skipped: each SKIPPED line above says why and what to do; "
+                "everything else is indexed.",
+                err=True,
+            )
             sys.exit(1)
     except Assistant27Error as exc:
         _fail(exc)
@@ -230,6 +235,8 @@ def _print_answer_stream(assistant: Any, question: str, history: list[dict[str, 
 
 
 def _chat(assistant: Any, filters: Filters) -> None:
+    click.echo("assistant27 — chargement des modèles…", err=True)
+    assistant.warm_up()
     click.echo("assistant27 — posez une question sur les publications de La 27e Région (Ctrl-D pour quitter).")
     history: list[dict[str, str]] = []
     while True:
@@ -294,6 +301,52 @@ def evaluate(
     for line in metric_lines(summary):
         click.echo(line)
     click.echo(f"report: {out_dir / 'report.html'}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=7860, show_default=True, help="Port to listen on.")
+@click.option(
+    "--generator", type=click.Choice(["local", "openai", "extractive"]), help="Overrides ASSISTANT27_GENERATOR."
+)
+@click.pass_obj
+def serve(obj: Context, host: str, port: int, generator: str | None) -> None:
+    """Start the web app (chat, search, publications) and print its local URL."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    from assistant27.assistant import Assistant
+    from assistant27.webapp import WebApp
+
+    try:
+        assistant = Assistant.from_settings(obj.settings(generator=generator))
+        click.echo("assistant27 — chargement des modèles…", err=True)
+        assistant.warm_up()
+    except Assistant27Error as exc:
+        _fail(exc)
+    WebApp(assistant).launch(host, port)
+
+
+@main.group()
+def feedback() -> None:
+    """Ratings given in the web app."""
+
+
+@feedback.command("export")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="JSONL file to write (default: stdout).")
+@click.option(
+    "--rating", type=click.Choice(["all", "down", "up"]), default="all", show_default=True, help="Which ratings."
+)
+@click.pass_obj
+def feedback_export(obj: Context, out: Path | None, rating: str) -> None:
+    """Write the ratings as evaluation items (EVAL_FORMAT.md): a thumbs-down becomes a draft item to complete."""
+    from assistant27.conversations import ConversationStore
+    from assistant27.feedback import export_file, write_jsonl
+
+    store = ConversationStore(obj.settings().data_dir)
+    if out is None:
+        write_jsonl(store.feedback(), sys.stdout, rating)
+        return
+    count = export_file(store.feedback(), out, rating)
+    click.echo(f"{count} item{'s' if count != 1 else ''} written to {out}", err=True)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 Assistant27Error
 ├── ConfigError            a setting is wrong
 ├── IndexMissingError      no index yet, or it is unreadable
+├── IndexBusyError         another ingestion holds the index
 ├── CorpusEmptyError       nothing to ingest
 ├── ModelMissingError      a model file is not installed
 ├── ReadError              one publication cannot be read (ingestion skips it)
@@ -23,6 +24,10 @@ class ConfigError(Assistant27Error):
 
 class IndexMissingError(Assistant27Error):
     """No index yet, or it cannot be read."""
+
+
+class IndexBusyError(Assistant27Error):
+    """Another ingestion is writing the same index."""
 
 
 class CorpusEmptyError(Assistant27Error):

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -16,15 +18,20 @@ from assistant27.analysis import strip_urls
 from assistant27.chunking import chunk_publication
 from assistant27.config import Settings
 from assistant27.embedding import Embedder
-from assistant27.errors import CorpusEmptyError, ReadError
+from assistant27.errors import CorpusEmptyError, IndexBusyError, ReadError
 from assistant27.readers import SUPPORTED_SUFFIXES, find_publications, load_catalogue, read_publication
-from assistant27.schema import Publication, Section
-from assistant27.store import ChunkStore
+from assistant27.schema import Chunk, Publication, Section
+from assistant27.store import MANIFEST, ChunkStore
 from assistant27.textclean import clean_text
 
 # Bump when reading, cleaning or chunking changes, so every file is processed again on the next ingest.
 PIPELINE_VERSION = "4"
-MANIFEST = "manifest.json"
+LOCK = "ingest.lock"
+# Above this much extracted text a file is refused: 5 M characters is about 2,000 pages, 7,500 chunks,
+# 20 minutes of e5 on 2 cores; chunking alone runs at about 1 MB/s. A real publication is far below.
+MAX_CHARACTERS = 5_000_000
+# New chunks are embedded and written in batches, so a crash loses at most one batch of work.
+WRITE_BATCH = 64
 
 
 @dataclass
@@ -48,7 +55,7 @@ class FileReport:
     def line(self) -> str:
         """One line for the terminal."""
         if self.status == "skipped":
-            return f"SKIPPED  {self.source}: {self.error}"
+            return f"SKIPPED  {self.source}: {self.error.removeprefix(self.source + ': ')}"
         if self.status == "deleted":
             return f"deleted  {self.source}"
         if self.status == "unchanged":
@@ -99,14 +106,61 @@ def file_hash(path: Path, extra: str = "") -> str:
 
 def load_manifest(index_dir: Path) -> dict[str, dict]:
     """What was ingested: per source, its hash, chunk ids and last report. Empty when there is none."""
+    return _read_manifest(index_dir)[0]
+
+
+def _read_manifest(index_dir: Path) -> tuple[dict[str, dict], str]:
+    """The manifest's publications, and a problem ("" when it is fine or absent)."""
     path = index_dir / MANIFEST
     if not path.exists():
-        return {}
+        return {}, ""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return dict(data.get("publications", {}))
+        publications = data.get("publications", {})
+        if not isinstance(publications, dict):
+            raise ValueError("no 'publications' object")
+    except (OSError, ValueError, AttributeError) as exc:
+        return {}, f"{path} cannot be read ({type(exc).__name__}: {exc})"
+    return dict(publications), ""
+
+
+@contextmanager
+def ingest_lock(index_dir: Path) -> Iterator[None]:
+    """Hold the index for one ingestion: a second one at the same time refuses instead of mixing writes.
+
+    An flock on index_dir/ingest.lock, released by the kernel when the process ends, however it ends.
+    With a Chroma server it guards only this machine's index folder.
+    """
+    index_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(index_dir / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pid = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
+            raise IndexBusyError(
+                f"Another ingestion is running on {index_dir}/ (pid {pid}). Wait for it to finish."
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def clear_index(index_dir: Path) -> None:
+    """Delete the local index (chroma folder, manifest), keeping the lock file and .gitkeep."""
+    import shutil
+
+    if not index_dir.exists():
+        return
+    for child in index_dir.iterdir():
+        if child.name not in (".gitkeep", LOCK):
+            shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
 
 
 def load_manifest_embedder(index_dir: Path) -> str:
@@ -179,86 +233,166 @@ def ingest(
     echo: Callable[[str], None] = print,
     show_progress: bool = True,
 ) -> IngestReport:
-    """Bring the index up to date with the corpus (or with `paths`); embed only what changed."""
+    """Bring the index up to date with the corpus (or with `paths`); embed only what changed.
+
+    Crash-safe at any point: chunks are written to the store first (by content id, so a rerun reuses
+    them), the manifest entry last; at start, a file whose chunks in the store differ from its manifest
+    entry is processed again and chunks of files the manifest does not know are removed. Callers that
+    may run concurrently hold `ingest_lock` (the CLI does).
+    """
     started = time.perf_counter()
     corpus_dir = settings.corpus_dir
     catalogue = load_catalogue(settings.catalogue_path)
     whole_corpus = paths is None
-    files = find_publications(corpus_dir) if paths is None else _expand(paths)
+    refused: list[tuple[Path, str]] = []
+    files = find_publications(corpus_dir, refused) if paths is None else _expand(paths)
     files = [f for f in files if f.suffix.lower() in SUPPORTED_SUFFIXES]
-    if not files:
+    if not files and not refused:
         raise CorpusEmptyError(
             f"No publication found in {corpus_dir}/ ({', '.join(SUPPORTED_SUFFIXES)}). "
             "Add files there or set ASSISTANT27_CORPUS_DIR."
         )
     settings.index_dir.mkdir(parents=True, exist_ok=True)
-    manifest = load_manifest(settings.index_dir)
+    manifest, problem = _read_manifest(settings.index_dir)
+    if problem:
+        echo(f"WARNING {problem}: it is rebuilt from the store (chunks already there are not embedded again).")
+    stored = store.ids_by_source()
+    embedder_name = _embedder_name(settings)
     embedder: Embedder | None = None
     reports: list[FileReport] = []
+
+    def done(report: FileReport) -> None:
+        reports.append(report)
+        echo(report.line())
+
+    for path, reason in refused:
+        done(FileReport(source=_source_of_link(path, corpus_dir), status="skipped", error=reason))
 
     for path in files:
         source = _source_of(path, corpus_dir)
         entry = catalogue.get(source) or catalogue.get(path.name)
-        digest = file_hash(path, f"{PIPELINE_VERSION}|{entry}|{settings.chunk_words}|{settings.chunk_overlap_words}")
+        try:
+            if not path.is_file():
+                raise OSError("not a regular file")
+            digest = file_hash(
+                path, f"{PIPELINE_VERSION}|{entry}|{settings.chunk_words}|{settings.chunk_overlap_words}"
+            )
+        except OSError as exc:
+            done(
+                FileReport(
+                    source=source,
+                    status="skipped",
+                    error=f"{source}: cannot be read ({exc.strerror or exc}). Check that it is a readable file, then ingest again.",
+                )
+            )
+            continue
         known = manifest.get(source)
-        if known and known.get("hash") == digest and known.get("embedder") == _embedder_name(settings):
-            report = FileReport(**{**known["report"], "status": "unchanged", "embedded": 0})
-            reports.append(report)
-            echo(report.line())
+        same_ids = known is not None and set(known.get("ids", ())) == stored.get(source, set())
+        repaired = known is not None and "ids" in known and not same_ids
+        if known and same_ids and known.get("hash") == digest and known.get("embedder") == embedder_name:
+            done(FileReport(**{**known["report"], "status": "unchanged", "embedded": 0}))
             continue
         try:
-            pub = read_publication(path, corpus_dir, catalogue)
+            report, chunks = _prepare(path, source, corpus_dir, catalogue, settings)
         except ReadError as exc:
-            report = FileReport(source=source, status="skipped", error=str(exc))
-            reports.append(report)
-            echo(report.line())
+            done(FileReport(source=source, status="skipped", error=str(exc)))
             continue
-        pub.source = source
-        repairs = clean_publication(pub)
-        chunks = chunk_publication(pub, max_words=settings.chunk_words, overlap_words=settings.chunk_overlap_words)
-        report = FileReport(
-            source=source,
-            status="indexed",
-            title=pub.title,
-            year=pub.year,
-            kind=pub.kind,
-            pages=sum(1 for s in pub.sections if s.page is not None),
-            empty_pages=[s.page for s in pub.sections if s.page is not None and not s.text.strip()],
-            characters=sum(len(s.text) for s in pub.sections),
-            chunks=len(chunks),
-            repairs=dict(repairs),
-            warnings=list(pub.warnings),
-        )
-        if not chunks and not any("no text" in w or "empty" in w for w in report.warnings):
-            report.warnings.append("no text could be extracted: nothing from this file is searchable.")
+        if repaired:
+            report.warnings.append(
+                "its chunks in the index differed from the manifest (an interrupted ingestion?): repaired."
+            )
         old_ids = store.ids_for_source(source)
         new_chunks = [c for c in chunks if c.id not in old_ids]
         kept = [c for c in chunks if c.id in old_ids]
-        if new_chunks:
+        for i in range(0, len(new_chunks), WRITE_BATCH):
             if embedder is None:
                 embedder = embedder_factory()
-            vectors = _embed_with_progress(embedder, new_chunks, source, show_progress)
-            store.add(new_chunks, vectors, digest)
+            batch = new_chunks[i : i + WRITE_BATCH]
+            label = f"{source} ({i + len(batch)}/{len(new_chunks)})"
+            store.add(batch, _embed_with_progress(embedder, batch, label, show_progress), digest)
         if kept:
             store.update_metadata(kept, digest)
         store.delete(old_ids - {c.id for c in chunks})
         report.embedded = len(new_chunks)
-        manifest[source] = {"hash": digest, "embedder": _embedder_name(settings), "report": _stored(report)}
-        _save_manifest(settings.index_dir, manifest, _embedder_name(settings))
-        reports.append(report)
-        echo(report.line())
+        # The manifest entry is the commit: written last, so a crash before it leaves the file to redo.
+        manifest[source] = {
+            "hash": digest,
+            "embedder": embedder_name,
+            "ids": [c.id for c in chunks],
+            "report": _stored(report),
+        }
+        _save_manifest(settings.index_dir, manifest, embedder_name)
+        done(report)
 
     if whole_corpus:
         present = {_source_of(f, corpus_dir) for f in files}
+        # Chunks of a file that was being added when a crash came, and is gone since: no manifest entry.
+        orphans = sorted(set(stored) - set(manifest) - present)
         for source in sorted(set(manifest) - present):
             store.delete(store.ids_for_source(source))
             del manifest[source]
-            _save_manifest(settings.index_dir, manifest, _embedder_name(settings))
-            report = FileReport(source=source, status="deleted")
-            reports.append(report)
-            echo(report.line())
-    result = IngestReport(reports, time.perf_counter() - started)
-    return result
+            _save_manifest(settings.index_dir, manifest, embedder_name)
+            done(FileReport(source=source, status="deleted"))
+        for source in orphans:
+            store.delete(stored[source])
+            done(FileReport(source=source, status="deleted"))
+    return IngestReport(reports, time.perf_counter() - started)
+
+
+def _prepare(
+    path: Path, source: str, corpus_dir: Path, catalogue: dict, settings: Settings
+) -> tuple[FileReport, list[Chunk]]:
+    """Read, clean and chunk one file. Raises ReadError for anything that goes wrong, so one file never stops the rest."""
+    try:
+        pub = read_publication(path, corpus_dir, catalogue)
+    except ReadError:
+        raise
+    except Exception as exc:  # a reader bug or an odd file must cost that file only
+        raise ReadError(
+            f"{source}: unexpected error while reading ({type(exc).__name__}: {exc}). "
+            "The file is skipped; check it opens in its usual application, and report this error with the file."
+        ) from exc
+    characters = sum(len(s.text) for s in pub.sections)
+    if characters > MAX_CHARACTERS:
+        raise ReadError(
+            f"{source}: {characters:,} characters of text, above the limit of {MAX_CHARACTERS:,} "
+            "(about 2,000 pages; it would take very long to embed). Split it into several files, "
+            "or check it is really one publication, then ingest again."
+        )
+    pub.source = source
+    try:
+        repairs = clean_publication(pub)
+        chunks = chunk_publication(pub, max_words=settings.chunk_words, overlap_words=settings.chunk_overlap_words)
+    except Exception as exc:
+        raise ReadError(
+            f"{source}: unexpected error while cutting the text ({type(exc).__name__}: {exc}). "
+            "The file is skipped; report this error with the file."
+        ) from exc
+    report = FileReport(
+        source=source,
+        status="indexed",
+        title=pub.title,
+        year=pub.year,
+        kind=pub.kind,
+        pages=sum(1 for s in pub.sections if s.page is not None),
+        empty_pages=[s.page for s in pub.sections if s.page is not None and not s.text.strip()],
+        characters=characters,
+        chunks=len(chunks),
+        repairs=dict(repairs),
+        warnings=list(pub.warnings),
+    )
+    if not chunks and not report.warnings:
+        report.warnings.append(
+            "no text could be extracted: nothing from this file is searchable. Check its content, then ingest again."
+        )
+    return report, chunks
+
+
+def _source_of_link(path: Path, corpus_dir: Path) -> str:
+    try:
+        return path.relative_to(corpus_dir).as_posix()
+    except ValueError:
+        return path.as_posix()
 
 
 def _embedder_name(settings: Settings) -> str:

@@ -31,7 +31,9 @@ DEFAULT_KIND = "publication"
 DEFAULT_LANGUAGE = "fr"
 
 NO_TEXT_LAYER_WARNING = "no text layer: a scan without OCR? Run OCR (e.g. ocrmypdf) and ingest again."
-EMPTY_FILE_WARNING = "empty file"
+EMPTY_FILE_WARNING = (
+    "empty file (0 bytes or only blanks): nothing to index. Replace it with the real document, or remove it."
+)
 NO_HTML_TEXT_WARNING = (
     "no main text found in the HTML page (only menus, scripts or nothing): "
     "save the article itself, or convert it to .txt/.md, and ingest again."
@@ -199,12 +201,12 @@ def _catalogue_entry(source: str, catalogue: dict[str, CatalogueEntry]) -> Catal
 # --- finding files -----------------------------------------------------------------------------
 
 
-def find_publications(corpus_dir: Path) -> list[Path]:
+def find_publications(corpus_dir: Path, refused: list[tuple[Path, str]] | None = None) -> list[Path]:
     """Supported files under corpus_dir, recursively, sorted by relative path.
 
     Skips catalogue.csv, hidden files and folders, Office lock files (~$...), symlinked folders
-    (not followed) and symlinked files that point outside corpus_dir or nowhere.
-    A missing folder gives [].
+    (not followed) and symlinked files that point outside corpus_dir or nowhere; those links are
+    added to `refused` as (path, reason) so ingestion can report them. A missing folder gives [].
     """
     if not corpus_dir.is_dir():
         return []
@@ -220,16 +222,29 @@ def find_publications(corpus_dir: Path) -> list[Path]:
                 continue
             path = folder / name
             if path.is_symlink():
-                target = path.resolve()
-                if not target.is_file() or not target.is_relative_to(root):
-                    log.info(
-                        "%s: symlink to %s outside the corpus folder (or broken); skipped.",
-                        path,
-                        target,
-                    )
+                reason = _refused_link(path, root)
+                if reason:
+                    log.info("%s: %s", path, reason)
+                    if refused is not None:
+                        refused.append((path, reason))
                     continue
             found.append((path.relative_to(corpus_dir).as_posix(), path))
     return [path for _, path in sorted(found)]
+
+
+def _refused_link(path: Path, root: Path) -> str:
+    """Why a symlinked file is not read ("" when it points to a file inside the corpus)."""
+    target = Path(os.path.realpath(path))
+    if not target.exists():
+        return f"a symbolic link to {target}, which does not exist (a broken link). Fix or remove the link, then ingest again."
+    if not target.is_relative_to(root):
+        return (
+            f"a symbolic link to {target}, outside the corpus folder {root}/: not followed, so that ingestion "
+            "reads only the corpus. Copy the file into the corpus folder instead, then ingest again."
+        )
+    if not target.is_file():
+        return f"a symbolic link to {target}, which is not a regular file. Remove the link, then ingest again."
+    return ""
 
 
 # --- reading -----------------------------------------------------------------------------------

@@ -116,6 +116,7 @@ class Answer:
     timings: Timings
     generator: str = ""
     flagged: list[str] = field(default_factory=list)  # answer sentences no passage supports
+    generated: str = ""  # the generator's text before citation checks (for reports and debugging)
 
     def to_json(self) -> dict[str, Any]:
         """The stable `ask --json` contract (fields may be added, never changed)."""
@@ -128,4 +129,5 @@ class Answer:
             "timings": asdict(self.timings),
             "generator": self.generator,
             "flagged": self.flagged,
+            "generated": self.generated,
         }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,28 @@ from assistant27.errors import IndexMissingError
 from assistant27.schema import Chunk
 
 COLLECTION = "publications"
+# The ingestion manifest (written by indexing.py) sits next to the chroma folder; opening checks it.
+MANIFEST = "manifest.json"
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _check_manifest(index_dir: Path, fix: str) -> None:
+    """A manifest that exists must parse: a damaged one means the last ingestion left the index half-written."""
+    path = index_dir / MANIFEST
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return
+    except (OSError, ValueError) as exc:
+        raise IndexMissingError(
+            f"The index in {index_dir}/ is damaged: {MANIFEST} cannot be read ({_reason(exc)}). {fix}"
+        ) from exc
+    if not isinstance(data, dict) or not isinstance(data.get("publications", {}), dict):
+        raise IndexMissingError(f"The index in {index_dir}/ is damaged: {MANIFEST} has an unknown shape. {fix}")
 
 
 def _metadata(chunk: Chunk, content_hash: str) -> dict[str, Any]:
@@ -88,44 +111,77 @@ class Filters:
 class ChunkStore:
     """chromadb behind the few operations we need; cosine space; embeddings always passed explicitly."""
 
-    def __init__(self, collection: Any) -> None:
+    def __init__(self, collection: Any, client: Any = None) -> None:
         self._collection = collection
+        self._client = client
 
     @classmethod
     def open(cls, index_dir: Path, chroma_url: str = "", *, create: bool = False) -> ChunkStore:
-        """Open (or create) the store in `index_dir`, or on the Chroma server at `chroma_url`."""
+        """Open (or create) the store in `index_dir`, or on the Chroma server at `chroma_url`.
+
+        Raises IndexMissingError, naming the fix, when there is no index, when the local folder or its
+        manifest is damaged, or when the server cannot be reached.
+        """
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
         chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        rebuild = "Run: assistant27 ingest --rebuild"
+        if not create:
+            _check_manifest(index_dir, rebuild)
         if chroma_url:
             from urllib.parse import urlparse
 
             url = urlparse(chroma_url)
-            client = chromadb.HttpClient(
-                host=url.hostname or "localhost",
-                port=url.port or 8000,
-                ssl=url.scheme == "https",
-                settings=chroma_settings,
-            )
+            try:
+                client = chromadb.HttpClient(
+                    host=url.hostname or "localhost",
+                    port=url.port or 8000,
+                    ssl=url.scheme == "https",
+                    settings=chroma_settings,
+                )
+            except Exception as exc:  # connection refused, wrong URL, server error
+                raise IndexMissingError(
+                    f"Cannot reach the Chroma server at {chroma_url} ({_reason(exc)}). Start it "
+                    "(chroma run --path DIR --port PORT) or unset ASSISTANT27_CHROMA_URL to use the local index."
+                ) from exc
+            where = f"the Chroma server at {chroma_url}"
         else:
             path = index_dir / "chroma"
             if not create and not path.exists():
                 raise IndexMissingError(f"No index in {index_dir}/. Run: assistant27 ingest")
             path.mkdir(parents=True, exist_ok=True)
-            client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
-        if create:
-            collection = client.get_or_create_collection(
-                COLLECTION, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
-            )
-        else:
             try:
-                collection = client.get_collection(COLLECTION, embedding_function=None)
-            except Exception as exc:  # chromadb raises NotFoundError/ValueError depending on version
+                client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+            except Exception as exc:  # a damaged sqlite file raises InternalError
                 raise IndexMissingError(
-                    f"The index in {index_dir}/ has no publications ({exc}). Run: assistant27 ingest"
+                    f"The index in {index_dir}/ cannot be opened ({_reason(exc)}); it is damaged. {rebuild}"
                 ) from exc
-        return cls(collection)
+            where = f"the index in {index_dir}/"
+        try:
+            if create:
+                collection = client.get_or_create_collection(
+                    COLLECTION, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
+                )
+            else:
+                collection = client.get_collection(COLLECTION, embedding_function=None)
+            collection.count()  # reads the store now, so damage shows here rather than mid-answer
+        except Exception as exc:  # chromadb raises NotFoundError/ValueError/InternalError depending on the case
+            if not create and "does not exist" in str(exc):
+                raise IndexMissingError(
+                    f"{where[0].upper()}{where[1:]} has no publications. Run: assistant27 ingest"
+                ) from exc
+            raise IndexMissingError(
+                f"{where[0].upper()}{where[1:]} cannot be read ({_reason(exc)}). {rebuild}"
+            ) from exc
+        return cls(collection, client)
+
+    def clear(self) -> None:
+        """Delete every chunk (drop the collection and create it again): `ingest --rebuild` on a server."""
+        name = self._collection.name
+        configuration = {"hnsw": {"space": "cosine"}}
+        self._client.delete_collection(name)
+        self._collection = self._client.create_collection(name, configuration=configuration, embedding_function=None)
 
     def count(self) -> int:
         return int(self._collection.count())
@@ -133,6 +189,14 @@ class ChunkStore:
     def ids_for_source(self, source: str) -> set[str]:
         got = self._collection.get(where={"source": source}, include=[])
         return set(got["ids"])
+
+    def ids_by_source(self) -> dict[str, set[str]]:
+        """Every chunk id in the store, grouped by the source file its metadata names."""
+        got = self._collection.get(include=["metadatas"])
+        out: dict[str, set[str]] = {}
+        for id_, meta in zip(got["ids"], got["metadatas"]):
+            out.setdefault(str((meta or {}).get("source", "")), set()).add(id_)
+        return out
 
     def add(self, chunks: Sequence[Chunk], embeddings: np.ndarray, content_hash: str) -> None:
         for i in range(0, len(chunks), 500):
