@@ -8,10 +8,15 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: run test install models index lint bench eval clean-index
+.PHONY: run test install models index lint bench eval clean-index chromium
 
+# The web app (chat, search, publications); it prints its local URL. `assistant27 ask` stays the terminal chat.
 run: index
-	$(BIN)/assistant27 ask
+	$(BIN)/assistant27 serve
+
+# The browser tests drive Debian's Chromium through Playwright; Playwright's own browser download is never used.
+chromium:
+	command -v chromium || (apt-get update && apt-get install -y chromium)
 
 # llama-cpp-python compiles once (about 10 minutes on 2 cores); pip keeps the wheel in its cache.
 $(STAMP): pyproject.toml requirements.lock
@@ -28,7 +33,7 @@ models: install
 index: models
 	$(BIN)/assistant27 ingest --if-needed
 
-test: models
+test: models chromium
 	$(BIN)/python -m pytest
 
 lint: install

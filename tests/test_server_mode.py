@@ -32,7 +32,7 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Chroma server (`chroma run`) on a free loopback port, in a temp folder, for the whole session."""
     chroma = Path(sys.executable).parent / "chroma"
     if not chroma.exists():
-        pytest.skip(f"no chroma CLI at {chroma}")
+        pytest.fail(f"no chroma CLI at {chroma}: chromadb is not installed. Run: make test")
     port = _free_port()
     folder = tmp_path_factory.mktemp("chroma-server")
     log = (folder / "server.log").open("wb")
