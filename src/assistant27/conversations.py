@@ -1,0 +1,183 @@
+"""Conversations and answer feedback, kept per browser in SQLite under the data folder (never in the index)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+DATABASE = "conversations.sqlite3"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS conversations (
+    id TEXT PRIMARY KEY,
+    browser TEXT NOT NULL,
+    created REAL NOT NULL,
+    updated REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS conversations_browser ON conversations (browser, updated);
+CREATE TABLE IF NOT EXISTS turns (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    conversation TEXT NOT NULL REFERENCES conversations (id),
+    created REAL NOT NULL,
+    answer TEXT NOT NULL  -- Answer.to_json(), the `ask --json` contract
+);
+CREATE INDEX IF NOT EXISTS turns_conversation ON turns (conversation, id);
+CREATE TABLE IF NOT EXISTS feedback (
+    turn INTEGER PRIMARY KEY REFERENCES turns (id),
+    rating TEXT NOT NULL CHECK (rating IN ('up', 'down')),
+    comment TEXT NOT NULL DEFAULT '',
+    settings TEXT NOT NULL DEFAULT '{}',
+    created REAL NOT NULL
+);
+"""
+
+
+@dataclass
+class Turn:
+    """One question and its answer (the `ask --json` object), with the feedback given on it."""
+
+    id: int
+    conversation: str
+    answer: dict[str, Any]
+    rating: str = ""
+    comment: str = ""
+
+    @property
+    def question(self) -> str:
+        return str(self.answer.get("question", ""))
+
+
+@dataclass
+class Feedback:
+    """A rating on one answer, with what is needed to replay it: question, answer, citations, settings."""
+
+    turn: int
+    rating: str
+    comment: str
+    answer: dict[str, Any]
+    settings: dict[str, Any]
+    created: float
+
+
+class ConversationStore:
+    """SQLite file in `data_dir`; one short connection per call, so Gradio's worker threads can share it."""
+
+    def __init__(self, data_dir: Path) -> None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir = data_dir
+        self.path = data_dir / DATABASE
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(_SCHEMA)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=10)
+        try:
+            with db:
+                yield db
+        finally:
+            db.close()
+
+    def browser_secret(self) -> str:
+        """A key kept in the data folder, so browser ids stored by the app stay readable after a restart."""
+        path = self.data_dir / "browser-secret"
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(24), encoding="utf-8")
+        return path.read_text(encoding="utf-8").strip()
+
+    def new_conversation(self, browser: str) -> str:
+        conversation = uuid.uuid4().hex
+        now = time.time()
+        with self._connect() as db:
+            db.execute("INSERT INTO conversations VALUES (?, ?, ?, ?)", (conversation, browser, now, now))
+        return conversation
+
+    def current_conversation(self, browser: str) -> str:
+        """The browser's most recently used conversation, created when it has none."""
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT id FROM conversations WHERE browser = ? ORDER BY updated DESC LIMIT 1", (browser,)
+            ).fetchone()
+        return str(row[0]) if row else self.new_conversation(browser)
+
+    def add_turn(self, conversation: str, answer: dict[str, Any]) -> int:
+        now = time.time()
+        with self._connect() as db:
+            cursor = db.execute(
+                "INSERT INTO turns (conversation, created, answer) VALUES (?, ?, ?)",
+                (conversation, now, json.dumps(answer, ensure_ascii=False)),
+            )
+            db.execute("UPDATE conversations SET updated = ? WHERE id = ?", (now, conversation))
+            return int(cursor.lastrowid or 0)
+
+    def turns(self, conversation: str) -> list[Turn]:
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT t.id, t.answer, f.rating, f.comment FROM turns t LEFT JOIN feedback f ON f.turn = t.id "
+                "WHERE t.conversation = ? ORDER BY t.id",
+                (conversation,),
+            ).fetchall()
+        return [Turn(row[0], conversation, json.loads(row[1]), row[2] or "", row[3] or "") for row in rows]
+
+    def set_feedback(self, turn: int, rating: str, comment: str = "", settings: dict[str, Any] | None = None) -> None:
+        """Record (or replace) the rating of one answer; a later comment keeps the rating."""
+        if rating not in ("up", "down"):
+            raise ValueError(f"rating must be 'up' or 'down', not {rating!r}")
+        with self._connect() as db:
+            db.execute(
+                "INSERT INTO feedback (turn, rating, comment, settings, created) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (turn) DO UPDATE SET rating = excluded.rating, comment = excluded.comment, "
+                "settings = excluded.settings, created = excluded.created",
+                (turn, rating, comment.strip(), json.dumps(settings or {}, ensure_ascii=False), time.time()),
+            )
+
+    def feedback(self) -> list[Feedback]:
+        """Every rating, oldest first."""
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT f.turn, f.rating, f.comment, t.answer, f.settings, f.created "
+                "FROM feedback f JOIN turns t ON t.id = f.turn ORDER BY f.created, f.turn"
+            ).fetchall()
+        return [Feedback(r[0], r[1], r[2], json.loads(r[3]), json.loads(r[4]), r[5]) for r in rows]
+
+
+def conversation_markdown(turns: list[Turn]) -> str:
+    """A conversation as Markdown: each question, its answer, then the cited passages with their sources."""
+    lines = ["# Conversation avec l'assistant de La 27e Région", ""]
+    for turn in turns:
+        answer = turn.answer
+        lines += [f"## {turn.question}", "", str(answer.get("answer", "")), ""]
+        citations = answer.get("citations") or []
+        if citations:
+            lines += ["Sources :", ""]
+            for c in citations:
+                lines.append(f"- [{c['n']}] {source_label(c)}")
+                quote = " ".join(str(c.get("text", "")).split())
+                lines.append(f"  > {quote}")
+            lines.append("")
+        elif answer.get("refused") and answer.get("passages"):
+            lines += ["Passages les plus proches :", ""]
+            lines += [f"- {source_label(p)}" for p in answer["passages"][:3]]
+            lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def source_label(item: dict[str, Any]) -> str:
+    """`Title (2022), p. 3 — file` for a citation or passage in its JSON form."""
+    label = str(item.get("title") or item.get("source", ""))
+    if item.get("year"):
+        label += f" ({item['year']})"
+    if item.get("page"):
+        label += f", p. {item['page']}"
+    elif item.get("section"):
+        label += f", « {item['section']} »"
+    return f"{label} — {item.get('source', '')}"

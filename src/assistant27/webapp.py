@@ -1,0 +1,607 @@
+"""The web app: chat for members, passage search and publication list for staff (Gradio layout, wiring, HTML views).
+
+No retrieval or prompt code lives here: every answer and search goes through `Assistant`. Handlers are plain
+methods returning plain values, so tests call them directly; `build` makes the Gradio page, `launch` serves it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import logging
+import os
+import re
+import tempfile
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import gradio as gr
+
+from assistant27.analysis import analyze
+from assistant27.assistant import Assistant, Event, PassagesFound, Token
+from assistant27.conversations import ConversationStore, Turn, conversation_markdown
+from assistant27.errors import Assistant27Error, QuestionError
+from assistant27.indexing import load_manifest
+from assistant27.schema import Answer
+from assistant27.store import Filters
+
+if TYPE_CHECKING:
+    import fastapi
+
+log = logging.getLogger(__name__)
+
+REFUSAL_TITLE = "Les publications ne répondent pas à cette question"
+EXAMPLES = [
+    "Quelles collectivités ont participé à Nouveaux Accords ?",
+    "Qu'est-ce que La Transfo ?",
+    "Quels partenaires participent au programme Rebonds ?",
+    "Qu'est-ce que KriZ ?",
+    "Quels programmes La 27e Région a-t-elle menés en 2024 ?",
+    "What is La 27e Région?",
+]
+SEARCH_CONCURRENCY = 8  # searches never wait behind a generation
+GENERATION_CONCURRENCY = 1  # one local model; more requests queue, with their position shown
+ERROR_MESSAGE = "Une erreur est survenue pendant la réponse. Réessayez ; si elle persiste, prévenez l'équipe."
+_CITE = re.compile(r"\[(\d+)\]")
+_WORD = re.compile(r"\w+(?:['’]\w+)?", re.UNICODE)
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+
+CSS = """
+.a27-chat { display: flex; flex-direction: column; gap: 14px; min-height: 420px; padding: 8px; }
+.a27-panel .a27-quote { max-height: 10em; overflow-y: auto; }
+.a27-msg { padding: 10px 14px; border-radius: 10px; line-height: 1.5; }
+.a27-user { align-self: flex-end; background: var(--color-accent-soft); max-width: 85%; }
+.a27-bot { align-self: flex-start; background: var(--background-fill-secondary); max-width: 95%; }
+.a27-refused .a27-answer { font-weight: 600; }
+.a27-error { border-left: 4px solid #c0392b; }
+.a27-cite { border: 1px solid var(--color-accent); border-radius: 4px; background: none; color: var(--color-accent); cursor: pointer; padding: 0 3px; font-size: .85em; }
+.a27-citation, .a27-passage { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 6px 10px; margin-top: 6px; }
+.a27-citation summary { cursor: pointer; font-weight: 600; }
+.a27-flash { outline: 3px solid var(--color-accent); }
+.a27-quote { margin: 6px 0; padding-left: 10px; border-left: 3px solid var(--border-color-primary); white-space: pre-wrap; }
+.a27-quote mark { background: #ffe58a; color: inherit; }
+.a27-meta { color: var(--body-text-color-subdued); font-size: .9em; }
+.a27-feedback { margin-top: 6px; display: flex; gap: 6px; align-items: center; }
+.a27-fb { border: 1px solid var(--border-color-primary); border-radius: 6px; background: none; cursor: pointer; padding: 1px 8px; }
+.a27-fb.a27-on { background: var(--color-accent-soft); border-color: var(--color-accent); }
+.a27-status { min-height: 1.6em; font-style: italic; }
+.a27-empty { color: var(--body-text-color-subdued); text-align: center; margin-top: 40px; }
+.a27-cursor::after { content: "▍"; }
+"""
+
+# Clicks inside the conversation: a citation opens its passage; a thumb sends the rating to the server.
+CHAT_JS = """
+element.addEventListener('click', (e) => {
+  const cite = e.target.closest('.a27-cite');
+  if (cite) {
+    e.preventDefault();
+    const box = element.querySelector('#' + cite.dataset.target);
+    if (box) {
+      box.open = true;
+      box.classList.add('a27-flash');
+      box.scrollIntoView({block: 'nearest'});
+      setTimeout(() => box.classList.remove('a27-flash'), 1500);
+    }
+    return;
+  }
+  const fb = e.target.closest('.a27-fb');
+  if (fb) { trigger('select', {turn: Number(fb.dataset.turn), rating: fb.dataset.rating}); }
+});
+"""
+
+
+class WebApp:
+    """The Gradio UI over one `Assistant` and one conversation store."""
+
+    def __init__(self, assistant: Assistant, conversations: ConversationStore | None = None) -> None:
+        self.assistant = assistant
+        self.settings = assistant.settings
+        self.conversations = conversations or ConversationStore(self.settings.data_dir)
+        self.corpus_dir = self.settings.corpus_dir.resolve()
+        self._exports = Path(tempfile.mkdtemp(prefix="assistant27-exports-"))
+        # Streams whose passages are shown and whose generation waits in the (slower) generation queue.
+        self._pending: OrderedDict[str, tuple[str, Iterator[Event]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    # ---- handlers: plain values in and out --------------------------------------------------------------
+
+    def start(self, browser: str | None) -> tuple[str, str, str, str | None]:
+        """On page load: the browser's id (made once, kept in its local storage), its conversation, the view."""
+        browser = browser or uuid.uuid4().hex
+        conversation = self.conversations.current_conversation(browser)
+        turns = self.conversations.turns(conversation)
+        return browser, conversation, render_chat(turns), self.export_markdown(conversation, turns)
+
+    def new_conversation(self, browser: str | None) -> tuple[str, str, str, str, str | None]:
+        browser = browser or uuid.uuid4().hex
+        conversation = self.conversations.new_conversation(browser)
+        return browser, conversation, render_chat([]), render_passages_panel(None), None
+
+    def retrieve(self, question: str, conversation: str) -> Iterator[tuple[str, str, str, str, str]]:
+        """First half of a chat turn (search concurrency): show the question, then the passages, at once.
+
+        Yields (chat, passages panel, status, cleared question box, pending id); the pending id names the
+        stream that `generate` continues in the generation queue.
+        """
+        question = (question or "").strip()
+        turns = self.conversations.turns(conversation)
+        if not conversation:  # the page has not finished loading its conversation yet
+            yield (
+                render_chat(turns, error="La page se charge encore ; réessayez dans un instant."),
+                (render_passages_panel(None)),
+                "",
+                question,
+                "",
+            )
+            return
+        if not question:
+            yield render_chat(turns), render_passages_panel(None), "", "", ""
+            return
+        chat = render_chat(turns, pending_question=question, pending_text="")
+        yield chat, render_passages_panel(None), status_html("Recherche des passages…"), "", ""
+        history = history_of(turns)
+        try:
+            stream = self.assistant.ask_stream(question, history)
+            first = next(stream)
+        except QuestionError:
+            yield (
+                render_chat(turns, error="La question est vide ou trop longue (2000 caractères au plus)."),
+                (render_passages_panel(None)),
+                "",
+                question,
+                "",
+            )
+            return
+        except Exception:
+            log.exception("retrieval failed for %r", question)
+            yield render_chat(turns, error=ERROR_MESSAGE), render_passages_panel(None), "", question, ""
+            return
+        pending = uuid.uuid4().hex
+        with self._lock:
+            self._pending[pending] = (question, stream)
+            while len(self._pending) > 200:  # a tab closed between the two halves: drop its stream
+                self._pending.popitem(last=False)
+        panel = render_passages_panel(first if isinstance(first, PassagesFound) else None, question)
+        yield chat, panel, status_html("En attente de rédaction…"), "", pending
+
+    def generate(self, pending: str, conversation: str) -> Iterator[tuple[str, str, str, str | None]]:
+        """Second half (generation queue): stream the answer, store it. Yields (chat, panel, status, export)."""
+        with self._lock:
+            question, stream = self._pending.pop(pending, ("", iter(())))
+        turns = self.conversations.turns(conversation)
+        if not question:
+            yield gr_skip(), gr_skip(), gr_skip(), gr_skip()
+            return
+        text = ""
+        last = 0.0
+        try:
+            for event in stream:
+                if isinstance(event, Token):
+                    text += event.text
+                    now = time.perf_counter()
+                    if now - last > 0.05:  # at most 20 redraws a second, whatever the generator's speed
+                        last = now
+                        chat = render_chat(turns, pending_question=question, pending_text=text)
+                        yield chat, gr_skip(), status_html("Rédaction de la réponse…"), gr_skip()
+                elif isinstance(event, Answer):
+                    data = event.to_json()
+                    self.conversations.add_turn(conversation, data)
+                    turns = self.conversations.turns(conversation)
+                    took = f"{event.timings.total_s:.1f} s"
+                    status = "Pas de réponse dans les publications" if event.refused else f"Réponse en {took}"
+                    yield (
+                        render_chat(turns),
+                        render_passages_panel(event),
+                        status_html(status, done=True),
+                        self.export_markdown(conversation, turns),
+                    )
+        except Exception:
+            log.exception("generation failed for %r", question)
+            yield render_chat(turns, pending_question=question, error=ERROR_MESSAGE), gr_skip(), "", gr_skip()
+
+    def rate(self, conversation: str, turn: int, rating: str) -> tuple[str, dict[str, Any]]:
+        """A thumb on one answer of this conversation; returns the redrawn chat and what the comment box refers to."""
+        turns = self.conversations.turns(conversation)
+        if rating not in ("up", "down") or turn not in {t.id for t in turns}:
+            return render_chat(turns), {}
+        previous = next(t.comment for t in turns if t.id == turn)
+        self.conversations.set_feedback(turn, rating, previous, self.settings_snapshot())
+        return render_chat(self.conversations.turns(conversation)), {"turn": turn, "rating": rating}
+
+    def comment(self, conversation: str, rated: dict[str, Any], text: str) -> tuple[str, str]:
+        """The optional comment on the answer last rated. Returns (chat, confirmation)."""
+        if not rated:
+            return render_chat(
+                self.conversations.turns(conversation)
+            ), "Notez d'abord une réponse (« Utile » ou « À revoir »)."
+        self.conversations.set_feedback(int(rated["turn"]), str(rated["rating"]), text, self.settings_snapshot())
+        return render_chat(self.conversations.turns(conversation)), "Merci, votre avis est enregistré."
+
+    def search(
+        self, query: str, year_min: int | None, year_max: int | None, kinds: list[str], sources: list[str]
+    ) -> tuple[str, str]:
+        """Staff search: ranked passages with the query's words highlighted; no generation. Returns (results, status)."""
+        if not (query or "").strip():
+            return "", "Tapez des mots à chercher."
+        filters = Filters(
+            year_min=int(year_min) if year_min else None,
+            year_max=int(year_max) if year_max else None,
+            kinds=tuple(kinds or ()),
+            sources=tuple(sources or ()),
+        )
+        started = time.perf_counter()
+        try:
+            passages = self.assistant.search(query, filters, top_k=20)
+        except Assistant27Error as exc:
+            return "", html.escape(str(exc))
+        except Exception:
+            log.exception("search failed for %r", query)
+            return "", "La recherche a échoué. Réessayez ; si elle persiste, prévenez l'équipe."
+        took = time.perf_counter() - started
+        terms = stems(query)
+        cards = [render_passage(p.to_json(), terms) for p in passages]
+        status = f"{len(passages)} passage{'s' if len(passages) != 1 else ''} en {took:.2f} s"
+        body = "".join(cards) or "<p class='a27-empty'>Aucun passage ne correspond à ces filtres.</p>"
+        return f"<div class='a27-results'>{body}</div>", status
+
+    def publications(self) -> list[list[Any]]:
+        """The indexed publications with their metadata and ingestion report, one row each."""
+        rows = []
+        for source, entry in sorted(load_manifest(self.settings.index_dir).items()):
+            r = entry.get("report", {})
+            rows.append(
+                [
+                    r.get("title", ""),
+                    r.get("year") or "",
+                    r.get("kind", ""),
+                    source,
+                    r.get("pages") or "",
+                    ", ".join(str(p) for p in r.get("empty_pages", [])),
+                    r.get("chunks", len(entry.get("chunk_ids", []))),
+                    r.get("characters", ""),
+                    "; ".join(r.get("warnings", [])) or r.get("error", ""),
+                ]
+            )
+        return rows
+
+    def export_markdown(self, conversation: str, turns: list[Turn] | None = None) -> str | None:
+        """Write the conversation as Markdown for the download button; None while it is empty."""
+        turns = self.conversations.turns(conversation) if turns is None else turns
+        if not turns:
+            return None
+        path = self._exports / f"conversation-{conversation[:8]}.md"
+        path.write_text(conversation_markdown(turns), encoding="utf-8")
+        return str(path)
+
+    def settings_snapshot(self) -> dict[str, Any]:
+        """The settings an answer was made with, stored with its feedback (no secrets)."""
+        values = dataclasses.asdict(self.settings)
+        values.pop("openai_api_key", None)
+        values["generator"] = self.assistant.generator.name
+        return {k: str(v) if isinstance(v, Path) else v for k, v in values.items()}
+
+    def source_path(self, source: str) -> Path | None:
+        """The corpus file behind a passage, only when it is an indexed file inside the corpus folder."""
+        if source not in load_manifest(self.settings.index_dir):
+            return None
+        path = (self.corpus_dir / source).resolve()
+        return path if path.is_file() and path.is_relative_to(self.corpus_dir) else None
+
+    # ---- layout and wiring ------------------------------------------------------------------------------
+
+    def build(self) -> gr.Blocks:
+        manifest = load_manifest(self.settings.index_dir)
+        reports = [e.get("report", {}) for e in manifest.values()]
+        kinds = sorted({r.get("kind", "") for r in reports} - {""})
+        years = sorted({int(r["year"]) for r in reports if r.get("year")})
+        sources = sorted((r.get("title") or s, s) for s, r in zip(manifest, reports, strict=True))
+
+        with gr.Blocks(title="Assistant de La 27e Région", analytics_enabled=False) as demo:
+            browser = gr.BrowserState(
+                None, storage_key="assistant27-browser", secret=self.conversations.browser_secret()
+            )
+            conversation = gr.State("")
+            pending = gr.State("")
+            rated = gr.State({})
+            gr.Markdown("## Assistant des publications de La 27e Région")
+            with gr.Tabs():
+                with gr.Tab("Discussion", id="chat"), gr.Row():
+                    with gr.Column(scale=3):
+                        chat = gr.HTML(render_chat([]), js_on_load=CHAT_JS, elem_id="a27-chat")
+                        status = gr.HTML("", elem_id="a27-status")
+                        with gr.Row(elem_id="a27-examples") as examples:
+                            example_buttons = [gr.Button(q, size="sm", variant="secondary") for q in EXAMPLES]
+                        with gr.Row():
+                            question = gr.Textbox(
+                                placeholder="Posez une question sur les publications…",
+                                show_label=False,
+                                scale=5,
+                                elem_id="a27-question",
+                                max_length=2000,
+                            )
+                            send = gr.Button("Envoyer", variant="primary", scale=1, elem_id="a27-send")
+                        with gr.Row():
+                            comment = gr.Textbox(
+                                placeholder="Un commentaire sur la réponse notée ? (facultatif)",
+                                show_label=False,
+                                scale=5,
+                                elem_id="a27-comment",
+                            )
+                            comment_send = gr.Button("Envoyer l'avis", scale=1, elem_id="a27-comment-send")
+                        comment_status = gr.Markdown("", elem_id="a27-comment-status")
+                        with gr.Row():
+                            new = gr.Button("Nouvelle conversation", elem_id="a27-new")
+                            export = gr.DownloadButton("Exporter en Markdown", value=None, elem_id="a27-export")
+                    with gr.Column(scale=2):
+                        panel = gr.HTML(render_passages_panel(None), elem_id="a27-passages")
+                with gr.Tab("Recherche", id="search"):
+                    with gr.Row():
+                        query = gr.Textbox(label="Recherche", placeholder="Mots à chercher", scale=4, elem_id="a27-q")
+                        search = gr.Button("Rechercher", variant="primary", scale=1, elem_id="a27-search")
+                    with gr.Row():
+                        year_min = gr.Dropdown(years, value=None, label="Année min.", elem_id="a27-year-min")
+                        year_max = gr.Dropdown(years, value=None, label="Année max.", elem_id="a27-year-max")
+                        kind = gr.Dropdown(kinds, multiselect=True, label="Type de publication", elem_id="a27-kind")
+                        source = gr.Dropdown(sources, multiselect=True, label="Publication", elem_id="a27-source")
+                    search_status = gr.Markdown("", elem_id="a27-search-status")
+                    results = gr.HTML("", elem_id="a27-results")
+                with gr.Tab("Publications", id="publications"):
+                    gr.Dataframe(
+                        value=self.publications(),
+                        headers=[
+                            "Titre",
+                            "Année",
+                            "Type",
+                            "Fichier",
+                            "Pages",
+                            "Pages sans texte",
+                            "Chunks",
+                            "Caractères",
+                            "Avertissements",
+                        ],
+                        interactive=False,
+                        wrap=True,
+                        elem_id="a27-publications",
+                    )
+
+            demo.load(self.start, [browser], [browser, conversation, chat, export], show_progress="hidden").then(
+                lambda c: gr.Row(visible=not self.conversations.turns(c)), [conversation], examples
+            )
+            ask_inputs: dict[str, Any] = {"fn": self.retrieve, "inputs": [question, conversation]}
+            ask_outputs = [chat, panel, status, question, pending]
+            searching: dict[str, Any] = {"concurrency_limit": SEARCH_CONCURRENCY, "concurrency_id": "search"}
+            writing: dict[str, Any] = {
+                "fn": self.generate,
+                "inputs": [pending, conversation],
+                "outputs": [chat, panel, status, export],
+                "concurrency_limit": GENERATION_CONCURRENCY,
+                "concurrency_id": "generate",
+                "show_progress_on": [status],
+            }
+            hide_examples: dict[str, Any] = {
+                "fn": lambda: gr.Row(visible=False),
+                "outputs": examples,
+                "show_progress": "hidden",
+                "queue": False,
+            }
+            question.submit(**ask_inputs, outputs=ask_outputs, show_progress="hidden", **searching).then(
+                **writing
+            ).then(**hide_examples)
+            question.submit(**hide_examples)
+            send.click(**hide_examples)
+            send.click(**ask_inputs, outputs=ask_outputs, show_progress="hidden", **searching).then(**writing).then(
+                **hide_examples
+            )
+            for button in example_buttons:
+                button.click(
+                    self.retrieve,
+                    [button, conversation],
+                    ask_outputs,
+                    show_progress="hidden",
+                    **searching,
+                ).then(**writing).then(**hide_examples)
+                button.click(**hide_examples)
+            chat.select(self._on_thumb, [conversation], [chat, rated], show_progress="hidden")
+            comment_send.click(self.comment, [conversation, rated, comment], [chat, comment_status]).then(
+                lambda: "", None, comment
+            )
+            new.click(self.new_conversation, [browser], [browser, conversation, chat, panel, export]).then(
+                lambda: gr.Row(visible=True), None, examples
+            )
+            search_inputs = [query, year_min, year_max, kind, source]
+            search.click(self.search, search_inputs, [results, search_status], **searching)
+            query.submit(self.search, search_inputs, [results, search_status], **searching)
+        demo.queue(default_concurrency_limit=GENERATION_CONCURRENCY)
+        return demo
+
+    def _on_thumb(self, conversation: str, evt: gr.EventData) -> tuple[str, dict[str, Any]]:
+        data = evt._data if isinstance(evt._data, dict) else {}
+        try:
+            return self.rate(conversation, int(data.get("turn", 0)), str(data.get("rating", "")))
+        except Exception:
+            log.exception("feedback failed")
+            return render_chat(self.conversations.turns(conversation)), {}
+
+    def asgi_app(self) -> fastapi.FastAPI:
+        """The page and `/source/FILE` (corpus files only) as one ASGI app."""
+        import fastapi
+        from fastapi.responses import FileResponse
+
+        os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+        app = fastapi.FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+
+        @app.get("/source/{source:path}")
+        def source_file(source: str) -> FileResponse:
+            path = self.source_path(source)
+            if path is None:
+                raise fastapi.HTTPException(status_code=404, detail="Pas de tel fichier dans le corpus.")
+            return FileResponse(path, content_disposition_type="inline")
+
+        theme = gr.themes.Soft(
+            font=[gr.themes.Font("system-ui"), "Segoe UI", "Roboto", "sans-serif"],
+            font_mono=[gr.themes.Font("ui-monospace"), "monospace"],
+        )
+        return gr.mount_gradio_app(app, self.build(), path="", theme=theme, css=CSS, footer_links=[], ssr_mode=False)
+
+    def launch(self, host: str = "127.0.0.1", port: int = 7860, *, quiet: bool = False) -> None:
+        """Serve until interrupted."""
+        import uvicorn
+
+        if not quiet:
+            print(f"Assistant de La 27e Région : http://{host}:{port}/", flush=True)
+        uvicorn.run(self.asgi_app(), host=host, port=port, log_level="warning")
+
+
+def gr_skip() -> Any:
+    return gr.skip()
+
+
+def history_of(turns: list[Turn]) -> list[dict[str, str]]:
+    """The conversation as the `history` that `Assistant.ask_stream` takes."""
+    history = []
+    for turn in turns:
+        history.append({"role": "user", "content": turn.question})
+        history.append({"role": "assistant", "content": str(turn.answer.get("answer", ""))})
+    return history
+
+
+# ---- HTML views: every piece of corpus or user text goes through html.escape ------------------------------
+
+
+def stems(text: str) -> set[str]:
+    """The content words of a text, as stems (no stop words)."""
+    return set(analyze(_CITE.sub(" ", text)))
+
+
+def highlight(text: str, terms: set[str]) -> str:
+    """Escaped text with every word whose stem is in `terms` wrapped in <mark>."""
+    out, pos = [], 0
+    for match in _WORD.finditer(text):
+        out.append(html.escape(text[pos : match.start()]))
+        word = html.escape(match.group())
+        out.append(f"<mark>{word}</mark>" if terms and set(analyze(match.group())) & terms else word)
+        pos = match.end()
+    out.append(html.escape(text[pos:]))
+    return "".join(out)
+
+
+def source_link(item: dict[str, Any]) -> str:
+    """A link to the source file served by the app; a PDF opens at its page."""
+    url = "/source/" + quote(str(item.get("source", "")))
+    if str(item.get("source", "")).lower().endswith(".pdf") and item.get("page"):
+        url += f"#page={int(item['page'])}"
+    return f"<a class='a27-source' href='{html.escape(url)}' target='_blank' rel='noopener'>Ouvrir le document</a>"
+
+
+def _place(item: dict[str, Any]) -> str:
+    title = str(item.get("title") or item.get("source", ""))
+    parts = [html.escape(title)]
+    if item.get("year") and str(item["year"]) not in title:
+        parts.append(str(int(item["year"])))
+    if item.get("page"):
+        parts.append(f"p. {int(item['page'])}")
+    elif item.get("section"):
+        parts.append(f"« {html.escape(str(item['section']))} »")
+    return ", ".join(parts)
+
+
+def render_passage(item: dict[str, Any], terms: set[str]) -> str:
+    """One passage (search result or retrieved for an answer): where it comes from, the quote, the file."""
+    return (
+        f"<div class='a27-passage'><div class='a27-meta'>{int(item.get('rank', 0))}. {_place(item)}</div>"
+        f"<div class='a27-quote'>{highlight(str(item.get('text', '')), terms)}</div>{source_link(item)}</div>"
+    )
+
+
+def _supporting_words(answer: str, n: int) -> set[str]:
+    # The words of the sentences that cite [n]; the whole answer when no sentence carries the marker.
+    sentences = [s for s in _SENTENCE_END.split(answer) if f"[{n}]" in s]
+    return stems(" ".join(sentences) or answer)
+
+
+def _answer_html(turn_id: int, text: str, numbers: set[int]) -> str:
+    def button(match: re.Match[str]) -> str:
+        n = int(match.group(1))
+        if n not in numbers:
+            return match.group()
+        return f"<button class='a27-cite' data-target='a27-cit-{turn_id}-{n}' title='Voir le passage'>[{n}]</button>"
+
+    return _CITE.sub(button, html.escape(text)).replace("\n", "<br>")
+
+
+def render_turn(turn: Turn) -> str:
+    """A question and its answer: citations as buttons that open the cited passage, closest passages on refusal."""
+    a = turn.answer
+    text = str(a.get("answer", ""))
+    citations = a.get("citations") or []
+    parts = [f"<div class='a27-msg a27-user'>{html.escape(turn.question)}</div>"]
+    bot = ["<div class='a27-msg a27-bot" + (" a27-refused'>" if a.get("refused") else "'>")]
+    if a.get("refused"):
+        bot.append(f"<div class='a27-answer'>{html.escape(REFUSAL_TITLE)}.</div>")
+        if text and REFUSAL_TITLE.lower() not in text.lower():
+            bot.append(f"<div>{html.escape(text)}</div>")
+        closest = (a.get("passages") or [])[:3]
+        if closest:
+            bot.append("<div class='a27-meta'>Passages les plus proches :</div>")
+            bot += [render_passage(p, stems(turn.question)) for p in closest]
+    else:
+        bot.append(f"<div class='a27-answer'>{_answer_html(turn.id, text, {int(c['n']) for c in citations})}</div>")
+        for c in citations:
+            n = int(c["n"])
+            bot.append(
+                f"<details class='a27-citation' id='a27-cit-{turn.id}-{n}'><summary>[{n}] {_place(c)}</summary>"
+                f"<div class='a27-quote'>{highlight(str(c.get('text', '')), _supporting_words(text, n))}</div>"
+                f"{source_link(c)}</details>"
+            )
+    thumbs = "".join(
+        f"<button class='a27-fb{' a27-on' if turn.rating == r else ''}' data-turn='{turn.id}' data-rating='{r}' "
+        f"title='{label}'>{icon}</button>"
+        for r, icon, label in (("up", "Utile", "Réponse utile"), ("down", "À revoir", "Réponse fausse ou incomplète"))
+    )
+    note = f"<span class='a27-meta'>Commentaire : {html.escape(turn.comment)}</span>" if turn.comment else ""
+    bot.append(f"<div class='a27-feedback'>{thumbs}{note}</div></div>")
+    return f"<div class='a27-turn' data-turn='{turn.id}'>{''.join(parts)}{''.join(bot)}</div>"
+
+
+def render_chat(turns: list[Turn], pending_question: str = "", pending_text: str | None = None, error: str = "") -> str:
+    """The whole conversation, with the answer being written (or an error message) at the end."""
+    if not turns and not pending_question and not error:
+        return (
+            "<div class='a27-chat'><p class='a27-empty'>Posez une question sur les publications de La 27e Région "
+            "(programmes, partenaires, années), ou choisissez un exemple ci-dessous.</p></div>"
+        )
+    body = [render_turn(t) for t in turns]
+    if pending_question:
+        body.append(f"<div class='a27-msg a27-user'>{html.escape(pending_question)}</div>")
+        if pending_text is not None and not error:
+            body.append(
+                f"<div class='a27-msg a27-bot a27-streaming'><span class='a27-cursor'>{html.escape(pending_text)}</span></div>"
+            )
+    if error:
+        body.append(f"<div class='a27-msg a27-bot a27-error' role='alert'>{html.escape(error)}</div>")
+    return f"<div class='a27-chat'>{''.join(body)}</div>"
+
+
+def render_passages_panel(event: PassagesFound | Answer | None, question: str = "") -> str:
+    """The side panel: the passages retrieved for the last question (shown before any token)."""
+    if event is None:
+        return "<div class='a27-panel'><h4>Passages</h4><p class='a27-meta'>Les passages trouvés s'afficheront ici.</p></div>"
+    passages = [p.to_json() for p in event.passages]
+    if isinstance(event, Answer):
+        title = "Passages les plus proches" if event.refused else "Passages retrouvés"
+        terms = stems(event.question)
+    else:
+        title = f"Passages retrouvés en {event.retrieval_s:.2f} s"
+        terms = stems(question)
+    cards = "".join(render_passage(p, terms) for p in passages[:6])
+    return f"<div class='a27-panel'><h4>{html.escape(title)}</h4>{cards}</div>"
+
+
+def status_html(text: str, done: bool = False) -> str:
+    return f"<div class='a27-status' data-done='{str(done).lower()}'>{html.escape(text)}</div>"

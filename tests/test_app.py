@@ -1,0 +1,141 @@
+"""The web app's handlers, called directly, on the tiny corpus with the scripted generator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import CountingEmbedder
+
+from assistant27.assistant import Assistant
+from assistant27.config import Settings
+from assistant27.generators import Generator, ScriptedGenerator
+from assistant27.indexing import ingest
+from assistant27.store import ChunkStore
+from assistant27.webapp import WebApp, highlight, render_chat, source_link, stems
+
+QUESTION = "Quelles collectivités ont participé à Nouveaux Accords ?"
+REPLY = "La Communauté urbaine de Dunkerque a participé à Nouveaux Accords [1]."
+
+
+def make_app(settings: Settings, generator: Generator) -> WebApp:
+    store = ChunkStore.open(settings.index_dir, create=True)
+    embedder = CountingEmbedder()
+    ingest(settings, lambda: embedder, store, echo=lambda _l: None, show_progress=False)
+    # The hashing fake's similarities are lower than e5's: loosen the dense refusal floor for it.
+    return WebApp(Assistant(settings.replace(min_dense=0.2), store, embedder, generator))
+
+
+def ask(app: WebApp, conversation: str, question: str) -> tuple[list[tuple], list[tuple]]:
+    first = list(app.retrieve(question, conversation))
+    second = list(app.generate(first[-1][4], conversation))
+    return first, second
+
+
+def test_passages_come_before_the_answer_then_the_turn_is_stored(settings: Settings) -> None:
+    app = make_app(settings, ScriptedGenerator([REPLY]))
+    browser, conversation, chat, export = app.start(None)
+    assert browser and "exemple" in chat and export is None
+    first = list(app.retrieve(QUESTION, conversation))
+    # The question shows at once, then the passages, before any generation.
+    assert "Nouveaux Accords" in first[0][0] and "Recherche" in first[0][2]
+    assert "Dunkerque" in first[-1][1] and "a27-passage" in first[-1][1]
+    assert app.assistant.generator.requests == []  # type: ignore[attr-defined]
+    second = list(app.generate(first[-1][4], conversation))
+    assert any("a27-streaming" in step[0] for step in second[:-1])
+    chat, panel, status, export = second[-1]
+    assert "Dunkerque" in chat and "data-target='a27-cit-" in chat and "<mark>" in chat
+    assert "/source/rapport-2022.txt" in chat and "Réponse en" in status
+    assert export and Path(export).read_text(encoding="utf-8").startswith("# Conversation")
+    # A reload (same browser) finds the conversation.
+    assert app.start(browser)[1] == conversation and "Dunkerque" in app.start(browser)[2]
+
+
+def test_follow_up_sends_the_conversation(settings: Settings) -> None:
+    scripted = ScriptedGenerator([REPLY, "Elle a commencé en septembre 2022 [1]."])
+    app = make_app(settings, scripted)
+    _browser, conversation, *_ = app.start(None)
+    ask(app, conversation, QUESTION)
+    ask(app, conversation, "Quand a-t-il commencé ?")
+    contents = [m["content"] for m in scripted.requests[1].messages]
+    assert any(REPLY.split(" [")[0] in c for c in contents)
+
+
+def test_refusal_looks_like_one_and_keeps_the_closest_passages(settings: Settings) -> None:
+    app = make_app(settings, ScriptedGenerator(["Les publications ne répondent pas à cette question."]))
+    _browser, conversation, *_ = app.start(None)
+    _first, second = ask(app, conversation, "Quel est le budget du programme de cuisine moléculaire à Tokyo ?")
+    chat, panel, status, _export = second[-1]
+    assert "Les publications ne répondent pas à cette question" in chat
+    assert "Passages les plus proches" in chat and "a27-passage" in chat
+    assert "Passages les plus proches" in panel and "Pas de réponse" in status
+
+
+def test_errors_are_a_short_message_not_a_trace(settings: Settings) -> None:
+    class Broken:
+        name = "broken"
+
+        def generate(self, request):  # type: ignore[no-untyped-def]
+            raise RuntimeError("secret internal detail")
+            yield ""
+
+    app = make_app(settings, Broken())  # type: ignore[arg-type]
+    _browser, conversation, *_ = app.start(None)
+    _first, second = ask(app, conversation, QUESTION)
+    chat = second[-1][0]
+    assert "Une erreur est survenue" in chat and "secret internal detail" not in chat and "Traceback" not in chat
+    empty = list(app.retrieve("   ", conversation))
+    assert empty[-1][4] == ""  # nothing sent to generation
+    early = list(app.retrieve(QUESTION, ""))  # sent before the page loaded its conversation
+    assert "réessayez" in early[-1][0] and early[-1][3] == QUESTION and early[-1][4] == ""
+
+
+def test_thumbs_and_comment_are_stored_with_the_settings(settings: Settings) -> None:
+    app = make_app(settings, ScriptedGenerator([REPLY]))
+    _browser, conversation, *_ = app.start(None)
+    ask(app, conversation, QUESTION)
+    turn = app.conversations.turns(conversation)[0].id
+    chat, rated = app.rate(conversation, turn, "down")
+    assert rated == {"turn": turn, "rating": "down"} and "a27-fb a27-on' data-turn" in chat
+    chat, message = app.comment(conversation, rated, "Il manque Vitry-le-François.")
+    assert "Merci" in message and "Il manque Vitry" in chat
+    [fb] = app.conversations.feedback()
+    assert (fb.rating, fb.comment, fb.settings["generator"]) == ("down", "Il manque Vitry-le-François.", "scripted")
+    assert "openai_api_key" not in fb.settings
+    assert app.rate(conversation, turn + 99, "down")[1] == {}  # not a turn of this conversation
+
+
+def test_search_filters_and_highlights(settings: Settings) -> None:
+    app = make_app(settings, ScriptedGenerator())
+    results, status = app.search("programme forêts", 2025, None, [], [])
+    assert "Rapport d&#x27;activité 2025" in results and "2022" not in results.split("a27-meta")[1][:80]
+    assert "<mark>forêts</mark>" in results and "passage" in status
+    results, _ = app.search("programme", None, None, [], ["rapport-2022.txt"])
+    assert "rapport-2022.txt" in results and "rapport-2025.txt" not in results
+    assert app.search("  ", None, None, [], [])[1] == "Tapez des mots à chercher."
+
+
+def test_publications_table_has_the_ingestion_report(settings: Settings) -> None:
+    app = make_app(settings, ScriptedGenerator())
+    rows = app.publications()
+    assert [r[3] for r in rows] == ["rapport-2022.txt", "rapport-2025.txt"]
+    title, year, kind, _source, _pages, _empty, chunks, characters, _warnings = rows[0]
+    assert (title, year, kind) == ("Rapport d'activité 2022", 2022, "rapport d'activité")
+    assert chunks >= 1 and characters > 100
+
+
+def test_source_files_are_only_served_from_the_corpus(settings: Settings) -> None:
+    app = make_app(settings, ScriptedGenerator())
+    assert app.source_path("rapport-2022.txt") == (settings.corpus_dir / "rapport-2022.txt").resolve()
+    assert app.source_path("../corpus/rapport-2022.txt") is None
+    assert app.source_path("catalogue.csv") is None  # in the folder, but not an indexed publication
+
+
+def test_passage_text_is_escaped() -> None:
+    marked = highlight("<script>alert('x')</script> les forêts", stems("forêts"))
+    assert marked == "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; les <mark>forêts</mark>"
+    assert "<b>" not in render_chat([], pending_question="<b>gras</b>", pending_text="<i>x</i>")
+
+
+def test_a_pdf_source_opens_at_its_page() -> None:
+    assert "href='/source/guide%202021.pdf#page=3'" in source_link({"source": "guide 2021.pdf", "page": 3})
+    assert "href='/source/notes.md'" in source_link({"source": "notes.md", "page": None})
