@@ -125,3 +125,21 @@ def test_openai_generator_needs_its_settings_and_reports_a_dead_server() -> None
 def test_missing_local_model_says_how_to_install(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="make run"):
         LlamaCppGenerator(tmp_path / "none.gguf")
+
+
+def test_a_full_answer_through_an_openai_compatible_server(settings: Settings, openai_server: str) -> None:
+    """The whole ask path (retrieval, prompt, streamed generation, citation checks) over HTTP on loopback."""
+    from conftest import CountingEmbedder
+
+    from assistant27.assistant import Assistant
+    from assistant27.indexing import ingest
+    from assistant27.store import ChunkStore
+
+    store = ChunkStore.open(settings.index_dir, create=True)
+    embedder = CountingEmbedder()
+    ingest(settings, lambda: embedder, store, echo=lambda _line: None, show_progress=False)
+    generator = OpenAICompatibleGenerator(openai_server, "scripted-model")
+    answer = Assistant(settings.replace(min_dense=0.2), store, embedder, generator).ask(QUESTION)
+    assert answer.generator == "openai" and not answer.refused
+    assert "Dunkerque" in answer.answer and answer.timings.first_token_s is not None
+    assert answer.citations and "Dunkerque" in answer.citations[0].passage.text
