@@ -150,7 +150,8 @@ class Assistant:
             timings.total_s = round(time.perf_counter() - started, 4)
             yield self._refusal(question, passages, timings, language)
             return
-        context = passages[: s.context_passages]
+        # A generator may read more passages than the prompt budget allows (the extractive one costs nothing).
+        context = passages[: getattr(self.generator, "context_passages", s.context_passages)]
         request = request_for(question, context, history, language, s.context_chars, s.max_answer_tokens)
         pieces = []
         for piece in self.generator.generate(request):

@@ -132,6 +132,7 @@ class ExtractiveGenerator:
     def __init__(self, max_sentences: int = 3, from_passages: int = 4) -> None:
         self.max_sentences = max_sentences
         self.from_passages = from_passages
+        self.context_passages = from_passages  # no prompt to pay for: it reads more passages than a model
 
     def generate(self, request: GenerationRequest) -> Iterator[str]:
         terms = set(analyze(request.question))
