@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -265,15 +265,6 @@ def validate_citations(
         out_lines.setdefault(line_no, []).append(piece)
     citations = [Citation(n=k, passage=context[n - 1]) for n, k in order.items()]
     return ValidatedAnswer("\n".join(" ".join(parts) for _, parts in sorted(out_lines.items())), citations, flagged)
-
-
-def collect(stream: Iterator[str], on_token: Callable[[str], None] | None = None) -> str:
-    parts = []
-    for piece in stream:
-        parts.append(piece)
-        if on_token:
-            on_token(piece)
-    return "".join(parts)
 
 
 def request_for(

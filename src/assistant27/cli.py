@@ -304,7 +304,12 @@ def evaluate(
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on. Any other than 127.0.0.1/::1 requires ASSISTANT27_WEB_TOKEN.",
+)
 @click.option("--port", default=7860, show_default=True, help="Port to listen on.")
 @click.option(
     "--generator", type=click.Choice(["local", "openai", "extractive"]), help="Overrides ASSISTANT27_GENERATOR."
@@ -314,15 +319,26 @@ def serve(obj: Context, host: str, port: int, generator: str | None) -> None:
     """Start the web app (chat, search, publications) and print its local URL."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     from assistant27.assistant import Assistant
-    from assistant27.webapp import WebApp
+    from assistant27.webapp import TOKEN_ENV, WebApp, is_loopback
 
+    settings = obj.settings(generator=generator)
+    token = settings.web_token.strip() or None
+    if token is None and not is_loopback(host):
+        _fail(
+            ConfigError(
+                f"--host {host} makes the web app reachable from other machines, and {TOKEN_ENV} is not set. "
+                f"Set {TOKEN_ENV} to a shared secret (users type it once), or serve on 127.0.0.1."
+            )
+        )
+    if token is not None and len(token) < 12:
+        _fail(ConfigError(f"{TOKEN_ENV} is too short ({len(token)} characters). Use at least 12 random characters."))
     try:
-        assistant = Assistant.from_settings(obj.settings(generator=generator))
+        assistant = Assistant.from_settings(settings)
         click.echo("assistant27 — chargement des modèles…", err=True)
         assistant.warm_up()
     except Assistant27Error as exc:
         _fail(exc)
-    WebApp(assistant).launch(host, port)
+    WebApp(assistant).launch(host, port, token=token)
 
 
 @main.group()

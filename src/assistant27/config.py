@@ -21,6 +21,7 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "ASSISTANT27_OPENAI_API_KEY": ("openai_api_key", "API key for that server (never logged)"),
     "ASSISTANT27_CHROMA_URL": ("chroma_url", "Chroma server URL (server mode; default: local folder)"),
     "ASSISTANT27_EMBEDDER": ("embedder", "e5 (default) or hashing (tests only)"),
+    "ASSISTANT27_WEB_TOKEN": ("web_token", "shared access token of the web app; required off loopback (never logged)"),
 }
 
 
@@ -43,6 +44,7 @@ class Settings:
     openai_model: str = ""
     openai_api_key: str = field(default="", repr=False)
     chroma_url: str = ""
+    web_token: str = field(default="", repr=False)
     embedder: str = "e5"
     # Retrieval
     top_k: int = 10  # passages returned by ask/search (the JSON contract promises at least 10)

@@ -1,4 +1,4 @@
-"""Question -> ranked passages: dense (e5) and French BM25, fused by reciprocal rank fusion."""
+"""Question -> ranked passages: dense (e5) and French BM25, fused (normalised scores, or reciprocal rank fusion)."""
 
 from __future__ import annotations
 

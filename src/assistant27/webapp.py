@@ -7,7 +7,10 @@ methods returning plain values, so tests call them directly; `build` makes the G
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import hmac
 import html
+import ipaddress
 import logging
 import os
 import re
@@ -19,12 +22,12 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote
 
 import gradio as gr
 
 from assistant27.analysis import analyze
-from assistant27.assistant import Assistant, Event, PassagesFound, Token
+from assistant27.assistant import MAX_QUESTION_CHARS, Assistant, Event, PassagesFound, Token
 from assistant27.conversations import ConversationStore, Turn, conversation_markdown
 from assistant27.errors import Assistant27Error, QuestionError
 from assistant27.indexing import load_manifest
@@ -32,7 +35,7 @@ from assistant27.schema import Answer
 from assistant27.store import Filters
 
 if TYPE_CHECKING:
-    import fastapi
+    from starlette.types import ASGIApp, Receive, Scope, Send
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +50,9 @@ EXAMPLES = [
 ]
 SEARCH_CONCURRENCY = 8  # searches never wait behind a generation
 GENERATION_CONCURRENCY = 1  # one local model; more requests queue, with their position shown
+TOKEN_ENV = "ASSISTANT27_WEB_TOKEN"  # the shared access token; required when serving beyond this machine
+TOKEN_COOKIE = "assistant27_access"
+LOGIN_PATH = "/_login"
 ERROR_MESSAGE = "Une erreur est survenue pendant la réponse. Réessayez ; si elle persiste, prévenez l'équipe."
 _CITE = re.compile(r"\[(\d+)\]")
 _WORD = re.compile(r"\w+(?:['’]\w+)?", re.UNICODE)
@@ -151,7 +157,7 @@ class WebApp:
             first = next(stream)
         except QuestionError:
             yield (
-                render_chat(turns, error="La question est vide ou trop longue (2000 caractères au plus)."),
+                render_chat(turns, error=question_message(question)),
                 (render_passages_panel(None)),
                 "",
                 question,
@@ -220,6 +226,9 @@ class WebApp:
             return render_chat(
                 self.conversations.turns(conversation)
             ), "Notez d'abord une réponse (« Utile » ou « À revoir »)."
+        turns = self.conversations.turns(conversation)
+        if int(rated.get("turn", 0)) not in {t.id for t in turns} or rated.get("rating") not in ("up", "down"):
+            return render_chat(turns), "Notez d'abord une réponse (« Utile » ou « À revoir »)."
         self.conversations.set_feedback(int(rated["turn"]), str(rated["rating"]), text, self.settings_snapshot())
         return render_chat(self.conversations.turns(conversation)), "Merci, votre avis est enregistré."
 
@@ -238,6 +247,8 @@ class WebApp:
         started = time.perf_counter()
         try:
             passages = self.assistant.search(query, filters, top_k=20)
+        except QuestionError:
+            return "", html.escape(question_message(query, "recherche"))
         except Assistant27Error as exc:
             return "", html.escape(str(exc))
         except Exception:
@@ -275,7 +286,7 @@ class WebApp:
         turns = self.conversations.turns(conversation) if turns is None else turns
         if not turns:
             return None
-        path = self._exports / f"conversation-{conversation[:8]}.md"
+        path = self._exports / f"conversation-{conversation}.md"
         path.write_text(conversation_markdown(turns), encoding="utf-8")
         return str(path)
 
@@ -428,8 +439,8 @@ class WebApp:
             log.exception("feedback failed")
             return render_chat(self.conversations.turns(conversation)), {}
 
-    def asgi_app(self) -> fastapi.FastAPI:
-        """The page and `/source/FILE` (corpus files only) as one ASGI app."""
+    def asgi_app(self, token: str | None = None) -> ASGIApp:
+        """The page and `/source/FILE` (corpus files only) as one ASGI app; behind `TokenGate` when `token` is set."""
         import fastapi
         from fastapi.responses import FileResponse
 
@@ -447,15 +458,102 @@ class WebApp:
             font=[gr.themes.Font("system-ui"), "Segoe UI", "Roboto", "sans-serif"],
             font_mono=[gr.themes.Font("ui-monospace"), "monospace"],
         )
-        return gr.mount_gradio_app(app, self.build(), path="", theme=theme, css=CSS, footer_links=[], ssr_mode=False)
+        app = gr.mount_gradio_app(app, self.build(), path="", theme=theme, css=CSS, footer_links=[], ssr_mode=False)
+        return TokenGate(app, token) if token else app
 
-    def launch(self, host: str = "127.0.0.1", port: int = 7860, *, quiet: bool = False) -> None:
+    def launch(
+        self, host: str = "127.0.0.1", port: int = 7860, *, token: str | None = None, quiet: bool = False
+    ) -> None:
         """Serve until interrupted."""
         import uvicorn
 
         if not quiet:
             print(f"Assistant de La 27e Région : http://{host}:{port}/", flush=True)
-        uvicorn.run(self.asgi_app(), host=host, port=port, log_level="warning")
+        uvicorn.run(self.asgi_app(token), host=host, port=port, log_level="warning")
+
+
+def is_loopback(host: str) -> bool:
+    """True when `host` only listens on this machine (127.0.0.0/8, ::1, localhost)."""
+    if host.strip("[]").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a host name: it may resolve to any interface
+        return False
+
+
+LOGIN_PAGE = """<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Assistant de La 27e Région</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body style="font-family: system-ui, sans-serif; max-width: 28em; margin: 10vh auto; padding: 0 1em">
+<h1 style="font-size: 1.3em">Assistant des publications de La 27e Région</h1>
+<p>L'accès est réservé. Saisissez le jeton d'accès que l'équipe vous a donné.</p>{message}
+<form method="post" action="{action}"><input type="password" name="token" autofocus required
+aria-label="Jeton d'accès" style="width: 100%; padding: .5em"><button type="submit" style="margin-top: .8em;
+padding: .5em 1.2em">Entrer</button></form></body></html>"""
+
+
+class TokenGate:
+    """ASGI middleware: every request needs the shared token, as the cookie the login form sets or a Bearer header.
+
+    One gate in front of everything (page, Gradio API and its files, `/source/`), so no route can forget it.
+    The cookie holds a digest of the token, never the token itself.
+    """
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self._token = token.encode()
+        self._cookie = hashlib.sha256(b"assistant27-web:" + self._token).hexdigest()
+
+    def _allowed(self, scope: Scope) -> bool:
+        from starlette.requests import HTTPConnection
+
+        conn = HTTPConnection(scope)
+        cookie = conn.cookies.get(TOKEN_COOKIE, "")
+        if cookie and hmac.compare_digest(cookie.encode(), self._cookie.encode()):
+            return True
+        scheme, _, value = conn.headers.get("authorization", "").partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(value.strip().encode(), self._token)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        from starlette.responses import HTMLResponse, RedirectResponse
+
+        if scope["type"] not in ("http", "websocket") or self._allowed(scope):
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        message = ""
+        if scope["path"].endswith(LOGIN_PATH) and scope["method"] == "POST":
+            body = b""
+            while len(body) < 4096:
+                chunk = await receive()
+                body += chunk.get("body", b"")
+                if not chunk.get("more_body"):
+                    break
+            given = parse_qs(body[:4096].decode("utf-8", "replace")).get("token", [""])[0].strip()
+            if hmac.compare_digest(given.encode(), self._token):
+                home = scope.get("root_path", "") + "/"
+                response = RedirectResponse(home, status_code=303)
+                secure = scope.get("scheme") == "https" or any(
+                    k == b"x-forwarded-proto" and v == b"https" for k, v in scope.get("headers", [])
+                )
+                response.set_cookie(
+                    TOKEN_COOKIE, self._cookie, max_age=30 * 86400, httponly=True, samesite="lax", secure=secure
+                )
+                await response(scope, receive, send)
+                return
+            message = "<p role='alert' style='color: #c0392b'>Jeton incorrect.</p>"
+        action = html.escape(scope.get("root_path", "") + LOGIN_PATH)
+        page = LOGIN_PAGE.replace("{message}", message).replace("{action}", action)
+        await HTMLResponse(page, status_code=401, headers={"Cache-Control": "no-store"})(scope, receive, send)
+
+
+def question_message(text: str, what: str = "question") -> str:
+    """What the page says when the core refuses a question (QuestionError): too long, or nothing left to ask."""
+    if len(text.strip()) > MAX_QUESTION_CHARS:
+        return f"La {what} est trop longue ({len(text.strip())} caractères, {MAX_QUESTION_CHARS} au plus). Raccourcissez-la."
+    return f"La {what} est vide une fois les caractères invisibles retirés. Tapez des mots."
 
 
 def gr_skip() -> Any:

@@ -1,0 +1,387 @@
+"""Load test of the web app: N simulated users, mixed search and chat, through Gradio's own client API.
+
+Usage: .venv/bin/python benchmarks/load_test.py [--users 10] [--seconds 60] [--max-requests 5000] [--url URL]
+
+Without --url it starts the app in a child process on a free loopback port: the repo's corpus ingested into a
+temp index with the hashing embedder (no model), and a scripted generator that writes a 24-word answer at
+--word-delay seconds a word, one generation at a time, as the local model does. With --url it drives a running
+`assistant27 serve` (loopback addresses only; --token if it has ASSISTANT27_WEB_TOKEN; --pid to sample its memory).
+Bounded in time (--seconds, 600 for the soak of issue 5) and count (--max-requests). Writes
+benchmarks/results/load-DATE.json and .md: requests served, errors, latency percentiles per kind, whether every
+chat turn was stored exactly once, and the server's memory over the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import random
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+REPO = Path(__file__).resolve().parents[1]
+SEARCHES = [
+    "Nouveaux Accords contrat de ville",
+    "laboratoire d'innovation publique",
+    "programme forêts",
+    "réglementation des achats publics",
+    "La Transfo Régions",
+    "design des politiques publiques",
+    "partenaires 2024",
+    "résidences dans les administrations",
+]
+QUESTIONS = [
+    "Quelles collectivités ont participé à Nouveaux Accords ?",
+    "Qu'est-ce que La Transfo ?",
+    "Quels programmes La 27e Région a-t-elle menés en 2024 ?",
+    "Qu'est-ce que La 27e Région ?",
+]
+REPLY = (
+    "La 27e Région mène des programmes de recherche-action avec les collectivités territoriales, "
+    "comme Nouveaux Accords et La Transfo, pour transformer les politiques publiques [1]."
+)
+
+
+# ---- the server under test (child process) ------------------------------------------------------------------
+
+
+def serve_fake(port: int, state: Path, word_delay: float) -> None:
+    """Child process: ingest the corpus with the hashing embedder, serve the app with a slow scripted generator."""
+    os.environ.update(
+        ASSISTANT27_CORPUS_DIR=str(REPO / "corpus"),
+        ASSISTANT27_INDEX_DIR=str(state / "index"),
+        ASSISTANT27_DATA_DIR=str(state / "data"),
+        ASSISTANT27_EMBEDDER="hashing",
+        GRADIO_ANALYTICS_ENABLED="False",
+        ANONYMIZED_TELEMETRY="False",
+    )
+    import uvicorn
+
+    from assistant27.assistant import Assistant
+    from assistant27.config import Settings
+    from assistant27.embedding import HashingEmbedder
+    from assistant27.generators import GenerationRequest
+    from assistant27.indexing import ingest
+    from assistant27.store import ChunkStore
+    from assistant27.webapp import WebApp
+
+    class SlowScripted:
+        """The local model's shape without the model: one fixed answer, word by word."""
+
+        name = "slow-scripted"
+
+        def generate(self, request: GenerationRequest) -> Iterator[str]:
+            for i, word in enumerate(REPLY.split(" ")):
+                time.sleep(word_delay)
+                yield ("" if i == 0 else " ") + word
+
+    settings = Settings.from_env()
+    store = ChunkStore.open(settings.index_dir, create=True)
+    embedder = HashingEmbedder()
+    ingest(settings, lambda: embedder, store, echo=lambda _l: None, show_progress=False)
+    # The hashing fake's similarities are lower than e5's: loosen the dense refusal floor for it.
+    assistant = Assistant(settings.replace(min_dense=0.2), store, embedder, SlowScripted())  # type: ignore[arg-type]
+    assistant.warm_up()
+    uvicorn.run(WebApp(assistant).asgi_app(), host="127.0.0.1", port=port, log_level="warning")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def rss_mb(pid: int) -> float | None:
+    """Resident memory of a process and its children (Linux /proc), in MB."""
+    total = 0.0
+    pids = [pid]
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        pids += [int(c) for c in children]
+    except OSError:
+        pass
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) / 1024
+        except OSError:
+            if p == pid:
+                return None
+    return round(total, 1)
+
+
+# ---- the simulated users -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Results:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    search_s: list[float] = field(default_factory=list)
+    passages_s: list[float] = field(default_factory=list)
+    chat_s: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    chats_sent: list[str] = field(default_factory=list)  # the unique tag of each chat question sent
+    chats_answered: list[str] = field(default_factory=list)
+    requests: int = 0
+
+    def take(self, limit: int) -> bool:
+        """Count one more request, or say the budget is spent."""
+        with self.lock:
+            if self.requests >= limit:
+                return False
+            self.requests += 1
+            return True
+
+
+def user(
+    url: str, headers: dict[str, str], n: int, deadline: float, limit: int, chat_share: float, out: Results
+) -> None:
+    from gradio_client import Client
+
+    rng = random.Random(n)
+    try:
+        client = Client(url, headers=headers, verbose=False)
+        client.predict(None, api_name="/start")  # opens this session's conversation, as a page load does
+    except Exception as exc:  # noqa: BLE001 - a load test records every failure and goes on
+        with out.lock:
+            out.errors.append(f"user {n} start: {type(exc).__name__}: {exc}"[:300])
+        return
+    i = 0
+    while time.time() < deadline and out.take(limit):
+        i += 1
+        try:
+            if rng.random() < chat_share:
+                tag = f"u{n}-q{i}"
+                question = f"{rng.choice(QUESTIONS)} (demande {tag})"
+                with out.lock:
+                    out.chats_sent.append(tag)
+                started = time.perf_counter()
+                first = client.predict(question, api_name="/retrieve")
+                passages = time.perf_counter() - started
+                assert "a27-passage" in str(first[1]), "no passages before the answer"
+                final = client.predict(api_name="/generate")
+                total = time.perf_counter() - started
+                chat = str(final[0])
+                if f"(demande {tag})" not in chat or "Une erreur" in chat:
+                    raise RuntimeError(f"chat {tag}: answer missing from the page")
+                with out.lock:
+                    out.passages_s.append(passages)
+                    out.chat_s.append(total)
+                    out.chats_answered.append(tag)
+            else:
+                started = time.perf_counter()
+                results, status = client.predict(rng.choice(SEARCHES), None, None, [], [], api_name="/search")
+                took = time.perf_counter() - started
+                if "a27-passage" not in str(results):
+                    raise RuntimeError(f"search: no results ({status})")
+                with out.lock:
+                    out.search_s.append(took)
+        except Exception as exc:  # noqa: BLE001
+            with out.lock:
+                out.errors.append(f"user {n}: {type(exc).__name__}: {exc}"[:300])
+
+
+def percentiles(values: list[float]) -> dict[str, float | int | None]:
+    if not values:
+        return {"n": 0, "p50_s": None, "p95_s": None, "max_s": None}
+    ordered = sorted(values)
+
+    def at(q: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 3)
+
+    return {"n": len(values), "p50_s": at(0.5), "p95_s": at(0.95), "max_s": round(ordered[-1], 3)}
+
+
+def stored_turns(data_dir: Path) -> dict[str, int]:
+    """How many stored turns carry each chat tag (exactly one each when nothing was lost or answered twice)."""
+    db = sqlite3.connect(data_dir / "conversations.sqlite3")
+    try:
+        counts: dict[str, int] = {}
+        for (answer,) in db.execute("SELECT answer FROM turns"):
+            question = json.loads(answer).get("question", "")
+            if "(demande " in question:
+                tag = question.rsplit("(demande ", 1)[1].rstrip(")")
+                counts[tag] = counts.get(tag, 0) + 1
+        return counts
+    finally:
+        db.close()
+
+
+# ---- the run ---------------------------------------------------------------------------------------------------
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", type=int, default=10)
+    parser.add_argument("--seconds", type=float, default=60.0, help="how long users send requests (600: the soak)")
+    parser.add_argument("--max-requests", type=int, default=5000, help="stop after this many requests in all")
+    parser.add_argument("--chat-share", type=float, default=0.3, help="share of requests that are chat turns")
+    parser.add_argument("--word-delay", type=float, default=0.05, help="scripted generator: seconds per word")
+    parser.add_argument("--url", help="a running app (loopback only) instead of starting one")
+    parser.add_argument("--token", default=os.environ.get("ASSISTANT27_WEB_TOKEN"), help="its ASSISTANT27_WEB_TOKEN")
+    parser.add_argument("--pid", type=int, help="with --url: the server's process id, to sample its memory")
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
+    parser.add_argument("--serve-fake", nargs=3, metavar=("PORT", "STATE", "DELAY"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_fake:
+        serve_fake(int(args.serve_fake[0]), Path(args.serve_fake[1]), float(args.serve_fake[2]))
+        return 0
+
+    state = Path(tempfile.mkdtemp(prefix="assistant27-load-"))
+    child: subprocess.Popen[bytes] | None = None
+    pid = args.pid
+    if args.url:
+        host = urlparse(args.url).hostname or ""
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            print(f"Error: {args.url} is not a loopback address. This load test only drives this machine.")
+            return 2
+        url = args.url.rstrip("/") + "/"
+    else:
+        port = free_port()
+        url = f"http://127.0.0.1:{port}/"
+        cmd = [sys.executable, __file__, "--serve-fake", str(port), str(state), str(args.word_delay)]
+        child = subprocess.Popen(cmd, cwd=REPO)
+        pid = child.pid
+    headers = {"Authorization": f"Bearer {args.token}"} if args.token else {}
+    try:
+        import httpx
+
+        deadline = time.time() + 180
+        while True:
+            try:
+                if httpx.get(url + "gradio_api/info", headers=headers, timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.time() > deadline or (child is not None and child.poll() is not None):
+                print("Error: the app did not start")
+                return 1
+            time.sleep(0.5)
+
+        memory: list[tuple[float, float]] = []
+        out = Results()
+        started = time.time()
+        stop = threading.Event()
+
+        def sample() -> None:
+            while not stop.is_set() and pid:
+                value = rss_mb(pid)
+                if value is not None:
+                    memory.append((round(time.time() - started, 1), value))
+                stop.wait(2.0)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        users = [
+            threading.Thread(
+                target=user, args=(url, headers, n, started + args.seconds, args.max_requests, args.chat_share, out)
+            )
+            for n in range(args.users)
+        ]
+        for t in users:
+            t.start()
+        for t in users:
+            t.join(args.seconds + 300)  # the last chats may wait for the generations queued before them
+        elapsed = time.time() - started
+        stop.set()
+        sampler.join(5)
+        stored = stored_turns(state / "data") if child is not None else None
+    finally:
+        if child is not None:
+            child.terminate()
+            child.wait(20)
+        shutil.rmtree(state, ignore_errors=True)
+
+    sent, answered = out.chats_sent, out.chats_answered
+    integrity: dict[str, Any] = {
+        "chats_sent": len(sent),
+        "chats_answered": len(answered),
+        "answered_twice_on_page": len(answered) - len(set(answered)),
+    }
+    if stored is not None:
+        integrity["stored_exactly_once"] = sum(1 for tag in answered if stored.get(tag) == 1)
+        integrity["stored_twice"] = sorted(tag for tag, count in stored.items() if count > 1)
+        integrity["lost"] = sorted(tag for tag in answered if tag not in stored)
+    rss = [m for _, m in memory]
+    report: dict[str, Any] = {
+        "date": dt.datetime.now().isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "setup": "child process, hashing embedder, scripted generator" if child else f"running app at {url}",
+        "users": args.users,
+        "seconds": args.seconds,
+        "elapsed_s": round(elapsed, 1),
+        "chat_share": args.chat_share,
+        "word_delay_s": args.word_delay if child else None,
+        "requests": out.requests,
+        "served": len(out.search_s) + len(out.chat_s),
+        "errors": len(out.errors),
+        "error_samples": out.errors[:10],
+        "search": percentiles(out.search_s),
+        "chat_time_to_passages": percentiles(out.passages_s),
+        "chat_total": percentiles(out.chat_s),
+        "integrity": integrity,
+        "rss_mb": {
+            "start": rss[0] if rss else None,
+            "peak": max(rss) if rss else None,
+            "end": rss[-1] if rss else None,
+            "samples": memory,
+        },
+        "target_search_p95_below_1s": (out.search_s != [] and percentiles(out.search_s)["p95_s"] < 1.0),  # type: ignore[operator]
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    stem = args.out / f"load-{dt.date.today().isoformat()}"
+    stem.with_suffix(".json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    stem.with_suffix(".md").write_text(markdown(report), encoding="utf-8")
+    print(markdown(report))
+    print(f"written: {stem}.json, {stem}.md")
+    return 0 if not out.errors and not integrity.get("lost") and not integrity.get("stored_twice") else 1
+
+
+def markdown(r: dict[str, Any]) -> str:
+    lines = [
+        f"# Load test {r['date']} ({r['machine']})",
+        "",
+        f"{r['users']} users for {r['seconds']:.0f} s ({r['elapsed_s']} s with the last queued chats), "
+        f"{r['chat_share']:.0%} chat turns; {r['setup']}"
+        + (f", {r['word_delay_s']} s a word (about 1.2 s a generation, one at a time)." if r["word_delay_s"] else "."),
+        "",
+        "| measure | n | p50 | p95 | max |",
+        "|---|---|---|---|---|",
+    ]
+    for key, label in (
+        ("search", "search"),
+        ("chat_time_to_passages", "chat: passages shown"),
+        ("chat_total", "chat: answer complete"),
+    ):
+        v = r[key]
+        lines.append(f"| {label} | {v['n']} | {v['p50_s']} s | {v['p95_s']} s | {v['max_s']} s |")
+    m = r["rss_mb"]
+    lines += [
+        "",
+        f"Requests: {r['requests']} sent, {r['served']} served, {r['errors']} errors.",
+        f"Chat integrity: {json.dumps(r['integrity'])}",
+        f"Server memory (RSS): start {m['start']} MB, peak {m['peak']} MB, end {m['end']} MB.",
+        f"Target search p95 < 1 s with {r['users']} users: {'met' if r['target_search_p95_below_1s'] else 'NOT met'}.",
+    ]
+    if r["error_samples"]:
+        lines += ["", "Errors (first 10):", ""] + [f"- {e}" for e in r["error_samples"]]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
