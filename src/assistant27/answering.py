@@ -146,7 +146,7 @@ def build_messages(
     """System prompt, the last turns of the conversation, and the numbered passages with the question."""
     system = render("system_fr.txt", language="anglais" if language == "en" else "français", refusal=REFUSAL[language])
     numbered = "\n".join(
-        f"[{n}]{f' ({p.year})' if p.year else ''} {trim_passage(p.text, question, passage_chars)}"
+        f"[{n}] ({p.title}{', ' + str(p.year) if p.year else ''}) {trim_passage(p.text, question, passage_chars)}"
         for n, p in enumerate(context, start=1)
     )
     messages = [{"role": "system", "content": system}]

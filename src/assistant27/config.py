@@ -53,10 +53,11 @@ class Settings:
     fusion: str = "convex"  # or "rrf"; see benchmarks/retrieval_variants.py for the measurements
     bm25_weight: float = 0.7
     # Answering
-    # Passages given to a generator: 3 x 450 characters keeps the local model's prompt near 520 tokens
-    # (first token about 10 s on 2 cores) and still holds the evidence for 58/80 eval questions (4 x 420: 60/80, 620 tokens).
-    context_passages: int = 3
-    context_chars: int = 450  # characters kept per passage in the prompt
+    # Passages given to a language model: 4 x 420 characters (a prompt of about 620-700 tokens, first token
+    # about 12 s on 2 cores). 3 x 450 (520 tokens) was measured worse on evals/smoke.jsonl: answers 0.25 vs
+    # 0.38, false refusals 0.56 vs 0.38 (evals/reports/2026-11-22-smoke-local*/).
+    context_passages: int = 4
+    context_chars: int = 420  # characters kept per passage in the prompt
     max_answer_tokens: int = 256
     # Refusal before generation (see answering.assess; calibrated on evals/, see README)
     min_coverage: float = 0.5
