@@ -41,7 +41,7 @@ lint: install
 	$(BIN)/mypy src
 
 bench: index
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 # The full evaluation set with the local generator (about 15 s a question on 2 cores).
 eval: index

@@ -269,6 +269,7 @@ def bench_generation(settings: Settings, questions: list[str], wanted: int) -> d
     firsts: list[float] = []
     rates: list[float] = []
     generating: list[float] = []
+    after: list[float] = []
     totals: list[float] = []
     tried = refused_before = 0
     for q in questions:
@@ -295,6 +296,7 @@ def bench_generation(settings: Settings, questions: list[str], wanted: int) -> d
         if pieces > 1 and last > first:
             rates.append((pieces - 1) / (last - first))
         generating.append(last - first)
+        after.append(done - last)
         totals.append(done)
         log(f"  generation {len(firsts)}/{wanted}: first token {first:.1f} s, {pieces} pieces, {done:.1f} s")
     return {
@@ -307,6 +309,8 @@ def bench_generation(settings: Settings, questions: list[str], wanted: int) -> d
         "first_token_s_max": round(max(firsts), 2) if firsts else None,
         "tokens_per_s_median": median(rates, 1),
         "generation_s_p50": median(generating, 2),
+        "after_last_token_s_p50": median(after, 2),  # end of the stream and the citation check
+        "after_last_token_s_max": round(max(after), 2) if after else None,
         "total_s_p50": median(totals, 2),
     }
 
@@ -511,6 +515,8 @@ def markdown(r: dict[str, Any]) -> str:
     lines = [
         f"# Benchmarks {r['date']} ({r['machine']})",
         "",
+        f"`{r.get('command', '')}`; figures explained in benchmarks/README.md.",
+        "",
         f"Load average (1/5/15 min) at start {r['load_average']['start']}, at end {r['load_average']['end']}: "
         f"{r['load_average']['note']}",
         "",
@@ -553,7 +559,7 @@ def markdown(r: dict[str, Any]) -> str:
             add(f"| peak RSS of `{mem['command']}` | {mem['peak_rss_mb']} MiB ({mem['wall_s_p50']} s) |")
         elif name == "serve":
             add(
-                f"| peak RSS of `serve` (VmHWM, after {mem['searches']} searches + {mem['asks']} asks) | "
+                f"| peak RSS of `serve` (VmHWM, after {mem['searches']} searches + {mem['asks']} ask(s)) | "
                 f"{mem['vmhwm_mb']} MiB (ready in {mem['ready_s']} s at {mem['vmhwm_mb_when_ready']} MiB) |"
             )
     if sc := r.get("scaling"):
@@ -591,7 +597,7 @@ def markdown(r: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description="Speed and memory benchmarks (benchmarks/README.md).")
     parser.add_argument("--questions", type=int, default=0, help="Eval questions for latency (default: all).")
-    parser.add_argument("--generations", type=int, default=5, help="Local-model answers to time (0: skip).")
+    parser.add_argument("--generations", type=int, default=3, help="Local-model answers to time (0: skip).")
     parser.add_argument("--skip-ingest", action="store_true", help="No e5 ingestion; use the existing index/.")
     parser.add_argument("--ask-runs", type=int, default=1, help="`ask` child processes per generator (0: skip).")
     parser.add_argument("--serve-searches", type=int, default=5, help="Searches sent to `serve`.")
