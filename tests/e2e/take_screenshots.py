@@ -15,15 +15,7 @@ import threading
 import time
 from pathlib import Path
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from chromium import CHROMIUM, CHROMIUM_ARGS
 
 
 def main() -> None:
@@ -52,7 +44,7 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     expect.set_options(timeout=120_000)  # the first question loads the embedding model
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = browser.new_page(locale="fr-FR", viewport={"width": 1400, "height": 1000})
         page.set_default_timeout(60_000)
         page.goto(f"http://127.0.0.1:{port}/")

@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from chromium import CHROMIUM, CHROMIUM_ARGS
 from click.testing import CliRunner
 from conftest import CountingEmbedder
 
@@ -26,16 +27,6 @@ from assistant27.indexing import ingest
 from assistant27.store import ChunkStore
 from assistant27.webapp import WebApp
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 REPLY = "La Communauté urbaine de Dunkerque a participé au programme Nouveaux Accords [1]."
 
 try:
