@@ -2,6 +2,9 @@
 
 Usage: python3 evals/check_set.py evals/publications.jsonl [--corpus corpus]
 
+Besides the fields of EVAL_FORMAT.md, an item may carry an optional `tags` list (see TAGS below);
+the summary counts the items per tag.
+
 Standalone on purpose (standard library only, no project imports), so the set can be
 validated before, and independently of, the system it is meant to measure.
 Exit status: 0 when every item is valid, 1 with the list of problems otherwise, 2 on usage errors.
@@ -20,6 +23,12 @@ from pathlib import Path
 
 TYPES = ("factual", "list", "definition", "synthesis", "english", "cross-doc", "unanswerable")
 FIELDS = ("id", "question", "type", "answer", "must_include", "source", "evidence", "year")
+OPTIONAL_FIELDS = ("tags",)
+# Optional `tags`: a list of strings drawn from TAGS; a tagged item carries every tag of REQUIRED_TAGS
+# and exactly one tag of KIND_TAGS (what kind of question it is).
+TAGS = ("programmes", "list", "timeline", "comparison")
+REQUIRED_TAGS = ("programmes",)
+KIND_TAGS = ("list", "timeline", "comparison")
 EVIDENCE_MIN, EVIDENCE_MAX = 40, 200
 
 # Typographic apostrophes, quotes and dashes mapped to ASCII before anything else.
@@ -126,13 +135,29 @@ def check_evidence(
     return problems
 
 
+def check_tags(where: str, tags: object) -> list[str]:
+    """Problems with the optional `tags` field."""
+    if not isinstance(tags, list) or not all(isinstance(tag, str) and tag.strip() for tag in tags):
+        return [f"{where}: tags must be a list of non-empty strings"]
+    problems = [f"{where}: tag {tag!r} is not one of {', '.join(TAGS)}" for tag in tags if tag not in TAGS]
+    if len(set(tags)) != len(tags):
+        problems.append(f"{where}: tags must not repeat")
+    problems += [f"{where}: tags must include {tag!r}" for tag in REQUIRED_TAGS if tag not in tags]
+    kinds = [tag for tag in dict.fromkeys(tags) if tag in KIND_TAGS]
+    if len(kinds) != 1:
+        problems.append(f"{where}: tags must include exactly one of {', '.join(KIND_TAGS)}, got {len(kinds)}")
+    return problems
+
+
 def check_item(item: dict, texts: dict[str, tuple[str, str]], years: dict[str, int]) -> list[str]:
     """Problems with one item (fields, types, evidence, must_include)."""
     where = f"item {item.get('id', '?')}"
     missing = [field for field in FIELDS if field not in item]
     if missing:
         return [f"{where}: missing field(s) {', '.join(missing)}"]
-    problems = [f"{where}: unexpected field {key!r}" for key in item if key not in FIELDS]
+    problems = [f"{where}: unexpected field {key!r}" for key in item if key not in FIELDS + OPTIONAL_FIELDS]
+    if "tags" in item:
+        problems += check_tags(where, item["tags"])
     for field in ("id", "question", "answer"):
         if not isinstance(item[field], str) or not item[field].strip():
             problems.append(f"{where}: {field} must be a non-empty string")
@@ -238,6 +263,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"cross-doc: {per_type.get('cross-doc', 0)}")
     print(f"unanswerable: {per_type.get('unanswerable', 0)}")
+    per_tag = Counter(
+        tag for item in items if isinstance(item.get("tags"), list) for tag in set(map(str, item["tags"]))
+    )
+    print(f"tagged: {sum(1 for item in items if 'tags' in item)} item(s); per tag:")
+    for tag in TAGS + tuple(sorted(set(per_tag) - set(TAGS))):
+        print(f"  {tag:<13} {per_tag.get(tag, 0)}")
 
     if problems:
         print(f"\n{len(problems)} problem(s):", file=sys.stderr)
