@@ -1,6 +1,6 @@
 """French BM25 analysis: accents, elision, stop words, stemming."""
 
-from assistant27.analysis import analyze, fold, tokenize
+from assistant27.analysis import analyze, analyze_query, fold, normalize_query, tokenize
 
 
 def test_accent_folding_makes_reglementation_match() -> None:
@@ -22,3 +22,35 @@ def test_stop_words_and_question_words_are_dropped() -> None:
 
 def test_fold() -> None:
     assert fold("Île-de-France ÉTÉ") == "ile-de-france ete"
+
+
+def test_informal_spellings_are_rewritten() -> None:
+    assert normalize_query("cb d'adherents en 2025") == "combien d'adherents en 2025"
+    assert normalize_query("la synchro c financé par qui et jusqua quand") == (
+        "la synchro c financé par qui et jusqu'à quand"
+    )
+    assert analyze_query("pk koi cb") == []
+    # A word that merely contains an informal spelling is left alone.
+    assert normalize_query("kebab cbd") == "kebab cbd"
+
+
+def test_references_to_the_publication_and_the_publisher_are_dropped() -> None:
+    assert normalize_query("Pourquoi La 27e Région a-t-elle été fondée, selon la brochure de 2014 ?") == (
+        "Pourquoi a-t-elle été fondée, la de 2014 ?"
+    )
+    assert analyze_query("Comment le rapport 2019 définit-il les communs ?") == analyze("2019 définit communs")
+    assert analyze_query("What is States of Change, according to the 2019 report?") == analyze("States of Change 2019")
+    assert "2022" in analyze_query("Qui a rejoint l'équipe d'après le rapport d'activité 2022 ?")
+    # "rapport" is content when it names something other than a yearly publication.
+    assert analyze("rapport")[0] in analyze_query("Quand le rapport des Assises du design a-t-il été présenté ?")
+    # "Région" alone is content (Région Bretagne); only the publisher's name goes.
+    assert analyze("region")[0] in analyze_query("Quels projets avec la Région Bretagne ?")
+
+
+def test_elisions_typed_without_apostrophe_are_split_when_the_index_knows_the_word() -> None:
+    vocabulary = set(analyze("adhésions assemblée")) | {"2022"}
+    assert analyze_query("combien dadhesions en 2022", vocabulary) == analyze("adhésions 2022")
+    assert analyze_query("lassemblee", vocabulary) == analyze("assemblée")
+    # Without a vocabulary, or when the glued word is itself known, nothing is split.
+    assert analyze_query("dadhesions") == analyze("dadhesions")
+    assert analyze_query("dessin", set(analyze("dessin essin"))) == analyze("dessin")

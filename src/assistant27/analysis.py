@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Container
 from functools import cache
 from pathlib import Path
 
@@ -104,6 +105,58 @@ _EXTRA_STOP = [
 ]
 
 
+# Informal and SMS spellings seen in members' questions, rewritten to the words they stand for, so that question
+# words fall to the stop list and content words meet their stems: "cb d'adherents" -> "combien d'adherents".
+_INFORMAL = {
+    "koi": "quoi",
+    "kwa": "quoi",
+    "pk": "pourquoi",
+    "pq": "pourquoi",
+    "pkoi": "pourquoi",
+    "cb": "combien",
+    "cmb": "combien",
+    "cbien": "combien",
+    "ke": "que",
+    "ki": "qui",
+    "kel": "quel",
+    "kels": "quels",
+    "kelle": "quelle",
+    "kelles": "quelles",
+    "qd": "quand",
+    "kan": "quand",
+    "jusqua": "jusqu'à",
+    "ya": "il y a",
+    "ds": "dans",
+    "pr": "pour",
+    "ac": "avec",
+    "avc": "avec",
+    "bcp": "beaucoup",
+    "tjs": "toujours",
+    "tt": "tout",
+    "qq": "quelques",
+    "pdt": "pendant",
+    "nb": "nombre",
+    "asso": "association",
+    "assos": "associations",
+}
+_INFORMAL_WORD = re.compile(r"\b(" + "|".join(sorted(_INFORMAL, key=len, reverse=True)) + r")\b", re.IGNORECASE)
+# Words that name the publication a question is about, not its content ("selon le rapport 2024", "d'après la
+# brochure"), and the publisher's own name, which nearly every passage repeats.
+_QUERY_NOISE = re.compile(
+    r"\b(?:d['’ ]?apr[eè]s|selon|according to|mentioned in|brochure"
+    r"|(?:rapports?|report)(?: annuels?| d['’]activit[eé]s?)?(?= (?:de |du |of )?(?:19|20)\d\d\b)"
+    r"|rapports? d['’]activit[eé]s?|(?<=\d\d\d\d )(?:annual )?(?:activity )?reports?"
+    r"|(?:la |de la |à la |a la )?27 ?e r[eé]gion)\b",
+    re.IGNORECASE,
+)
+
+
+def normalize_query(text: str) -> str:
+    """A question as BM25 should read it: informal spellings rewritten, references to the publication dropped."""
+    text = _INFORMAL_WORD.sub(lambda m: _INFORMAL[m.group(1).lower()], text)
+    return " ".join(_QUERY_NOISE.sub(" ", text).split())
+
+
 def strip_urls(text: str) -> str:
     """The text without its web addresses (kept for display, left out of matching)."""
     lines = (" ".join(line.split()) for line in _URL.sub(" ", text).split("\n"))
@@ -155,3 +208,24 @@ def tokenize(text: str) -> list[str]:
 def analyze(text: str) -> list[str]:
     """BM25 terms: tokenize, then Snowball French stems (folding first keeps `reglementation` == `réglementation`)."""
     return list(_stemmer().stemWords(tokenize(text)))
+
+
+# Elisions typed without their apostrophe ("dadhesions", "lassemblee"), longest first.
+_GLUED = ("jusqu", "qu", "d", "l", "j", "m", "n", "s", "t", "c")
+
+
+def analyze_query(text: str, vocabulary: Container[str] = frozenset()) -> list[str]:
+    """BM25 terms of a question: `normalize_query`, then `analyze`; a term unknown to `vocabulary` that is an
+    elision typed without its apostrophe (`dadhesions`) becomes the known term (`adhes`)."""
+    stem = _stemmer().stemWord
+    out = []
+    for word in tokenize(normalize_query(text)):
+        term = stem(word)
+        if vocabulary and term not in vocabulary:
+            for glued in _GLUED:
+                rest = word[len(glued) :]
+                if word.startswith(glued) and len(rest) >= 3 and stem(rest) in vocabulary:
+                    term = stem(rest)
+                    break
+        out.append(term)
+    return out

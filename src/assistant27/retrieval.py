@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant27.analysis import analyze
+from assistant27.analysis import analyze, analyze_query
 from assistant27.embedding import Embedder
 from assistant27.schema import Chunk, Passage
 from assistant27.store import ChunkStore, Filters
@@ -27,9 +27,14 @@ class BM25Index:
         docs = [analyze(f"{c.heading} {c.text}") or ["_"] for c in chunks]
         if docs:
             self._bm25.index(docs, show_progress=False)
+        self.vocabulary: frozenset[str] = frozenset(self._bm25.vocab_dict) if docs else frozenset()
+
+    def query_terms(self, query: str) -> list[str]:
+        """The BM25 terms of a question: analysis.analyze_query against this index's vocabulary."""
+        return analyze_query(query, self.vocabulary)
 
     def search(self, query: str, n: int, filters: Filters | None = None) -> list[tuple[Chunk, float]]:
-        terms = analyze(query)
+        terms = [t for t in self.query_terms(query) if t in self.vocabulary]
         if not terms or not self.chunks:
             return []
         scores = self._bm25.get_scores(terms)
