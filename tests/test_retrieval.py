@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from conftest import CountingEmbedder
 
 from assistant27.config import Settings
 from assistant27.indexing import ingest
-from assistant27.retrieval import Retriever, convex_fusion, reciprocal_rank_fusion
+from assistant27.retrieval import BM25Index, Retriever, convex_fusion, reciprocal_rank_fusion
 from assistant27.schema import Chunk
 from assistant27.store import ChunkStore, Filters
 
@@ -28,6 +29,41 @@ def test_convex_fusion_keeps_a_clear_bm25_winner_first() -> None:
     lexical = [(a, 12.0), (b, 1.0)]  # a clear BM25 winner
     assert [x.id for x, _ in convex_fusion(dense, lexical, 0.7)] == ["a", "b"]
     assert [x.id for x, _ in convex_fusion(dense, lexical, 0.7, {"b": 1.0})] == ["b", "a"]
+
+
+def test_coverage_is_the_share_of_distinct_question_terms_a_chunk_holds() -> None:
+    index = BM25Index([Chunk("a", "a.txt", "Le budget des collectivités", None, "", 0, 1)])
+    terms = index.query_terms("budget des collectivités et des régions ?")
+    assert index.coverage("a", terms) == 2 / 3  # budget, collectivités; not régions
+    assert index.coverage("a", index.query_terms("les budgets")) == 1.0
+    assert index.coverage("unknown", terms) == index.coverage("a", []) == 0.0
+
+
+class _ListStore:
+    """A store whose dense search returns every chunk with the same similarity (so BM25 and coverage decide)."""
+
+    def __init__(self, chunks: list[Chunk]) -> None:
+        self.chunks = chunks
+
+    def all_chunks(self) -> list[Chunk]:
+        return self.chunks
+
+    def query(self, vector: np.ndarray, n: int, filters: Filters | None = None) -> list[tuple[Chunk, float]]:
+        return [(c, 0.8) for c in self.chunks[:n]]
+
+
+@pytest.mark.parametrize(("coverage_weight", "first"), [(0.0, "rare-term-only"), (0.5, "whole-question")])
+def test_a_passage_with_the_whole_question_outranks_one_rare_term_repeated(coverage_weight: float, first: str) -> None:
+    common = [
+        Chunk(f"f{i}", "a.txt", f"budget des collectivités numéro {i}, autres sujets", None, "", 0, 1) for i in range(8)
+    ]
+    rare = Chunk("rare-term-only", "a.txt", "Erasmus Erasmus Erasmus, un voyage", None, "", 0, 1, year=2022)
+    whole = Chunk("whole-question", "a.txt", "Le voyage Erasmus a réuni le budget des collectivités", None, "", 0, 1)
+    store = _ListStore([*common, rare, whole])
+    retriever = Retriever(store, CountingEmbedder(), coverage_weight=coverage_weight)  # type: ignore[arg-type]
+    passages, lists = retriever.retrieve("Erasmus budget collectivités", 3)
+    assert lists.bm25[0][0].id == "rare-term-only"  # BM25 alone prefers the repeated rare term
+    assert passages[0].chunk_id == first
 
 
 @pytest.fixture

@@ -18,16 +18,26 @@ _YEAR = re.compile(r"\b(19[89]\d|20[0-4]\d)\b")
 class BM25Index:
     """bm25s over the analysed text (title, section and passage) of every chunk in the store."""
 
-    def __init__(self, chunks: list[Chunk]) -> None:
+    def __init__(self, chunks: list[Chunk], k1: float = 0.9, b: float = 0.2) -> None:
         import bm25s
 
         self.chunks = chunks
         self._by_id = {c.id: i for i, c in enumerate(chunks)}
-        self._bm25 = bm25s.BM25()
+        # k1 0.9, b 0.2 (bm25s defaults: 1.5, 0.75): a weaker length normalisation stops short chunks (a heading
+        # and a link list) from outranking the passage that holds the answer; measured in benchmarks/README.md.
+        self._bm25 = bm25s.BM25(k1=k1, b=b)
         docs = [analyze(f"{c.heading} {c.text}") or ["_"] for c in chunks]
         if docs:
             self._bm25.index(docs, show_progress=False)
         self.vocabulary: frozenset[str] = frozenset(self._bm25.vocab_dict) if docs else frozenset()
+        self._terms = {c.id: frozenset(d) for c, d in zip(chunks, docs)}
+
+    def coverage(self, chunk_id: str, terms: list[str]) -> float:
+        """The share of the distinct `terms` that the chunk holds (0 for an unknown chunk or no terms)."""
+        wanted = set(terms)
+        if not wanted:
+            return 0.0
+        return len(wanted & self._terms.get(chunk_id, frozenset())) / len(wanted)
 
     def query_terms(self, query: str) -> list[str]:
         """The BM25 terms of a question: analysis.analyze_query against this index's vocabulary."""
@@ -109,6 +119,7 @@ class Retriever:
         rrf_k: int = 60,
         fusion: str = "convex",
         bm25_weight: float = 0.7,
+        coverage_weight: float = 0.5,
     ) -> None:
         self.store = store
         self.embedder = embedder
@@ -116,6 +127,7 @@ class Retriever:
         self.rrf_k = rrf_k
         self.fusion = fusion
         self.bm25_weight = bm25_weight
+        self.coverage_weight = coverage_weight
         self._bm25: BM25Index | None = None
 
     @property
@@ -143,8 +155,14 @@ class Retriever:
         elif mode == "bm25":
             fused = lists.bm25
         elif self.fusion == "convex":
-            # A year named in the question favours that year's publication, softly.
-            bonus = {c.id: 0.1 for c, _ in lists.dense + lists.bm25 if c.year in years}
+            # A year named in the question favours that year's publication, softly; a passage that holds more of
+            # the question's other terms gains up to `coverage_weight`: BM25 alone lets one rare term outweigh
+            # the rest of the question.
+            terms = [t for t in self.bm25.query_terms(query) if t not in {str(y) for y in years}]
+            bonus = {
+                c.id: (0.1 if c.year in years else 0.0) + self.coverage_weight * self.bm25.coverage(c.id, terms)
+                for c, _ in lists.dense + lists.bm25
+            }
             fused = convex_fusion(lists.dense, lists.bm25, self.bm25_weight, bonus)
         else:
             rankings = [[c for c, _ in lists.dense], [c for c, _ in lists.bm25]]
