@@ -229,3 +229,90 @@ def analyze_query(text: str, vocabulary: Container[str] = frozenset()) -> list[s
                     break
         out.append(term)
     return out
+
+
+_ENGLISH = frozenset(
+    [
+        "the",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "when",
+        "where",
+        "why",
+        "how",
+        "does",
+        "did",
+        "do",
+        "is",
+        "are",
+        "was",
+        "were",
+        "has",
+        "have",
+        "had",
+        "of",
+        "and",
+        "in",
+        "on",
+        "for",
+        "with",
+        "from",
+        "by",
+        "about",
+        "its",
+        "their",
+        "this",
+        "that",
+        "these",
+        "those",
+        "many",
+        "much",
+    ]
+)
+_FRENCH = frozenset(
+    [
+        "le",
+        "la",
+        "les",
+        "un",
+        "une",
+        "des",
+        "du",
+        "de",
+        "et",
+        "est",
+        "sont",
+        "que",
+        "qui",
+        "quoi",
+        "quel",
+        "quelle",
+        "quels",
+        "quelles",
+        "comment",
+        "pourquoi",
+        "combien",
+        "quand",
+        "dans",
+        "pour",
+        "avec",
+        "sur",
+        "par",
+        "au",
+        "aux",
+        "ce",
+        "cette",
+        "ces",
+        "ont",
+    ]
+)
+
+
+def is_english(text: str) -> bool:
+    """Whether a question is in English rather than French: more English than French function words (two at least)."""
+    words = [fold(w) for w in re.findall(r"[^\W\d_]+", text)]
+    english = sum(w in _ENGLISH for w in words)
+    return english >= 2 and english > sum(w in _FRENCH for w in words)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant27.analysis import analyze, analyze_query
+from assistant27.analysis import analyze, analyze_query, is_english
 from assistant27.embedding import Embedder
 from assistant27.schema import Chunk, Passage
 from assistant27.store import ChunkStore, Filters
@@ -119,6 +119,7 @@ class Retriever:
         rrf_k: int = 60,
         fusion: str = "convex",
         bm25_weight: float = 0.7,
+        bm25_weight_english: float = 0.5,
         coverage_weight: float = 0.5,
     ) -> None:
         self.store = store
@@ -127,6 +128,7 @@ class Retriever:
         self.rrf_k = rrf_k
         self.fusion = fusion
         self.bm25_weight = bm25_weight
+        self.bm25_weight_english = bm25_weight_english
         self.coverage_weight = coverage_weight
         self._bm25: BM25Index | None = None
 
@@ -163,7 +165,9 @@ class Retriever:
                 c.id: (0.1 if c.year in years else 0.0) + self.coverage_weight * self.bm25.coverage(c.id, terms)
                 for c, _ in lists.dense + lists.bm25
             }
-            fused = convex_fusion(lists.dense, lists.bm25, self.bm25_weight, bonus)
+            # English questions share few words with the French text: the dense side counts for more.
+            weight = self.bm25_weight_english if is_english(query) else self.bm25_weight
+            fused = convex_fusion(lists.dense, lists.bm25, weight, bonus)
         else:
             rankings = [[c for c, _ in lists.dense], [c for c, _ in lists.bm25]]
             # A year named in the question favours that year's publication, softly (a third ranking).
