@@ -1,4 +1,6 @@
-"""Ingestion killed at random points leaves an index the next run completes without redoing work; one ingestion at a time; damage is detected."""
+"""Ingestion killed at random points: queries see each publication whole (old or new version), the next run
+completes the job without redoing work; an old index is upgraded in place; one ingestion at a time; damage is
+detected."""
 
 from __future__ import annotations
 
@@ -13,14 +15,30 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import CountingEmbedder
+
+from assistant27.config import Settings
+from assistant27.embedding import HashingEmbedder
+from assistant27.indexing import ingest, load_manifest
+from assistant27.store import ChunkStore
 
 CLI = [sys.executable, "-c", "from assistant27.cli import main; main()"]
+# Every read path of the store, as a fresh process sees it: the listing BM25 is built from, a dense query over
+# everything, and the vectors fetched by id for citations; plus every chunk with a row, committed or not.
 DUMP = """
 import json, sys
 from pathlib import Path
+from assistant27.embedding import HashingEmbedder
 from assistant27.store import ChunkStore
 store = ChunkStore.open(Path(sys.argv[1]))
-print(json.dumps(sorted([c.id, c.source, c.text] for c in store.all_chunks())))
+chunks = store.all_chunks()
+hits = store.query(HashingEmbedder().embed_query("la forêt et les cantines"), 100000)
+print(json.dumps({
+    "chunks": sorted([c.id, c.source, c.text] for c in chunks),
+    "query": sorted(c.id for c, _ in hits),
+    "vectors": sorted(store.embeddings_for([c.id for c in chunks])),
+    "stored": sorted(store.stored_chunk_ids()),
+}))
 """
 TOPICS = ["la commande publique", "les tiers-lieux", "la forêt", "les cantines", "le contrat de ville", "les achats"]
 
@@ -36,16 +54,19 @@ def _env(index_dir: Path, corpus_dir: Path) -> dict[str, str]:
 
 
 def _write_corpus(folder: Path, files: int, version: int = 1) -> None:
-    rng = random.Random(version)
+    """`files` publications; a new version rewrites their even paragraphs only, so some chunks stay the same."""
     folder.mkdir(parents=True, exist_ok=True)
     for n in range(files):
         paragraphs = []
         for p in range(12):
+            v = version if p % 2 == 0 else 1
+            rng = random.Random(f"{n}-{p}-{v}")
             topic = rng.choice(TOPICS)
             paragraphs.append(
-                f"Publication {n}, partie {p}, version {version}. "
+                f"Publication {n}, partie {p}, version {v}. "
                 + " ".join(
-                    f"En {2010 + (n + i) % 15}, l'équipe a étudié {topic} avec la Région numéro {n * 100 + p * 7 + i}."
+                    f"En {2010 + (n + i) % 15}, l'équipe a étudié {topic} avec la Région numéro "
+                    f"{n * 100 + p * 7 + i + rng.randint(0, 10 ** (v + 1))}."
                     for i in range(8)
                 )
             )
@@ -56,12 +77,44 @@ def _ingest(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
     return subprocess.run([*CLI, "ingest", *args], env=env, capture_output=True, text=True, timeout=300)
 
 
-def _dump(env: dict[str, str]) -> list[list[str]]:
+def _read(env: dict[str, str]) -> dict[str, list]:
     done = subprocess.run(
         [sys.executable, "-c", DUMP, env["ASSISTANT27_INDEX_DIR"]], env=env, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr
-    return [list(x) for x in json.loads(done.stdout)]
+    return json.loads(done.stdout)
+
+
+def _dump(env: dict[str, str]) -> list[list[str]]:
+    return [list(x) for x in _read(env)["chunks"]]
+
+
+Versions = dict[str, set[str]]  # source -> its chunk ids in one version of the corpus
+
+
+def _by_source(chunks: list[list[str]]) -> Versions:
+    out: Versions = {}
+    for id_, source, _ in chunks:
+        out.setdefault(source, set()).add(id_)
+    return out
+
+
+def _assert_whole(seen: Versions, old: Versions, new: Versions, moment: str) -> None:
+    """Every publication is seen exactly as in the old version or the new one (or absent, where that is one)."""
+    for source in sorted(set(seen) | set(old) | set(new)):
+        chunks = seen.get(source, set())
+        assert chunks in (old.get(source, set()), new.get(source, set())), (
+            f"{moment}: {source} shows {len(chunks & old.get(source, set()))} chunks of its old version and "
+            f"{len(chunks - old.get(source, set()))} others"
+        )
+
+
+def _assert_consistent(view: dict[str, list], old: Versions, new: Versions, moment: str) -> None:
+    """The listing shows whole publications, and the dense query and the vectors by id show the same chunks."""
+    _assert_whole(_by_source(view["chunks"]), old, new, moment)
+    ids = sorted(c[0] for c in view["chunks"])
+    assert view["query"] == ids, f"{moment}: the dense query sees other chunks than the listing"
+    assert view["vectors"] == ids, f"{moment}: vectors by id come from other chunks than the listing"
 
 
 def _embedded(output: str) -> int:
@@ -70,8 +123,9 @@ def _embedded(output: str) -> int:
     return int(match.group(1))
 
 
-def _kill_during(env: dict[str, str], rng: random.Random, kills: int) -> list[int]:
-    """Run ingest `kills` times, each time SIGKILLed after a random number of files plus a random delay."""
+def _kill_during(env: dict[str, str], rng: random.Random, kills: int, old: Versions, new: Versions) -> list[int]:
+    """Run ingest `kills` times, each SIGKILLed after a random number of files plus a random delay; after each
+    kill, every read path shows each publication whole, in its `old` or `new` version."""
     files_done: list[int] = []
     for _ in range(kills):
         process = subprocess.Popen(
@@ -90,11 +144,11 @@ def _kill_during(env: dict[str, str], rng: random.Random, kills: int) -> list[in
         process.wait(timeout=30)
         process.stdout.close()
         files_done.append(seen)
-        # Whatever the moment, the index still opens and its manifest parses.
+        # Whatever the moment, the index still opens, its manifest parses, and no publication is half replaced.
         manifest = Path(env["ASSISTANT27_INDEX_DIR"]) / "manifest.json"
         if manifest.exists():
             json.loads(manifest.read_text(encoding="utf-8"))
-        _dump(env)
+        _assert_consistent(_read(env), old, new, f"after kill {len(files_done)} ({seen} files done)")
     return files_done
 
 
@@ -106,41 +160,177 @@ def test_sigkill_at_random_points_then_ingest_finishes_without_redoing_work(tmp_
     env = _env(tmp_path / "index", corpus)
     clean_env = _env(tmp_path / "clean", corpus)
 
+    old: Versions = {}
     for phase, version in (("first build", 1), ("update", 2)):
         if version > 1:
-            _write_corpus(corpus, files=20, version=version)  # 20 of 30 files change, 10 stay
+            _write_corpus(corpus, files=20, version=version)  # 20 of 30 files change (half their text), 10 stay
             (corpus / "pub-029.txt").unlink()  # and one disappears
-        files_done = _kill_during(env, rng, kills=4)
+        clean = _ingest(clean_env, "--rebuild")
+        assert clean.returncode == 0, clean.stdout + clean.stderr
+        reference = _dump(clean_env)
+        new = _by_source(reference)
+        files_done = _kill_during(env, rng, kills=4, old=old, new=new)
         assert sum(files_done) >= 4, phase
-        before = {c[0] for c in _dump(env)}
+        before = set(_read(env)["stored"])
 
         final = _ingest(env)
         assert final.returncode == 0, final.stdout + final.stderr
-        clean = _ingest(clean_env, "--rebuild")
-        assert clean.returncode == 0, clean.stdout + clean.stderr
-        index, reference = _dump(env), _dump(clean_env)
+        index = _dump(env)
         assert index == reference, phase  # same chunk ids, sources and texts as a clean build
-        # Chunks that reached the store before a kill were reused, not embedded again.
+        # Chunks that reached the store before a kill, committed or not, were reused, not embedded again.
         assert _embedded(final.stdout) == len({c[0] for c in reference} - before), phase
         assert _embedded(final.stdout) < _embedded(clean.stdout), phase
         again = _ingest(env)
         assert _embedded(again.stdout) == 0 and "0 indexed" in again.stdout, again.stdout
+        old = new
 
 
-def test_stray_chunks_of_a_vanished_file_are_removed(tmp_path: Path) -> None:
-    """A file added, killed before its manifest entry, then deleted: its chunks do not stay in the index."""
-    corpus = tmp_path / "corpus"
-    _write_corpus(corpus, files=2)
-    env = _env(tmp_path / "index", corpus)
-    assert _ingest(env).returncode == 0
-    manifest_path = tmp_path / "index" / "manifest.json"
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    del manifest["publications"]["pub-001.txt"]  # what a kill before its commit leaves
-    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
-    (corpus / "pub-001.txt").unlink()
-    done = _ingest(env)
-    assert done.returncode == 0 and "deleted  pub-001.txt" in done.stdout, done.stdout
-    assert {c[1] for c in _dump(env)} == {"pub-000.txt"}
+class Killed(BaseException):
+    """What the crashing embedder raises: like SIGKILL, nothing in ingestion catches it."""
+
+
+class CrashingEmbedder(HashingEmbedder):
+    """The hashing fake, dying after `after` passages as a killed process would (mid-file, rows half written)."""
+
+    def __init__(self, after: int) -> None:
+        super().__init__()
+        self.after = after
+        self.embedded = 0
+
+    def embed_passages(self, texts, progress=None):  # type: ignore[no-untyped-def]
+        if self.embedded + len(texts) > self.after:
+            raise Killed(f"killed after {self.embedded} passages")
+        self.embedded += len(texts)
+        return super().embed_passages(texts, progress)
+
+
+def _run(settings: Settings, embedder: HashingEmbedder) -> tuple[list[str], ChunkStore]:
+    store = ChunkStore.open(settings.index_dir, create=True)
+    lines: list[str] = []
+    ingest(settings, lambda: embedder, store, echo=lines.append, show_progress=False)
+    return lines, store
+
+
+def _long_publication(path: Path, version: int) -> None:
+    """About 100 chunks (more than one write batch of 64), all different from one version to the next."""
+    path.write_text(
+        "\n\n".join(
+            f"Version {version}, partie {p}. "
+            + " ".join(f"La Région numéro {version}{p}{i} a innové." for i in range(40))
+            for p in range(60)
+        ),
+        encoding="utf-8",
+    )
+
+
+def test_a_change_cut_short_is_invisible_and_its_written_chunks_are_reused(settings: Settings) -> None:
+    long = settings.corpus_dir / "long.txt"
+    _long_publication(long, 1)
+    _run(settings, HashingEmbedder())
+    store = ChunkStore.open(settings.index_dir)
+    version_1 = {c.id for c in store.all_chunks() if c.source == "long.txt"}
+    texts_1 = {c.text for c in store.all_chunks()}
+
+    _long_publication(long, 2)
+    crashing = CrashingEmbedder(after=64)
+    with pytest.raises(Killed):
+        _run(settings, crashing)
+    store = ChunkStore.open(settings.index_dir)
+    assert len(store.ids_for_source("long.txt")) == len(version_1) + 64  # the first batch reached the store
+    assert {c.text for c in store.all_chunks()} == texts_1  # but queries still see version 1 only
+    assert {c.id for c, _ in store.query(HashingEmbedder().embed_query("Région"), 1000)} == {
+        c.id for c in store.all_chunks()
+    }
+    assert store.count() == len(texts_1)
+
+    embedder = CountingEmbedder()
+    lines, store = _run(settings, embedder)
+    assert any("An interrupted ingestion left 64 chunk(s)" in line for line in lines), lines
+    version_2 = {c.id for c in store.all_chunks() if c.source == "long.txt"}
+    assert version_2.isdisjoint(version_1) and embedder.embedded == len(version_2) - 64
+    # Version 1's rows stay until the next ingestion (a query may have read the generation just before the
+    # commit), which deletes them.
+    assert len(store.ids_for_source("long.txt")) == len(version_1) + len(version_2)
+    _, store = _run(settings, embedder)
+    assert store.ids_for_source("long.txt") == {c.id for c in store.all_chunks() if c.source == "long.txt"}
+
+
+def test_chunks_of_a_file_added_then_deleted_before_its_commit_are_removed(settings: Settings) -> None:
+    """A file added, cut short before its commit, then deleted: queries never see it, its rows do not stay."""
+    _run(settings, HashingEmbedder())
+    _long_publication(settings.corpus_dir / "long.txt", 1)
+    with pytest.raises(Killed):
+        _run(settings, CrashingEmbedder(after=64))
+    store = ChunkStore.open(settings.index_dir)
+    assert len(store.ids_for_source("long.txt")) == 64
+    assert "long.txt" not in {c.source for c in store.all_chunks()}
+    (settings.corpus_dir / "long.txt").unlink()
+    lines, store = _run(settings, HashingEmbedder())
+    assert any("An interrupted ingestion left 64 chunk(s)" in line for line in lines), lines
+    assert store.ids_for_source("long.txt") == set()
+    assert "long.txt" not in load_manifest(settings.index_dir)
+
+
+def test_an_index_of_store_format_1_is_upgraded_in_place_without_embedding(settings: Settings) -> None:
+    """An index written before generations (rows without them, a manifest listing the committed chunk ids,
+    one stray row a crash left) is still searchable, and the next ingest upgrades it without embedding."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    new_dir = settings.index_dir.parent / "new"
+    _run(settings.replace(index_dir=new_dir), HashingEmbedder())
+    built = ChunkStore.open(new_dir)
+    chunks = built.all_chunks()
+    vectors = built.embeddings_for([c.id for c in chunks])
+    entries = json.loads((new_dir / "manifest.json").read_text(encoding="utf-8"))["publications"]
+
+    client = chromadb.PersistentClient(
+        path=str(settings.index_dir / "chroma"), settings=ChromaSettings(anonymized_telemetry=False)
+    )
+    old = client.create_collection("publications", configuration={"hnsw": {"space": "cosine"}}, embedding_function=None)
+    stray = chunks[0].id + "-stray"  # a row a crash wrote for a version never committed
+    old.add(
+        ids=[c.id for c in chunks] + [stray],
+        embeddings=[vectors[c.id] for c in chunks] + [vectors[chunks[0].id]],
+        documents=[c.text for c in chunks] + ["Une version jamais terminée."],
+        metadatas=[
+            {
+                "source": c.source,
+                "title": c.title,
+                "kind": c.kind,
+                "year": c.year or 0,
+                "language": c.language,
+                "page": c.page or 0,
+                "heading": c.heading,
+                "start": c.start,
+                "end": c.end,
+                "content_hash": "x",
+            }
+            for c in chunks
+        ]
+        + [{"source": chunks[0].source, "content_hash": "y"}],
+    )
+    del client
+    legacy = {
+        source: {
+            "hash": e["hash"],
+            "embedder": e["embedder"],
+            "report": e["report"],
+            "ids": sorted(c.id for c in chunks if c.source == source),
+        }
+        for source, e in entries.items()
+    }
+    (settings.index_dir / "manifest.json").write_text(
+        json.dumps({"pipeline": "4", "embedder": "hashing", "publications": legacy}), encoding="utf-8"
+    )
+    assert len(ChunkStore.open(settings.index_dir).all_chunks()) == len(chunks) + 1  # format 1: read as it was
+
+    embedder = CountingEmbedder()
+    lines, store = _run(settings, embedder)
+    assert any("Upgraded the index" in line and "none embedded again" in line for line in lines), lines
+    assert embedder.embedded == 0 and sum("unchanged" in line for line in lines) == 2, lines
+    assert sorted(c.id for c in store.all_chunks()) == sorted(c.id for c in chunks)
+    assert stray not in store.ids_for_source(chunks[0].source)  # set aside at the upgrade, then removed
 
 
 def test_chunks_missing_from_the_store_are_detected_and_repaired(tmp_path: Path) -> None:
@@ -201,9 +391,7 @@ def test_a_second_ingestion_refuses_while_one_runs(tmp_path: Path) -> None:
 
 
 def _search(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*CLI, "search", "--json", "forêt"], env=env, capture_output=True, text=True, timeout=120
-    )
+    return subprocess.run([*CLI, "search", "--json", "forêt"], env=env, capture_output=True, text=True, timeout=120)
 
 
 @pytest.mark.slow

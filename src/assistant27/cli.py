@@ -74,21 +74,26 @@ def ingest(obj: Context, paths: tuple[Path, ...], rebuild: bool, if_needed: bool
 
     try:
         settings = obj.settings()
+        # This machine's lock first (it guards the local folder), then the server's lease (other machines).
         with ingest_lock(settings.index_dir):
             built_with = load_manifest_embedder(settings.index_dir)
             if rebuild:
                 clear_index(settings.index_dir)
-            elif built_with and built_with != settings.embedder:
-                raise ConfigError(
-                    f"The index in {settings.index_dir}/ was built with the {built_with!r} embedder, not "
-                    f"{settings.embedder!r}. Run: assistant27 ingest --rebuild"
-                )
             store = ChunkStore.open(settings.index_dir, settings.chroma_url, create=True)
-            if rebuild and settings.chroma_url:
-                store.clear()
-            lines: list[str] = []
-            echo = lines.append if if_needed else click.echo
-            report = run_ingest(settings, lambda: make_embedder(settings), store, list(paths) or None, echo=echo)
+            with store.lease():
+                if rebuild and settings.chroma_url:
+                    store.clear()
+                committed = store.committed()
+                built_with = (committed.embedder if committed else "") or built_with
+                if not rebuild and built_with and built_with != settings.embedder:
+                    where = settings.chroma_url or f"{settings.index_dir}/"
+                    raise ConfigError(
+                        f"The index in {where} was built with the {built_with!r} embedder, not "
+                        f"{settings.embedder!r}. Run: assistant27 ingest --rebuild"
+                    )
+                lines: list[str] = []
+                echo = lines.append if if_needed else click.echo
+                report = run_ingest(settings, lambda: make_embedder(settings), store, list(paths) or None, echo=echo)
         if if_needed and (report.count("indexed") or report.count("deleted") or report.count("skipped")):
             for line in lines:
                 click.echo(line)

@@ -9,10 +9,12 @@ import os
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from assistant27.analysis import strip_urls
 from assistant27.chunking import chunk_publication
@@ -21,7 +23,7 @@ from assistant27.embedding import Embedder
 from assistant27.errors import CorpusEmptyError, IndexBusyError, ReadError
 from assistant27.readers import SUPPORTED_SUFFIXES, find_publications, load_catalogue, read_publication
 from assistant27.schema import Chunk, Publication, Section
-from assistant27.store import MANIFEST, ChunkStore
+from assistant27.store import MANIFEST, ChunkStore, ids_digest
 from assistant27.textclean import clean_text
 
 # Bump when reading, cleaning or chunking changes, so every file is processed again on the next ingest.
@@ -105,7 +107,11 @@ def file_hash(path: Path, extra: str = "") -> str:
 
 
 def load_manifest(index_dir: Path) -> dict[str, dict]:
-    """What was ingested: per source, its hash, chunk ids and last report. Empty when there is none."""
+    """What is committed, from the local copy: per source, its hash and last report. Empty when there is none.
+
+    The record itself is in the store (`ChunkStore.committed`); every commit, and in server mode every process
+    opening the store, writes this copy.
+    """
     return _read_manifest(index_dir)[0]
 
 
@@ -129,7 +135,8 @@ def ingest_lock(index_dir: Path) -> Iterator[None]:
     """Hold the index for one ingestion: a second one at the same time refuses instead of mixing writes.
 
     An flock on index_dir/ingest.lock, released by the kernel when the process ends, however it ends.
-    With a Chroma server it guards only this machine's index folder.
+    With a Chroma server it guards only this machine's index folder: `ChunkStore.lease` is what the server's
+    other clients see (see docs/deploying.md for what it does not guarantee).
     """
     index_dir.mkdir(parents=True, exist_ok=True)
     fd = os.open(index_dir / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
@@ -164,26 +171,11 @@ def clear_index(index_dir: Path) -> None:
 
 
 def load_manifest_embedder(index_dir: Path) -> str:
-    """The embedder the index was built with, or "" when there is no index."""
+    """The embedder the index was built with, from the local copy of the manifest, or "" when there is none."""
     try:
         return str(json.loads((index_dir / MANIFEST).read_text(encoding="utf-8")).get("embedder", ""))
     except (OSError, ValueError):
         return ""
-
-
-def _save_manifest(index_dir: Path, publications: dict[str, dict], embedder: str) -> None:
-    # Write then rename, so a crash never leaves half a manifest.
-    path = index_dir / MANIFEST
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(
-        json.dumps(
-            {"pipeline": PIPELINE_VERSION, "embedder": embedder, "publications": publications},
-            ensure_ascii=False,
-            indent=1,
-        ),
-        encoding="utf-8",
-    )
-    os.replace(tmp, path)
 
 
 def clean_publication(pub: Publication) -> Counter[str]:
@@ -235,10 +227,9 @@ def ingest(
 ) -> IngestReport:
     """Bring the index up to date with the corpus (or with `paths`); embed only what changed.
 
-    Crash-safe at any point: chunks are written to the store first (by content id, so a rerun reuses
-    them), the manifest entry last; at start, a file whose chunks in the store differ from its manifest
-    entry is processed again and chunks of files the manifest does not know are removed. Callers that
-    may run concurrently hold `ingest_lock` (the CLI does).
+    Crash-safe at any point, and queries never see a mix: each publication is written invisible and committed
+    in the store at once (`ChunkStore.replace`); what a killed run wrote is reused by the next one. Callers that
+    may run concurrently hold `ingest_lock` and, on a Chroma server, `store.lease()` (the CLI does).
     """
     started = time.perf_counter()
     corpus_dir = settings.corpus_dir
@@ -253,11 +244,16 @@ def ingest(
             "Add files there or set ASSISTANT27_CORPUS_DIR."
         )
     settings.index_dir.mkdir(parents=True, exist_ok=True)
-    manifest, problem = _read_manifest(settings.index_dir)
-    if problem:
-        echo(f"WARNING {problem}: it is rebuilt from the store (chunks already there are not embedded again).")
-    stored = store.ids_by_source()
     embedder_name = _embedder_name(settings)
+    # The local manifest only matters to upgrade an index written before the store kept its own record.
+    legacy, problem = _read_manifest(settings.index_dir)
+    if problem:
+        echo(f"WARNING {problem}: it is written again from the index's own record.")
+    for note in store.prepare_ingest(embedder_name, legacy):
+        echo(note)
+    committed = store.committed()
+    manifest = committed.publications if committed else {}
+    stored = store.committed_ids_by_source()
     embedder: Embedder | None = None
     reports: list[FileReport] = []
 
@@ -287,9 +283,8 @@ def ingest(
             )
             continue
         known = manifest.get(source)
-        same_ids = known is not None and set(known.get("ids", ())) == stored.get(source, set())
-        repaired = known is not None and "ids" in known and not same_ids
-        if known and same_ids and known.get("hash") == digest and known.get("embedder") == embedder_name:
+        intact = known is not None and known.get("chunk_ids_digest") == ids_digest(stored.get(source, set()))
+        if known and intact and known.get("hash") == digest and known.get("embedder") == embedder_name:
             done(FileReport(**{**known["report"], "status": "unchanged", "embedded": 0}))
             continue
         try:
@@ -297,45 +292,27 @@ def ingest(
         except ReadError as exc:
             done(FileReport(source=source, status="skipped", error=str(exc)))
             continue
-        if repaired:
-            report.warnings.append(
-                "its chunks in the index differed from the manifest (an interrupted ingestion?): repaired."
-            )
-        old_ids = store.ids_for_source(source)
-        new_chunks = [c for c in chunks if c.id not in old_ids]
-        kept = [c for c in chunks if c.id in old_ids]
-        for i in range(0, len(new_chunks), WRITE_BATCH):
+        if known is not None and not intact:
+            report.warnings.append("its chunks in the index differed from its committed record: repaired.")
+        embedded_so_far = 0
+
+        def embed(batch: Sequence[Chunk], source: str = source) -> np.ndarray:
+            nonlocal embedder, embedded_so_far
             if embedder is None:
                 embedder = embedder_factory()
-            batch = new_chunks[i : i + WRITE_BATCH]
-            label = f"{source} ({i + len(batch)}/{len(new_chunks)})"
-            store.add(batch, _embed_with_progress(embedder, batch, label, show_progress), digest)
-        if kept:
-            store.update_metadata(kept, digest)
-        store.delete(old_ids - {c.id for c in chunks})
-        report.embedded = len(new_chunks)
-        # The manifest entry is the commit: written last, so a crash before it leaves the file to redo.
-        manifest[source] = {
-            "hash": digest,
-            "embedder": embedder_name,
-            "ids": [c.id for c in chunks],
-            "report": _stored(report),
-        }
-        _save_manifest(settings.index_dir, manifest, embedder_name)
+            embedded_so_far += len(batch)
+            return _embed_with_progress(embedder, list(batch), f"{source} (+{embedded_so_far})", show_progress)
+
+        record = {"hash": digest, "embedder": embedder_name, "report": _stored(report)}
+        report.embedded = store.replace(source, chunks, embed, record, batch=WRITE_BATCH)
         done(report)
 
     if whole_corpus:
         present = {_source_of(f, corpus_dir) for f in files}
-        # Chunks of a file that was being added when a crash came, and is gone since: no manifest entry.
-        orphans = sorted(set(stored) - set(manifest) - present)
-        for source in sorted(set(manifest) - present):
-            store.delete(store.ids_for_source(source))
-            del manifest[source]
-            _save_manifest(settings.index_dir, manifest, embedder_name)
+        for source in sorted((set(manifest) | set(stored)) - present):
+            store.remove(source)
             done(FileReport(source=source, status="deleted"))
-        for source in orphans:
-            store.delete(stored[source])
-            done(FileReport(source=source, status="deleted"))
+    store.collect_garbage(set_aside=whole_corpus)
     return IngestReport(reports, time.perf_counter() - started)
 
 
@@ -405,7 +382,7 @@ def _stored(report: FileReport) -> dict:
     return data
 
 
-def _embed_with_progress(embedder: Embedder, chunks: list, source: str, show: bool):  # type: ignore[no-untyped-def]
+def _embed_with_progress(embedder: Embedder, chunks: list[Chunk], source: str, show: bool) -> np.ndarray:
     texts = [embedding_text(c.title, c.heading, c.text) for c in chunks]
     if not show:
         return embedder.embed_passages(texts)
