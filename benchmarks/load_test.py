@@ -1,14 +1,17 @@
 """Load test of the web app: N simulated users, mixed search and chat, through Gradio's own client API.
 
 Usage: .venv/bin/python benchmarks/load_test.py [--users 10] [--seconds 60] [--max-requests 5000] [--url URL]
+       [--embedder hashing|e5] [--name load]
 
 Without --url it starts the app in a child process on a free loopback port: the repo's corpus ingested into a
-temp index with the hashing embedder (no model), and a scripted generator that writes a 24-word answer at
+temp index with the hashing embedder (no model; `--embedder e5`: the real multilingual-e5-small, so every search
+embeds its query with the model), and a scripted generator that writes a 24-word answer at
 --word-delay seconds a word, one generation at a time, as the local model does. With --url it drives a running
 `assistant27 serve` (loopback addresses only; --token if it has ASSISTANT27_WEB_TOKEN; --pid to sample its memory).
 Bounded in time (--seconds, 600 for the soak of issue 5) and count (--max-requests). Writes
-benchmarks/results/load-DATE.json and .md: requests served, errors, latency percentiles per kind, whether every
-chat turn was stored exactly once, and the server's memory over the run.
+benchmarks/results/NAME-DATE.json and .md (NAME: --name, default `load`): requests served, errors, latency
+percentiles per kind, whether every chat turn was stored exactly once, the server's memory over the run, and the
+load average at start and end (other work on the machine makes every figure slower).
 """
 
 from __future__ import annotations
@@ -59,21 +62,21 @@ REPLY = (
 # ---- the server under test (child process) ------------------------------------------------------------------
 
 
-def serve_fake(port: int, state: Path, word_delay: float) -> None:
-    """Child process: ingest the corpus with the hashing embedder, serve the app with a slow scripted generator."""
+def serve_fake(port: int, state: Path, word_delay: float, embedder_name: str) -> None:
+    """Child process: ingest the corpus (hashing or e5 embedder), serve the app with a slow scripted generator."""
     os.environ.update(
         ASSISTANT27_CORPUS_DIR=str(REPO / "corpus"),
         ASSISTANT27_INDEX_DIR=str(state / "index"),
         ASSISTANT27_DATA_DIR=str(state / "data"),
-        ASSISTANT27_EMBEDDER="hashing",
+        ASSISTANT27_EMBEDDER=embedder_name,
+        HF_HUB_OFFLINE="1",
         GRADIO_ANALYTICS_ENABLED="False",
         ANONYMIZED_TELEMETRY="False",
     )
     import uvicorn
 
-    from assistant27.assistant import Assistant
+    from assistant27.assistant import Assistant, make_embedder
     from assistant27.config import Settings
-    from assistant27.embedding import HashingEmbedder
     from assistant27.generators import GenerationRequest
     from assistant27.indexing import ingest
     from assistant27.store import ChunkStore
@@ -91,10 +94,12 @@ def serve_fake(port: int, state: Path, word_delay: float) -> None:
 
     settings = Settings.from_env()
     store = ChunkStore.open(settings.index_dir, create=True)
-    embedder = HashingEmbedder()
+    embedder = make_embedder(settings)
     ingest(settings, lambda: embedder, store, echo=lambda _l: None, show_progress=False)
     # The hashing fake's similarities are lower than e5's: loosen the dense refusal floor for it.
-    assistant = Assistant(settings.replace(min_dense=0.2), store, embedder, SlowScripted())  # type: ignore[arg-type]
+    if embedder_name == "hashing":
+        settings = settings.replace(min_dense=0.2)
+    assistant = Assistant(settings, store, embedder, SlowScripted())  # type: ignore[arg-type]
     assistant.warm_up()
     uvicorn.run(WebApp(assistant).asgi_app(), host="127.0.0.1", port=port, log_level="warning")
 
@@ -232,15 +237,21 @@ def main() -> int:
     parser.add_argument("--max-requests", type=int, default=5000, help="stop after this many requests in all")
     parser.add_argument("--chat-share", type=float, default=0.3, help="share of requests that are chat turns")
     parser.add_argument("--word-delay", type=float, default=0.05, help="scripted generator: seconds per word")
+    parser.add_argument(
+        "--embedder", choices=("hashing", "e5"), default="hashing", help="the child app's embedder (e5: the real model)"
+    )
+    parser.add_argument("--name", default="load", help="results file name prefix: NAME-DATE.json/.md")
     parser.add_argument("--url", help="a running app (loopback only) instead of starting one")
     parser.add_argument("--token", default=os.environ.get("ASSISTANT27_WEB_TOKEN"), help="its ASSISTANT27_WEB_TOKEN")
     parser.add_argument("--pid", type=int, help="with --url: the server's process id, to sample its memory")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
-    parser.add_argument("--serve-fake", nargs=3, metavar=("PORT", "STATE", "DELAY"), help=argparse.SUPPRESS)
+    parser.add_argument("--serve-fake", nargs=4, metavar=("PORT", "STATE", "DELAY", "EMB"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_fake:
-        serve_fake(int(args.serve_fake[0]), Path(args.serve_fake[1]), float(args.serve_fake[2]))
+        a = args.serve_fake
+        serve_fake(int(a[0]), Path(a[1]), float(a[2]), a[3])
         return 0
+    load_start = os.getloadavg()
 
     state = Path(tempfile.mkdtemp(prefix="assistant27-load-"))
     child: subprocess.Popen[bytes] | None = None
@@ -254,14 +265,14 @@ def main() -> int:
     else:
         port = free_port()
         url = f"http://127.0.0.1:{port}/"
-        cmd = [sys.executable, __file__, "--serve-fake", str(port), str(state), str(args.word_delay)]
+        cmd = [sys.executable, __file__, "--serve-fake", str(port), str(state), str(args.word_delay), args.embedder]
         child = subprocess.Popen(cmd, cwd=REPO)
         pid = child.pid
     headers = {"Authorization": f"Bearer {args.token}"} if args.token else {}
     try:
         import httpx
 
-        deadline = time.time() + 180
+        deadline = time.time() + (900 if args.embedder == "e5" else 180)  # e5 embeds the corpus first
         while True:
             try:
                 if httpx.get(url + "gradio_api/info", headers=headers, timeout=2).status_code == 200:
@@ -321,7 +332,8 @@ def main() -> int:
     report: dict[str, Any] = {
         "date": dt.datetime.now().isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-        "setup": "child process, hashing embedder, scripted generator" if child else f"running app at {url}",
+        "setup": f"child process, {args.embedder} embedder, scripted generator" if child else f"running app at {url}",
+        "load_average": {"start": [round(x, 2) for x in load_start], "end": [round(x, 2) for x in os.getloadavg()]},
         "users": args.users,
         "seconds": args.seconds,
         "elapsed_s": round(elapsed, 1),
@@ -344,7 +356,7 @@ def main() -> int:
         "target_search_p95_below_1s": (out.search_s != [] and percentiles(out.search_s)["p95_s"] < 1.0),  # type: ignore[operator]
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    stem = args.out / f"load-{dt.date.today().isoformat()}"
+    stem = args.out / f"{args.name}-{dt.date.today().isoformat()}"
     stem.with_suffix(".json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     stem.with_suffix(".md").write_text(markdown(report), encoding="utf-8")
     print(markdown(report))
@@ -371,16 +383,36 @@ def markdown(r: dict[str, Any]) -> str:
         v = r[key]
         lines.append(f"| {label} | {v['n']} | {v['p50_s']} s | {v['p95_s']} s | {v['max_s']} s |")
     m = r["rss_mb"]
+    la = r.get("load_average") or {"start": [0.0], "end": [0.0]}
     lines += [
         "",
         f"Requests: {r['requests']} sent, {r['served']} served, {r['errors']} errors.",
         f"Chat integrity: {json.dumps(r['integrity'])}",
         f"Server memory (RSS): start {m['start']} MB, peak {m['peak']} MB, end {m['end']} MB.",
+        *_memory_by_minute(m["samples"]),
+        f"Load average (1, 5, 15 min) at start {la['start']}, at end {la['end']} on {os.cpu_count()} cores"
+        + (
+            ": HIGH LOAD, other work shared the CPU."
+            if max(la["start"][0], la["end"][0]) > 0.75 * (os.cpu_count() or 1)
+            else "."
+        ),
         f"Target search p95 < 1 s with {r['users']} users: {'met' if r['target_search_p95_below_1s'] else 'NOT met'}.",
     ]
     if r["error_samples"]:
         lines += ["", "Errors (first 10):", ""] + [f"- {e}" for e in r["error_samples"]]
     return "\n".join(lines) + "\n"
+
+
+def _memory_by_minute(samples: list[tuple[float, float]]) -> list[str]:
+    """The RSS at each whole minute of a long run (growth shows here), as one line."""
+    if not samples or samples[-1][0] < 120:
+        return []
+    marks, minute = [], 0
+    for t, mb in samples:
+        if t >= minute * 60:
+            marks.append(f"{minute} min {mb:.0f}")
+            minute += 1
+    return ["RSS by minute (MB): " + ", ".join(marks) + "."]
 
 
 if __name__ == "__main__":
