@@ -119,7 +119,7 @@ class Retriever:
         rrf_k: int = 60,
         fusion: str = "convex",
         bm25_weight: float = 0.7,
-        bm25_weight_english: float = 0.5,
+        bm25_weight_english: float = 0.4,
         coverage_weight: float = 0.5,
     ) -> None:
         self.store = store
