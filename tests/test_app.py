@@ -13,7 +13,7 @@ from assistant27.indexing import ingest
 from assistant27.store import ChunkStore
 from assistant27.webapp import WebApp, highlight, render_chat, source_link, stems
 
-QUESTION = "Quelles collectivités ont participé à Nouveaux Accords ?"
+QUESTION = "Qui a participé à Nouveaux Accords ?"
 REPLY = "La Communauté urbaine de Dunkerque a participé à Nouveaux Accords [1]."
 
 
@@ -55,7 +55,7 @@ def test_follow_up_sends_the_conversation(settings: Settings) -> None:
     app = make_app(settings, scripted)
     _browser, conversation, *_ = app.start(None)
     ask(app, conversation, QUESTION)
-    ask(app, conversation, "Quand a-t-il commencé ?")
+    ask(app, conversation, "Pourquoi ?")
     contents = [m["content"] for m in scripted.requests[1].messages]
     assert any(REPLY.split(" [")[0] in c for c in contents)
 

@@ -37,11 +37,30 @@ def test_json_contract(settings: Settings) -> None:
 
 def test_generated_markers_map_to_real_passages(settings: Settings) -> None:
     scripted = ScriptedGenerator(["La Communauté urbaine de Dunkerque a participé à Nouveaux Accords [1] [9]."])
-    answer = build(settings, scripted).ask("Quelles collectivités ont participé à Nouveaux Accords ?")
+    answer = build(settings, scripted).ask("Qui a participé à Nouveaux Accords ?")
     assert "[9]" not in answer.answer and "[1]" in answer.answer
     assert "Dunkerque" in answer.citations[0].passage.text
     prompt = scripted.requests[0].messages[-1]["content"]
     assert "[1]" in prompt and "Nouveaux Accords" in prompt
+
+
+def test_list_questions_about_programmes_are_answered_from_the_catalogue(settings: Settings) -> None:
+    scripted = ScriptedGenerator(["never used"])
+    assistant = build(settings, scripted)
+    answer = assistant.ask("Quels partenaires pour Nouveaux Accords ?")
+    assert answer.generator == "catalogue" and not scripted.requests
+    items = [line for line in answer.answer.splitlines() if line.startswith("- ")]
+    assert any("Dunkerque" in line for line in items) and any("Vitry" in line for line in items)
+    for line in items:  # every item cited, every citation a real passage that names the item
+        n = int(line.rsplit("[", 1)[1].rstrip("]"))
+        name = line[2:].split(" [")[0].split()[-1]
+        assert name in answer.citations[n - 1].passage.text
+    data = answer.to_json()
+    assert data["citations"][0]["quote"] and data["citations"][0]["quote"] in data["citations"][0]["text"]
+    assert [p["rank"] for p in data["passages"]] == list(range(1, len(data["passages"]) + 1))
+    # The catalogue was saved next to the index, and is reused while the index does not change.
+    assert (settings.index_dir / "programmes.json").exists()
+    assert Assistant(assistant.settings, assistant.store, assistant.embedder, scripted).catalogue.programmes
 
 
 def test_unanswerable_question_is_refused_with_pointers(settings: Settings) -> None:

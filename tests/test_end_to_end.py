@@ -38,7 +38,7 @@ def test_reingest_unchanged_corpus_embeds_nothing(real_index: dict[str, str]) ->
 
 
 def test_local_generator_answers_with_citations(real_index: dict[str, str]) -> None:
-    data = ask(real_index, "Quelles collectivités ont participé à Nouveaux Accords ?", "--generator", "local")
+    data = ask(real_index, "Qui a participé à Nouveaux Accords ?", "--generator", "local")
     assert data["generator"] == "local"
     assert not data["refused"]
     assert "Dunkerque" in data["answer"] or "Vitry" in data["answer"] or "Aix" in data["answer"]

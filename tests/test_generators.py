@@ -24,7 +24,7 @@ from assistant27.generators import (
 from assistant27.models import gguf_path, local_model_available
 from assistant27.schema import Passage
 
-QUESTION = "Quelles collectivités ont participé à Nouveaux Accords ?"
+QUESTION = "Qui a participé à Nouveaux Accords ?"
 PASSAGES = [
     Passage(
         1,

@@ -26,8 +26,11 @@ from assistant27.generators import (
     LlamaCppGenerator,
     OpenAICompatibleGenerator,
 )
+from assistant27.programme_answers import CatalogueAnswer, recognise
+from assistant27.programme_answers import answer as catalogue_answer
+from assistant27.programmes import Catalogue
 from assistant27.retrieval import Retriever
-from assistant27.schema import Answer, Passage, Timings
+from assistant27.schema import Answer, Citation, Passage, Timings
 from assistant27.store import ChunkStore, Filters
 
 MAX_QUESTION_CHARS = 2000
@@ -94,6 +97,14 @@ class Assistant:
             fusion=settings.fusion,
             bm25_weight=settings.bm25_weight,
         )
+        self._catalogue: Catalogue | None = None
+
+    @property
+    def catalogue(self) -> Catalogue:
+        """The programme catalogue `ingest` saved, rebuilt from the store when missing or out of date."""
+        if self._catalogue is None:
+            self._catalogue, _ = Catalogue.current(self.retriever.bm25.chunks, self.settings.index_dir)
+        return self._catalogue
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, *, generator: Generator | str | None = None) -> Assistant:
@@ -110,7 +121,7 @@ class Assistant:
     def warm_up(self) -> None:
         """Load the models and the BM25 index now, so the first question does not wait for them."""
         self.embedder.embed_query("warm-up")
-        _ = self.retriever.bm25
+        _ = self.catalogue
         if isinstance(self.generator, LlamaCppGenerator):
             _ = self.generator.llm
 
@@ -145,6 +156,13 @@ class Assistant:
         yield PassagesFound(passages, retrieval_s)
         language = detect_language(question)
         timings = Timings(retrieval_s=round(retrieval_s, 4))
+        shaped = self._from_catalogue(question, query, language)
+        if shaped is not None:
+            timings.first_token_s = round(time.perf_counter() - started, 4)
+            yield Token(shaped.text)
+            timings.total_s = round(time.perf_counter() - started, 4)
+            yield self._catalogue_reply(question, shaped, passages, timings)
+            return
         evidence = assess(query, passages, min_coverage=s.min_coverage, min_dense=s.min_dense)
         if not evidence.answerable:
             timings.total_s = round(time.perf_counter() - started, 4)
@@ -185,6 +203,35 @@ class Assistant:
             generator=self.generator.name,
             flagged=checked.flagged,
             generated=raw,
+        )
+
+    def _from_catalogue(self, question: str, query: str, language: str) -> CatalogueAnswer | None:
+        """List, timeline and comparison questions about programmes, answered from the catalogue (None otherwise)."""
+        catalogue = self.catalogue
+        for text in dict.fromkeys((question, query)):
+            shape = recognise(text, catalogue)
+            if shape is not None:
+                chunks = {c.id: c for c in self.retriever.bm25.chunks}
+                return catalogue_answer(shape, text, catalogue, chunks, language)
+        return None
+
+    def _catalogue_reply(
+        self, question: str, shaped: CatalogueAnswer, passages: list[Passage], timings: Timings
+    ) -> Answer:
+        retrieved = {p.chunk_id: p for p in passages}
+        citations = [
+            Citation(n, retrieved.get(chunk.id) or Passage.of(chunk), quote)
+            for n, (chunk, quote) in enumerate(zip(shaped.cited, shaped.quotes), start=1)
+        ]
+        return Answer(
+            question=question,
+            answer=shaped.text,
+            refused=False,
+            citations=citations,
+            passages=passages,
+            timings=timings,
+            generator="catalogue",
+            generated=shaped.text,
         )
 
     def _refusal(self, question: str, passages: list[Passage], timings: Timings, language: str) -> Answer:

@@ -70,6 +70,7 @@ def ingest(obj: Context, paths: tuple[Path, ...], rebuild: bool, if_needed: bool
     from assistant27.assistant import make_embedder
     from assistant27.indexing import clear_index, ingest_lock, load_manifest_embedder
     from assistant27.indexing import ingest as run_ingest
+    from assistant27.programmes import Catalogue
     from assistant27.store import ChunkStore
 
     try:
@@ -94,6 +95,9 @@ def ingest(obj: Context, paths: tuple[Path, ...], rebuild: bool, if_needed: bool
                 lines: list[str] = []
                 echo = lines.append if if_needed else click.echo
                 report = run_ingest(settings, lambda: make_embedder(settings), store, list(paths) or None, echo=echo)
+                catalogue, rebuilt = Catalogue.current(store.all_chunks(), settings.index_dir)
+                if rebuilt:
+                    echo(catalogue.summary())
         if if_needed and (report.count("indexed") or report.count("deleted") or report.count("skipped")):
             for line in lines:
                 click.echo(line)
@@ -233,7 +237,8 @@ def _print_answer_stream(assistant: Any, question: str, history: list[dict[str, 
         for p in final.passages[:3]:
             click.echo(f"  - {_where(p)} : {p.text[:160]}…")
     for c in final.citations:
-        click.echo(f"  [{c.n}] {_where(c.passage)} — « {c.passage.text[:220]}… »")
+        quote = c.quote or c.passage.text[:220] + "…"
+        click.echo(f"  [{c.n}] {_where(c.passage)} — « {quote} »")
     if final.flagged:
         click.echo(click.style(f"  (unsupported by the passages, left out: {' / '.join(final.flagged)})", dim=True))
     return final
@@ -306,6 +311,56 @@ def evaluate(
     for line in metric_lines(summary):
         click.echo(line)
     click.echo(f"report: {out_dir / 'report.html'}")
+
+
+@main.command()
+@click.argument("name", required=False)
+@click.option("--year", type=int, help="Only programmes named in a publication of this year.")
+@click.option("--partner", default="", help="Only programmes with this partner, funder or place (e.g. ANCT, Grenoble).")
+@click.option("--kind", type=click.Choice(["programme", "projet"]), help="Only this kind.")
+@click.option("--json", "as_json", is_flag=True, help="The catalogue (or one programme) as JSON.")
+@click.pass_obj
+def programmes(obj: Context, name: str | None, year: int | None, partner: str, kind: str | None, as_json: bool) -> None:
+    """The programme catalogue built at ingestion; with NAME, that programme's timeline with its passages."""
+    from assistant27.programmes import Catalogue
+    from assistant27.store import ChunkStore
+
+    try:
+        settings = obj.settings()
+        store = ChunkStore.open(settings.index_dir, settings.chroma_url)
+        catalogue, _ = Catalogue.current(store.all_chunks(), settings.index_dir)
+    except Assistant27Error as exc:
+        _fail(exc)
+    if name:
+        found = catalogue.find(name) or next(iter(catalogue.named_in(name)), None)
+        if found is None:
+            known = ", ".join(p.name for p in catalogue.programmes)
+            _fail(ConfigError(f"No programme called {name!r} in the catalogue. Known: {known}."))
+        assert found is not None
+        if as_json:
+            click.echo(json.dumps(found.to_json(), ensure_ascii=False, indent=1))
+            return
+        click.echo(click.style(f"{found.name} ({found.kind}; {', '.join(map(str, found.years))})", bold=True))
+        for label, facts in (("partners", found.partners), ("funders", found.funders), ("places", found.places)):
+            if facts:
+                click.echo(f"  {label}: {', '.join(f.value for f in facts)}")
+        for d in found.dates:
+            click.echo(f"  start {d.start}{'-' + str(d.end) if d.end else ''} according to {d.source}: « {d.phrase} »")
+        for a, b in found.disagreements():
+            click.echo(f"  publications disagree on the start: {a.source} says {a.start}, {b.source} says {b.start}")
+        for year_, source, mentions in found.timeline():
+            click.echo(click.style(f"{year_} — {source}", bold=True))
+            for m in mentions:
+                click.echo(f"  « {' '.join(m.sentence.split())} » [{m.chunk_id}]")
+        return
+    rows = catalogue.filter(year, partner, kind or "")
+    if as_json:
+        click.echo(json.dumps([p.to_json() for p in rows], ensure_ascii=False, indent=1))
+        return
+    for p in rows:
+        partners = ", ".join(f.value for f in [*p.partners, *p.funders][:4])
+        click.echo(f"{p.name:<40} {p.kind:<9} {p.start or '':<5} {'/'.join(map(str, p.years)):<25} {partners}")
+    click.echo(f"{len(rows)} of {len(catalogue.programmes)} programmes and projects", err=True)
 
 
 @main.command()

@@ -14,6 +14,7 @@ from assistant27.assistant import Assistant
 from assistant27.evaluation import (
     EvidenceMatcher,
     Verdict,
+    by_tag,
     by_type,
     load_set,
     retrieval_metrics,
@@ -96,6 +97,7 @@ def run_eval(
         },
         "metrics": summarise(verdicts, results, retrieval_only),
         "by_type": by_type(items, verdicts, results, retrieval_only),
+        "by_tag": by_tag(items, verdicts, results, retrieval_only),
     }
     if baselines:
         summary["baselines"] = {}
@@ -139,6 +141,9 @@ def metric_lines(summary: dict[str, Any]) -> list[str]:
             lines.append(f"{name:<18} p50 {m[name]['p50']:.3f} s, p95 {m[name]['p95']:.3f} s")
     for mode, base in summary.get("baselines", {}).items():
         lines.append(f"baseline {mode:<9} hit@5 {_fmt(base['hit@5'])}, mrr@10 {_fmt(base['mrr@10'])}")
+    for tag, tm in summary.get("by_tag", {}).items():
+        parts = [f"{k} {_fmt(tm[k])}" for k in ("hit@5", "answer_accuracy", "citation_accuracy") if k in tm]
+        lines.append(f"tag {tag:<14} " + ", ".join(parts))
     return lines
 
 
@@ -152,7 +157,8 @@ def render_report(
         for line in metric_lines(summary)
     )
     chart = []
-    for t, m in summary["by_type"].items():
+    groups = [*summary["by_type"].items(), *((f"tag {t}", m) for t, m in summary.get("by_tag", {}).items())]
+    for t, m in groups:
         for key in ("hit@5", "answer_accuracy", "citation_accuracy", "refusal_accuracy"):
             v = m.get(key, {})
             if v.get("value") is not None and v.get("total"):
@@ -197,7 +203,7 @@ def render_report(
 .bar{{background:#3b6;height:12px}}details{{margin:.4em 0;border-bottom:1px solid #ddd}}</style>
 <h1>Evaluation of {e(summary["set"])}</h1><p>{e(summary["date"])} — generator {e(summary["generator"])},
 embedder {e(summary["embedder"])}, settings {e(json.dumps(summary["settings"]))}</p>
-<h2>Metrics</h2><table>{rows}</table><h2>By question type</h2><table>{"".join(chart)}</table>
+<h2>Metrics</h2><table>{rows}</table><h2>By question type and tag</h2><table>{"".join(chart)}</table>
 <h2>Failed items ({len(failed)})</h2>{"".join(failed)}</html>"""
 
 

@@ -207,5 +207,17 @@ def by_type(
     return out
 
 
+def by_tag(
+    items: list[dict[str, Any]], verdicts: list[Verdict], results: list[dict[str, Any]], retrieval_only: bool = False
+) -> dict[str, dict[str, Any]]:
+    """The same metrics per tag (the optional `tags` field: `programmes`, `list`, `timeline`, `comparison`)."""
+    tags = sorted({t for item in items for t in item.get("tags") or []})
+    out = {}
+    for tag in tags:
+        idx = [i for i, item in enumerate(items) if tag in (item.get("tags") or [])]
+        out[tag] = summarise([verdicts[i] for i in idx], [results[i] for i in idx], retrieval_only)
+    return out
+
+
 def mean(values: list[float]) -> float:
     return statistics.fmean(values) if values else 0.0

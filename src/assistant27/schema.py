@@ -62,6 +62,23 @@ class Passage:
     score: float
     scores: dict[str, float] = field(default_factory=dict)  # per retriever, for debugging
 
+    @classmethod
+    def of(cls, chunk: Chunk, rank: int = 0, score: float = 0.0, scores: dict[str, float] | None = None) -> Passage:
+        """A chunk as a passage; rank 0 when retrieval did not rank it (what a catalogue answer may cite)."""
+        return cls(
+            rank=rank,
+            chunk_id=chunk.id,
+            source=chunk.source,
+            title=chunk.title,
+            year=chunk.year,
+            kind=chunk.kind,
+            page=chunk.page,
+            heading=chunk.heading,
+            text=chunk.text,
+            score=score,
+            scores=scores or {},
+        )
+
     def to_json(self) -> dict[str, Any]:
         return {
             "rank": self.rank,
@@ -82,10 +99,12 @@ class Citation:
 
     n: int
     passage: Passage
+    quote: str = ""  # the sentence of the passage that states the cited fact, where known
 
     def to_json(self) -> dict[str, Any]:
         p = self.passage
         return {
+            "quote": self.quote,
             "n": self.n,
             "source": p.source,
             "title": p.title,

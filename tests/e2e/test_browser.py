@@ -113,7 +113,7 @@ def _ask(page, question: str) -> None:  # type: ignore[no-untyped-def]
 def test_chat_streams_cites_persists_and_takes_feedback(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     expect = sync_api.expect
     expect(page.locator("#a27-examples button").first).to_be_visible()
-    _ask(page, "Quelles collectivités ont participé à Nouveaux Accords ?")
+    _ask(page, "Qui a participé à Nouveaux Accords ?")
 
     # Passages first, then the answer being written, then the finished answer with its citation.
     expect(page.locator("#a27-passages .a27-passage").first).to_be_visible()
@@ -152,7 +152,7 @@ def test_chat_streams_cites_persists_and_takes_feedback(page, tmp_path: Path) ->
     result = CliRunner().invoke(main, ["feedback", "export", "--out", str(out)])
     assert result.exit_code == 0, result.output
     [item] = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    assert item["question"] == "Quelles collectivités ont participé à Nouveaux Accords ?"
+    assert item["question"] == "Qui a participé à Nouveaux Accords ?"
     assert (item["feedback"], item["comment"], item["source"]) == (
         "down",
         "Il manque Vitry-le-François.",

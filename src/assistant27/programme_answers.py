@@ -1,0 +1,609 @@
+"""List, timeline and comparison questions about programmes, answered from the catalogue and its passages.
+
+Top-k passages answer these badly: the facts are spread over several reports, and a list needs all of
+them. Here the question's shape is recognised by rules; the answer is assembled from the catalogue, one
+citation per list item or timeline step, each pointing to the passage that states it. Questions of
+another shape, or naming nothing the catalogue knows, go back to the usual retrieval and generation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from assistant27.analysis import analyze, fold
+from assistant27.programmes import (
+    Catalogue,
+    Fact,
+    Mention,
+    Programme,
+    enumerated,
+    name_key,
+    organisations,
+    same_body,
+)
+from assistant27.schema import Chunk
+
+_TIMELINE = re.compile(
+    r"evolu|chronolog|historique|histoire|etapes?\b|timeline|history|evolv|changed|depuis quand|au fil|parcours|"
+    r"ordre|order|periode|period|duree|how long|combien de temps|deroule|s est passe|went|happened|devenu|become|"
+    r"trajectoire|over the years|steps|devenu|suite[s]? d|what happened|ce qui s.est passe|quand .* (?:commence|lance|debute)|"
+    r"when .* (?:start|launch|begin|began)",
+)
+_COMPARISON = re.compile(r"compar|difference|differen|\bvs\b|versus|contrairement|points? commun|in common|contradi|disagree")
+_LIST_PROGRAMMES = re.compile(
+    r"\b(?:quel(?:le)?s?|koi|quoi|combien de|liste(?:r)?|which|what|list|all|tous|toutes|les|des|nos|our|other|autres)\s+"
+    r"(?:\w+\s+){0,2}(?:programmes|progs|projets|programs|projects)\b"
+    r"|\b(?:quel|which|what)\s+(?:programme|prog|projet|program|project)\b"
+)
+# "Dunkerque, on a bossé sur quoi avec eux ?": the programmes run with a partner the question names.
+_WORKED_WITH = re.compile(r"bosse|travaille|collabor|worked|work with|sur (?:quoi|koi)|avec eux|avec elle|ensemble|together|associe")
+_LAUNCHED = re.compile(r"lanc|launch|start|demarr|debut|nouveaux|nouvelles|new|cree|created|begun|began")
+_BOTH = re.compile(r"a la fois|both|aussi|egalement|et dans|in both|deux rapports|les deux")
+_TARGETS = (
+    ("funders", re.compile(r"financ|funder|fund(?:ed|s|ing)?\b|soutien|soutenu|mecen|sponsor|\bsupport")),
+    ("partners", re.compile(r"partenaires?|partners?|collectivites?|avec qui|with whom|with which|who (?:worked|took part)|acteurs|organisations?|organismes?|agences?|associes?|local (?:authorities|governments)|\bavec quel")),
+    ("places", re.compile(r"(?:^| )ou(?: |$)|where|territoires?\b|villes?\b|cities|regions?\b|places?\b")),
+)
+_YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
+_SINCE = re.compile(r"(?:depuis|since|apres|after|a partir de|from)\s+(\d{4})")
+_BETWEEN = re.compile(r"(?:entre|between|de|from)\s+(\d{4})\s+(?:et|and|a|to|-)\s+(\d{4})")
+_UNTIL = re.compile(r"(?:avant|before|jusqu.?en|until)\s+(\d{4})")
+
+_TEXT = {
+    "fr": {
+        "timeline": "{name} au fil des publications :",
+        "programmes": "Programmes et projets que les publications nomment{scope} :",
+        "partners": "Partenaires de {name} nommés dans les publications :",
+        "funders": "Financeurs et soutiens de {name} nommés dans les publications :",
+        "places": "Territoires où {name} est mené, selon les publications :",
+        "comparison": "{names}, d'après les publications :",
+        "disagree": "Les publications ne concordent pas sur le début de {name} : {a} indique {ya} [{na}], {b} indique {yb} [{nb}].",
+        "since": " depuis {y}",
+        "between": " entre {a} et {b}",
+        "until": " avant {y}",
+        "with": " avec {p}",
+        "about": " sur « {t} »",
+    },
+    "en": {
+        "timeline": "{name} across the publications:",
+        "programmes": "Programmes and projects the publications name{scope}:",
+        "partners": "Partners of {name} named in the publications:",
+        "funders": "Funders and supporters of {name} named in the publications:",
+        "places": "Places where {name} was run, according to the publications:",
+        "comparison": "{names}, according to the publications:",
+        "disagree": "The publications disagree on when {name} started: {a} says {ya} [{na}], {b} says {yb} [{nb}].",
+        "since": " since {y}",
+        "between": " between {a} and {b}",
+        "until": " before {y}",
+        "with": " with {p}",
+        "about": ' about "{t}"',
+    },
+}
+
+
+@dataclass
+class Shape:
+    """What a question asks of the catalogue."""
+
+    kind: str  # "timeline", "comparison", "list"
+    target: str = "programmes"  # for lists: "programmes", "partners", "funders", "places"
+    programmes: list[Programme] = field(default_factory=list)
+    year_min: int | None = None
+    year_max: int | None = None
+    partner: str = ""  # an organisation or place the question names
+    topic: list[str] = field(default_factory=list)  # stems the programme's passages must contain
+    partner_words: list[str] = field(default_factory=list)  # distinctive words of `partner`
+    launched: bool = False  # "lancés depuis 2019": by stated start; otherwise by the years of the publications
+    all_years: list[int] = field(default_factory=list)  # "à la fois en 2024 et en 2025": named in each of these
+    topic_label: str = ""  # the question's own words for the topic
+    authorities_only: bool = False  # "quelles collectivités": local and regional governments first
+
+
+@dataclass
+class CatalogueAnswer:
+    text: str
+    cited: list[Chunk]  # cited[i] is marker [i + 1]
+    quotes: list[str]  # quotes[i]: the sentence of cited[i] that states the fact
+
+
+def recognise(question: str, catalogue: Catalogue) -> Shape | None:
+    """The shape of a programme question, or None for any other question."""
+    q = _plain(question)
+    named = catalogue.named_in(question)
+    rest = q  # the question without the programme names, for the words that say what is asked
+    for p in named:
+        for v in sorted(p.variants, key=len, reverse=True):
+            rest = re.sub(rf"(?:^| ){re.escape(_plain(v))}(?= |$)", " ", rest)
+    # "ou" is "or" unless written "où": look for the accent in the question itself.
+    where = "où" in question.lower() or bool(re.search(r"\bwhere\b", rest))
+    year_min, year_max = _years(q)
+    if named and _COMPARISON.search(rest) and len(named) >= 2:
+        return Shape("comparison", programmes=named[:3], year_min=year_min, year_max=year_max)
+    if named and _TIMELINE.search(rest):
+        return Shape("timeline", programmes=named[:1], year_min=year_min, year_max=year_max)
+    target = next((name for name, pattern in _TARGETS if pattern.search(rest) and name != "places"), None)
+    if target is None and (where or _TARGETS[2][1].search(rest.replace(" ou ", " "))):
+        target = "places"
+    asks_programmes = bool(_LIST_PROGRAMMES.search(rest))
+    if named and target and not asks_programmes:
+        return Shape("list", target=target, programmes=named[:1], year_min=year_min, year_max=year_max)
+    partner_words = _partner_words(question, catalogue)
+    if asks_programmes or (partner_words and not named and _WORKED_WITH.search(rest)):
+        if not partner_words and _unknown_name(question, named):
+            return None  # "avec la Fondation Inconnue": a body the catalogue does not know; retrieval may
+        shape = Shape("list", "programmes", year_min=year_min, year_max=year_max)
+        shape.partner = _display_partner(partner_words, catalogue)
+        shape.partner_words = partner_words
+        shape.topic = _topic(rest, catalogue, partner_words)
+        shape.topic_label = _label(rest, shape.topic)
+        shape.launched = bool(_LAUNCHED.search(rest))
+        years = sorted({int(y) for y in _YEAR.findall(q)})
+        if len(years) >= 2 and _BOTH.search(rest):
+            shape.all_years = years
+            shape.year_min = shape.year_max = None
+        return shape
+    if target in ("partners", "places") and not named:
+        # "Avec quelles collectivités avons-nous travaillé sur les forêts ?": the programmes on that topic, then their partners.
+        topic = _topic(rest, catalogue, [])
+        if topic:
+            return Shape(
+                "list",
+                target=target,
+                year_min=year_min,
+                year_max=year_max,
+                topic=topic,
+                authorities_only=bool(re.search(r"collectivit|local (?:authorit|govern)", q)),
+            )
+    return None
+
+
+def _unknown_name(question: str, named: list[Programme]) -> bool:
+    """A capitalised name in the question (after its first word) that is no programme of the catalogue."""
+    known = {w for p in named for v in p.variants for w in name_key(v).split()}
+    words = re.findall(r"[\w’'\-]+", question)[1:]
+    return any(w[:1].isupper() and name_key(w) not in known and name_key(w) not in _NOT_NAMES_IN_QUESTIONS for w in words)
+
+
+_NOT_NAMES_IN_QUESTIONS = {"27e", "region", "la", "le", "les", "i", "we", "our"}
+
+
+def _plain(text: str) -> str:
+    return " ".join(re.sub(r"[^\w]+", " ", fold(text)).split())
+
+
+def _years(q: str) -> tuple[int | None, int | None]:
+    if m := _BETWEEN.search(q):
+        a, b = sorted((int(m.group(1)), int(m.group(2))))
+        return a, b
+    if m := _SINCE.search(q):
+        return int(m.group(1)), None
+    if m := _UNTIL.search(q):
+        return None, int(m.group(1)) - 1
+    years = [int(y) for y in _YEAR.findall(q)]
+    if len(years) == 1:
+        return years[0], years[0]
+    return None, None
+
+
+def _partner_words(question: str, catalogue: Catalogue) -> list[str]:
+    """The distinctive words of an organisation or place of the catalogue that the question names.
+
+    `Bloomberg` names `Fondation Bloomberg Philanthropies`; `Grenoble` names `Ville de Grenoble` and
+    `Métropole de Grenoble` alike, so the words, not one value, are what a list is filtered by.
+    """
+    q_words = set(name_key(question).split())
+    own = {w for p in catalogue.named_in(question) for v in p.variants for w in name_key(v).split()}
+    best: list[str] = []
+    for p in catalogue.programmes:
+        for fact in [*p.partners, *p.funders, *p.places]:
+            words = [w for w in name_key(fact.value).split() if w not in _GENERIC_ORG_WORDS and len(w) > 2]
+            present = [w for w in words if w in q_words and w not in own]
+            if present and len(present) > len(best) and (len(present) == len(words) or len(present) >= 2):
+                best = present
+    return best
+
+
+def _near(p: Programme, words: list[str], chunks: dict[str, Chunk]) -> tuple[str, str] | None:
+    """A passage that names the programme and the partner (its sentence naming the partner), if any."""
+    from assistant27.chunking import passage_sentences
+
+    for m in p.mentions:
+        if not m.named or m.others >= 2:
+            continue
+        chunk = chunks.get(m.chunk_id)
+        if chunk is None:
+            continue
+        for sentence in passage_sentences(chunk.text):
+            if _has_words(sentence, words):
+                return m.chunk_id, sentence
+    return None
+
+
+def _display_partner(words: list[str], catalogue: Catalogue) -> str:
+    if not words:
+        return ""
+    values = [
+        f.value
+        for p in catalogue.programmes
+        for f in [*p.partners, *p.funders, *p.places]
+        if _has_words(f.value, words)
+    ]
+    return min(values, key=len) if values else " ".join(words)
+
+
+def _has_words(value: str, words: list[str]) -> bool:
+    have = set(name_key(value).split())
+    return all(w in have for w in words)
+
+
+_GENERIC_ORG_WORDS = {
+    "ville",
+    "region",
+    "departement",
+    "conseil",
+    "metropole",
+    "communaute",
+    "urbaine",
+    "agence",
+    "fondation",
+    "institut",
+    "universite",
+    "ministere",
+    "france",
+    "nationale",
+    "territoires",
+}
+_NOT_TOPIC = set(
+    analyze(
+        "programme programmes projet projets prog progs program programs project projects lancé lancés lancer menés "
+        "mené partenaire partenaires collectivité collectivités travaillé travailler financé financeurs soutenu "
+        "soutien territoire territoires ville villes partner partners launched run worked support supported "
+        "funded since depuis avant après entre between année années year years nous avons ont été ya eu quoi comme "
+        "27e région liste list all tous toutes which what where with autres other did have were porté porter "
+        "participé participer rapport rapports publication publications figurent figurer fois celui celle aussi "
+        "également bossé bosser sujet sujets thème thèmes koi quoi nouveaux nouvelles new our nos notre eux "
+        "ensemble together took part worked work about sur concerné concernant quels quelles ville villes région "
+        "régions département métropole communauté urbaine agence agences fondation institut conseil national nationale"
+    )
+)
+
+
+def _topic(rest: str, catalogue: Catalogue, partner_words: list[str]) -> list[str]:
+    """Stems of the question's subject (`forêts` -> `foret`), kept when some programme's passages use them."""
+    partner_terms = set(analyze(" ".join(partner_words)))
+    used = catalogue_terms(catalogue)
+    return [
+        t
+        for t in dict.fromkeys(analyze(rest))
+        if t not in _NOT_TOPIC and t not in partner_terms and not t.isdigit() and len(t) > 2 and t in used
+    ]
+
+
+def _label(rest: str, topic: list[str]) -> str:
+    from assistant27.analysis import tokenize
+
+    words = [w for w in tokenize(rest) if analyze(w) and analyze(w)[0] in topic]
+    return " ".join(dict.fromkeys(words))
+
+
+def catalogue_terms(catalogue: Catalogue) -> set[str]:
+    """Every stem of the sentences the catalogue holds (cached on the catalogue)."""
+    cached = getattr(catalogue, "_terms", None)
+    if cached is None:
+        cached = {t for p in catalogue.programmes for m in p.mentions for t in analyze(f"{m.sentence} {m.following}")}
+        catalogue._terms = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def answer(
+    shape: Shape,
+    question: str,
+    catalogue: Catalogue,
+    chunks: dict[str, Chunk],
+    language: str = "fr",
+) -> CatalogueAnswer | None:
+    """The answer text with [n] markers and the chunks it cites, or None when the catalogue has nothing to say."""
+    builder = _Builder(chunks, language)
+    if shape.kind == "timeline":
+        return _timeline(shape.programmes[0], shape, question, builder)
+    if shape.kind == "comparison":
+        return _comparison(shape, question, builder)
+    if shape.target == "programmes":
+        return _programme_list(shape, catalogue, builder)
+    if shape.programmes:
+        return _fact_list(shape.programmes[0], shape.target, builder)
+    return _topic_fact_list(shape, catalogue, builder)
+
+
+class _Builder:
+    """Numbers the cited chunks as the answer is written."""
+
+    def __init__(self, chunks: dict[str, Chunk], language: str) -> None:
+        self.chunks = chunks
+        self.language = language
+        self.cited: list[Chunk] = []
+        self.quotes: list[str] = []
+        self.lines: list[str] = []
+
+    def t(self, key: str, **values: object) -> str:
+        return _TEXT[self.language][key].format(**values)
+
+    def cite(self, chunk_id: str, quote: str = "") -> int | None:
+        """The marker number of a chunk, numbering it at its first citation."""
+        chunk = self.chunks.get(chunk_id)
+        if chunk is None:
+            return None
+        for i, c in enumerate(self.cited):
+            if c.id == chunk_id:
+                if quote and quote not in self.quotes[i]:
+                    self.quotes[i] = f"{self.quotes[i]} […] {quote}".strip(" […]") if self.quotes[i] else quote
+                return i + 1
+        self.cited.append(chunk)
+        self.quotes.append(quote)
+        return len(self.cited)
+
+    def done(self) -> CatalogueAnswer | None:
+        if not self.cited:
+            return None
+        return CatalogueAnswer("\n".join(self.lines), self.cited, self.quotes)
+
+
+def _in_range(year: int | None, shape: Shape) -> bool:
+    if year is None:
+        return shape.year_min is None and shape.year_max is None
+    return (shape.year_min is None or year >= shape.year_min) and (shape.year_max is None or year <= shape.year_max)
+
+
+_DATED = re.compile(
+    r"\b(?:19|20)\d\d\b|\b(?:janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre|"
+    r"printemps|automne|été|hiver)\b",
+    re.I,
+)
+
+
+def _score(m: Mention, terms: set[str]) -> float:
+    """How well a sentence tells about its programme: question words, a date, some length; summaries lose."""
+    sentence = m.sentence
+    words = set(analyze(sentence))
+    dated = 0.8 if _DATED.search(sentence) else 0.0
+    length = min(len(sentence), 300) / 300
+    named = 1.0 if m.named else 0.0
+    return len(words & terms) + dated + 0.5 * length + named - 1.5 * min(m.others, 2)
+
+
+def _timeline(p: Programme, shape: Shape, question: str, b: _Builder) -> CatalogueAnswer | None:
+    terms = set(analyze(question)) - set(analyze(" ".join(p.variants))) - _NOT_TOPIC
+    b.lines.append(b.t("timeline", name=p.name))
+    by_source: dict[str, list[Mention]] = {}
+    for m in p.mentions:
+        if _in_range(m.year, shape) and len(m.sentence) >= 40:
+            by_source.setdefault(m.source, []).append(m)
+    # About eight sentences in all: more of each publication when few publications name the programme.
+    per_source = max(2, min(6, 8 // max(1, len(by_source))))
+    for source in sorted(by_source, key=lambda s: (by_source[s][0].year or 0, s)):
+        mentions = by_source[source]
+        ranked = sorted(mentions, key=lambda m: -_score(m, terms))
+        picked: list[Mention] = []
+        for m in ranked:
+            if all(m.sentence != x.sentence for x in picked):
+                picked.append(m)
+            if len(picked) == per_source:
+                break
+        picked.sort(key=lambda m: mentions.index(m))
+        chunk = b.chunks.get(picked[0].chunk_id)
+        title = chunk.title if chunk else source
+        parts = []
+        for m in picked:
+            n = b.cite(m.chunk_id, m.sentence)
+            if n is not None:
+                parts.append(f"{_quote(m.sentence)} [{n}]")
+        if parts:
+            b.lines.append(f"- {picked[0].year} ({title}) : " + " ".join(parts))
+    _disagreements(p, b)
+    return b.done() if len(b.lines) > 1 else None
+
+
+def _disagreements(p: Programme, b: _Builder) -> None:
+    for first, second in p.disagreements()[:1]:
+        na, nb = b.cite(first.chunk_id, first.quote), b.cite(second.chunk_id, second.quote)
+        ca, cb = b.chunks.get(first.chunk_id), b.chunks.get(second.chunk_id)
+        if na and nb and ca and cb:
+            b.lines.append(
+                b.t("disagree", name=p.name, a=ca.title, ya=first.start, na=na, b=cb.title, yb=second.start, nb=nb)
+            )
+
+
+def _comparison(shape: Shape, question: str, b: _Builder) -> CatalogueAnswer | None:
+    names = " / ".join(p.name for p in shape.programmes)
+    b.lines.append(b.t("comparison", names=names))
+    terms = set(analyze(question)) - _NOT_TOPIC
+    for p in shape.programmes:
+        own = terms - set(analyze(" ".join(p.variants)))
+        mentions = [m for m in p.mentions if _in_range(m.year, shape) and len(m.sentence) >= 40] or p.mentions
+        best = sorted(mentions, key=lambda m: -_score(m, own))[:2]
+        parts = []
+        for m in best:
+            n = b.cite(m.chunk_id, m.sentence)
+            if n is not None:
+                parts.append(f"{_quote(m.sentence)} [{n}]")
+        years = ", ".join(str(y) for y in p.years)
+        b.lines.append(f"- {p.name} ({years}) : " + " ".join(parts))
+        _disagreements(p, b)
+    return b.done()
+
+
+def _programme_list(shape: Shape, catalogue: Catalogue, b: _Builder) -> CatalogueAnswer | None:
+    scope = ""
+    if shape.year_min and shape.year_max and shape.year_min != shape.year_max:
+        scope += b.t("between", a=shape.year_min, b=shape.year_max)
+    elif shape.year_min and shape.year_max:
+        scope += f" ({shape.year_min})"
+    elif shape.year_min:
+        scope += b.t("since", y=shape.year_min)
+    elif shape.year_max:
+        scope += b.t("until", y=shape.year_max + 1)
+    if shape.partner:
+        scope += b.t("with", p=shape.partner)
+    if shape.topic:
+        scope += b.t("about", t=shape.topic_label or " ".join(shape.topic))
+    b.lines.append(b.t("programmes", scope=scope))
+    items = []
+    for p in catalogue.programmes:
+        support = _programme_support(p, shape, b.chunks)
+        if support:
+            items.append((p, *support))
+    for p, chunk_id, note, quote in sorted(items, key=lambda item: (item[0].start or 0, item[0].name)):
+        n = b.cite(chunk_id, quote)
+        if n is not None:
+            b.lines.append(f"- {p.name} ({note}) : {_quote(quote, 200, shape.partner_words)} [{n}]")
+    return b.done()
+
+
+def _programme_support(p: Programme, shape: Shape, chunks: dict[str, Chunk]) -> tuple[str, str, str] | None:
+    """The passage that puts a programme on the list, and a note for the reader; None when it does not belong."""
+    named = [m for m in p.mentions if m.named]
+    first = min(named or p.mentions, key=lambda m: (m.others, -_score(m, set())))
+    chunk_id, quote = first.chunk_id, first.sentence
+    if shape.partner_words:
+        facts = [f for f in [*p.funders, *p.partners, *p.places] if _has_words(f.value, shape.partner_words)]
+        if facts:
+            chunk_id, quote = facts[0].chunks[0], facts[0].quotes[0]
+        else:
+            # The partner may be named near the programme, in the same passage, without a rule catching it.
+            found = _near(p, shape.partner_words, chunks)
+            if found is None:
+                return None
+            chunk_id, quote = found
+    if shape.topic:
+        own = set(analyze(" ".join(p.variants)))
+        wanted = set(shape.topic) - own
+        hits = [
+            m for m in p.mentions if m.named and m.others < 2 and wanted & set(analyze(f"{m.sentence} {m.following}"))
+        ]
+        # One sentence in passing is not what a programme is about, unless little is said of it at all.
+        if not wanted or len(hits) < min(2, sum(m.named for m in p.mentions)):
+            return None
+        if not shape.partner_words:
+            chunk_id, quote = hits[0].chunk_id, hits[0].sentence
+    start = p.start
+    if shape.all_years:
+        if not set(shape.all_years) <= set(p.years):
+            return None
+    elif shape.year_min is not None or shape.year_max is not None:
+        if shape.launched:
+            # "lancés depuis 2019": the start the publications state, else the first year they name it.
+            if start is None or not _in_range(start, shape):
+                return None
+            dated = next((d for d in p.dates if d.start == start), None)
+            if dated and not shape.partner_words:
+                chunk_id, quote = dated.chunk_id, dated.quote
+        else:
+            # "les programmes de 2014": named in a publication of those years.
+            in_range = [m for m in named if _in_range(m.year, shape)]
+            if not in_range:
+                return None
+            if not shape.partner_words and not shape.topic:
+                best = min(in_range, key=lambda m: m.others)
+                chunk_id, quote = best.chunk_id, best.sentence
+    years = "–".join(str(y) for y in (p.years[0], p.years[-1]) if y) if p.years else ""
+    if p.years and p.years[0] == p.years[-1]:
+        years = str(p.years[0])
+    note = f"{start}" if p.dates else years
+    if p.dates and years and str(start) != years:
+        note = f"{start}; {years}"
+    return chunk_id, note, quote
+
+
+def _fact_list(p: Programme, target: str, b: _Builder) -> CatalogueAnswer | None:
+    facts: list[Fact] = list({"partners": p.partners, "funders": p.funders, "places": p.places}[target])
+    if target == "partners":
+        facts += [f for f in p.funders if all(not same_body(f.value, g.value) for g in facts)]
+    if len(facts) < 2 and target in ("partners", "places"):
+        # Asked directly, the passages about the programme say more than the catalogue's strict rules keep.
+        facts += [f for f in _context_facts(p, target) if all(not same_body(f.value, g.value) for g in facts)]
+    if not facts:
+        return None
+    b.lines.append(b.t(target, name=p.name))
+    for fact in facts:
+        n = b.cite(fact.chunks[0], fact.quotes[0])
+        if n is not None:
+            b.lines.append(f"- {fact.value} [{n}]")
+    return b.done()
+
+
+def _context_facts(p: Programme, target: str) -> list[Fact]:
+    """Organisations and listed names in the sentences around the programme's mentions, with a partner cue."""
+    out: dict[str, Fact] = {}
+    own = {name_key(v) for v in p.variants}
+    for m in p.mentions:
+        if m.named or m.others >= 2 or not _PARTNER_WORDS.search(m.sentence):
+            continue
+        values = enumerated(m.sentence) if target == "places" else [*organisations(m.sentence), *enumerated(m.sentence)]
+        for value in values:
+            if name_key(value) in own or any(same_body(value, f.value) for f in out.values()):
+                continue
+            out[value] = Fact(value, [m.chunk_id], [m.source], [m.sentence])
+    return list(out.values())
+
+
+_PARTNER_WORDS = re.compile(
+    r"partenari|partenaire|avec |aux côtés|associ|participé|participant|collectivités|territoires|villes|"
+    r"agences?|exploration|mené|test|expériment",
+    re.I,
+)
+
+
+def _topic_fact_list(shape: Shape, catalogue: Catalogue, b: _Builder) -> CatalogueAnswer | None:
+    topic = set(shape.topic)
+    programmes = [
+        p
+        for p in catalogue.programmes
+        if any(
+            topic & set(analyze(f"{m.sentence} {m.following}"))
+            for m in p.mentions
+            if m.others < 2 and (_in_range(m.year, shape) or m.year is None)
+        )
+    ]
+    lines = []
+    for p in programmes:
+        facts = {"partners": [*p.partners, *p.funders], "places": p.places}.get(shape.target, p.partners)
+        if shape.authorities_only:
+            facts = [f for f in facts if is_local_authority(f.value)] or facts
+        for fact in facts:
+            n = b.cite(fact.chunks[0], fact.quotes[0])
+            if n is not None:
+                lines.append(f"- {fact.value} ({p.name}) [{n}]")
+    if not lines:
+        return None
+    header = b.t("partners" if shape.target != "places" else "places", name=" / ".join(p.name for p in programmes))
+    b.lines = [header, *lines]
+    return b.done()
+
+
+_AUTHORITY = re.compile(
+    r"\b(?:Ville|Villes|Région|Département|Métropole|Eurométropole|Communauté|Commune|Agglomération|Conseil|"
+    r"Parc|PNR|Collectivité|Intercommunalité|Pays)\b"
+)
+
+
+def is_local_authority(name: str) -> bool:
+    """`Ville de Poitiers`, `Rennes Métropole`, `PNR`: a local or regional government (or its park)."""
+    return bool(_AUTHORITY.search(name))
+
+
+def _quote(sentence: str, limit: int = 260, around: list[str] | None = None) -> str:
+    """The sentence in guillemets, cut to `limit` characters around the first of `around`'s words if given."""
+    text = " ".join(sentence.split())
+    if len(text) > limit:
+        start = 0
+        if around:
+            folded = fold(text)
+            hits = [folded.find(w) for w in around if folded.find(w) >= 0]
+            if hits:
+                start = max(0, min(hits) - limit // 2)
+                start = text.rfind(" ", 0, start) + 1 if start else 0
+        cut = text[start : start + limit].rsplit(" ", 1)[0]
+        text = ("… " if start else "") + cut + " …"
+    return f"« {text} »"
+

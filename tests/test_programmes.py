@@ -1,0 +1,189 @@
+"""The programme catalogue (rules over chunks) and the list / timeline / comparison answers built from it."""
+
+from __future__ import annotations
+
+from assistant27.programme_answers import answer, recognise
+from assistant27.programmes import Catalogue, build_catalogue, name_key
+from assistant27.schema import Chunk
+
+# Three publications, written like the corpus (its phrasing, its capitals, its line breaks).
+TEXTS = {
+    ("rapport-2014.txt", 2014): [
+        "La Transfo est un programme inter-régional initié en 2011 par La 27e Région en partenariat avec "
+        "quatre Régions. Il a réuni la Région Bourgogne et la Région Pays de la Loire.",
+        "Elle conduit aussi des interventions : une intervention à Lyon, une autre intervention à Nantes. "
+        "Intervention pour le projet Intervention à la Ville de Lyon.",
+    ],
+    ("rapport-2019.txt", 2019): [
+        "C'est le type de question que nous explorons dans la nouvelle édition du programme La Transfo lancée en "
+        "2016 avec le soutien de la Fondation Bloomberg Philanthropies et en partenariat avec la Ville de Grenoble.",
+        "Débuté en 2015, Les Eclaireurs est un programme de prospective collaborative mené à Rennes.",
+    ],
+    ("rapport-2024.txt", 2024): [
+        "Nous avons lancé le programme de recherche-action Rebonds en octobre 2023, en partenariat avec l'ADEME "
+        "et la Ville de Poitiers. Le programme\nREBONDS se poursuit jusqu'à fin 2025.",
+        "Dans ce rapport : les forêts (Tronc Commun, page 12), le développement économique (Rebonds, page 6) "
+        "et la comptabilité (Nouvelles Mesures, page 8).",
+        "Nous avons lancé au printemps 2024 le programme Tronc Commun, co-financé par le ministère de "
+        "l'agriculture, sur la gouvernance des forêts. Tronc Commun associe le Parc naturel régional des Boucles "
+        "et la Communauté de communes du Vercors.",
+        "Le programme Nouvelles Mesures, soutenu par la Fondation de France, a été lancé en 2020.",
+    ],
+    ("rapport-2025.txt", 2025): [
+        "Le programme NOUVELLES MESURES vise à repenser les outils de gestion dans une perspective écologique. "
+        "Lancé en 2021, Nouvelles Mesures a mené des tests avec la Ville de Clermont-Ferrand.",
+    ],
+}
+
+
+def chunks() -> list[Chunk]:
+    out = []
+    for (source, year), texts in TEXTS.items():
+        for i, text in enumerate(texts):
+            out.append(
+                Chunk(
+                    id=f"{source}-{i}",
+                    source=source,
+                    text=text,
+                    page=None,
+                    heading="",
+                    start=0,
+                    end=len(text),
+                    title=f"Rapport {year}",
+                    year=year,
+                )
+            )
+    return out
+
+
+def catalogue() -> Catalogue:
+    return build_catalogue(chunks())
+
+
+def test_names_come_from_the_phrasing_and_variants_merge() -> None:
+    cat = catalogue()
+    names = {p.name for p in cat.programmes}
+    assert {"La Transfo", "Les Eclaireurs", "Rebonds", "Tronc Commun", "Nouvelles Mesures"} <= names
+    # An ordinary word used as a name once ("le projet Intervention") is not a programme.
+    assert not any(name_key(n) == "intervention" for n in names)
+    rebonds = cat.find("REBONDS")
+    assert rebonds is not None and {"Rebonds", "REBONDS"} <= set(rebonds.variants)
+    assert cat.find("Transfo") is cat.find("la transfo") is not None
+
+
+def test_every_fact_points_to_a_passage_that_says_it() -> None:
+    cat = catalogue()
+    by_id = {c.id: c for c in chunks()}
+    rebonds = cat.find("Rebonds")
+    assert rebonds is not None
+    assert {"ADEME", "Ville de Poitiers"} <= {f.value for f in rebonds.partners}
+    assert "Poitiers" in {f.value for f in rebonds.places}
+    tronc = cat.find("Tronc Commun")
+    assert tronc is not None
+    assert "Communauté de communes du Vercors" in {f.value for f in tronc.partners}
+    nm = cat.find("Nouvelles Mesures")
+    assert nm is not None and "Fondation de France" in {f.value for f in nm.funders}
+    for p in cat.programmes:
+        for fact in [*p.partners, *p.funders, *p.places]:
+            for chunk_id, quote in zip(fact.chunks, fact.quotes):
+                assert fact.value.split()[-1] in by_id[chunk_id].text
+                assert quote in by_id[chunk_id].text.replace("\n", " ") or quote.split()[0] in by_id[chunk_id].text
+        assert {m.year for m in p.mentions} == set(p.years)
+
+
+def test_stated_starts_and_disagreements() -> None:
+    cat = catalogue()
+    transfo = cat.find("La Transfo")
+    assert transfo is not None
+    # "la nouvelle édition ... lancée en 2016" is a new edition, not the start.
+    assert transfo.start == 2011 and not transfo.disagreements()
+    nm = cat.find("Nouvelles Mesures")
+    assert nm is not None and nm.start == 2020
+    (first, second), *_ = nm.disagreements()
+    assert (first.start, first.source, second.start, second.source) == (2020, "rapport-2024.txt", 2021, "rapport-2025.txt")
+    rebonds = cat.find("Rebonds")
+    assert rebonds is not None and rebonds.start == 2023
+
+
+def test_catalogue_round_trips_through_its_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    cat = catalogue()
+    cat.save(tmp_path)
+    loaded = Catalogue.load(tmp_path)
+    assert loaded is not None and loaded.to_json() == cat.to_json()
+    assert Catalogue.load(tmp_path / "missing") is None
+
+
+def test_question_shapes() -> None:
+    cat = catalogue()
+    shape = recognise("Comment Nouvelles Mesures a-t-il évolué entre 2022 et 2025 ?", cat)
+    assert shape and shape.kind == "timeline" and (shape.year_min, shape.year_max) == (2022, 2025)
+    shape = recognise("Quels programmes ont été lancés depuis 2019 ?", cat)
+    assert shape and (shape.kind, shape.target, shape.year_min) == ("list", "programmes", 2019)
+    shape = recognise("Which programmes did Bloomberg Philanthropies support?", cat)
+    assert shape and shape.target == "programmes" and "Bloomberg" in shape.partner
+    shape = recognise("Quels partenaires pour Rebonds ?", cat)
+    assert shape and (shape.target, shape.programmes[0].name) == ("partners", "Rebonds")
+    shape = recognise("Qui finance Nouvelles Mesures ?", cat)
+    assert shape and shape.target == "funders"
+    shape = recognise("Quelle différence entre Rebonds et Tronc Commun ?", cat)
+    assert shape and shape.kind == "comparison" and len(shape.programmes) == 2
+    shape = recognise("Avec quelles collectivités avons-nous travaillé sur les forêts ?", cat)
+    assert shape and shape.target == "partners" and shape.topic == ["foret"]
+    assert recognise("Qu'est-ce que la réglementation des achats publics ?", cat) is None
+    assert recognise("c koi Rebonds", cat) is None  # a definition: ordinary retrieval answers it
+
+
+def _markers(text: str) -> list[int]:
+    import re
+
+    return [int(n) for n in re.findall(r"\[(\d+)\]", text)]
+
+
+def test_timeline_is_ordered_by_year_with_a_citation_per_step() -> None:
+    cat = catalogue()
+    by_id = {c.id: c for c in chunks()}
+    q = "Comment Nouvelles Mesures a-t-il évolué ?"
+    shape = recognise(q, cat)
+    assert shape is not None
+    reply = answer(shape, q, cat, by_id)
+    assert reply is not None
+    steps = [line for line in reply.text.splitlines() if line.startswith("- ")]
+    assert [s[2:6] for s in steps] == ["2024", "2025"]
+    assert all(_markers(s) for s in steps)
+    assert "ne concordent pas" in reply.text and "2020" in reply.text and "2021" in reply.text
+    assert max(_markers(reply.text)) == len(reply.cited)
+
+
+def test_lists_cite_each_item() -> None:
+    cat = catalogue()
+    by_id = {c.id: c for c in chunks()}
+    q = "Quels programmes ont été lancés depuis 2019 ?"
+    shape = recognise(q, cat)
+    assert shape is not None
+    reply = answer(shape, q, cat, by_id)
+    assert reply is not None
+    items = [line for line in reply.text.splitlines() if line.startswith("- ")]
+    names = [line[2:].split(" (")[0] for line in items]
+    assert set(names) == {"Rebonds", "Tronc Commun", "Nouvelles Mesures"}  # La Transfo (2011), Eclaireurs (2015): before
+    for line in items:
+        (n,) = _markers(line)
+        assert reply.cited[n - 1].year is not None
+    q = "Which programmes did Bloomberg Philanthropies support?"
+    shape = recognise(q, cat)
+    assert shape is not None
+    reply = answer(shape, q, cat, by_id, language="en")
+    assert reply is not None and reply.text.splitlines()[1].startswith("- La Transfo")
+    assert "Bloomberg" in reply.cited[0].text
+    q = "Avec quelles collectivités avons-nous travaillé sur les forêts ?"
+    shape = recognise(q, cat)
+    assert shape is not None
+    reply = answer(shape, q, cat, by_id)
+    assert reply is not None
+    assert "Communauté de communes du Vercors" in reply.text and "ADEME" not in reply.text
+
+
+def test_nothing_known_means_no_catalogue_answer() -> None:
+    cat = catalogue()
+    # A body the catalogue does not know: ordinary retrieval answers (or refuses), not a made-up list.
+    assert recognise("Quels programmes avec la Fondation Inconnue ?", cat) is None
+    assert recognise("Quels partenaires ?", Catalogue([])) is None
