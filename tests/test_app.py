@@ -139,3 +139,17 @@ def test_passage_text_is_escaped() -> None:
 def test_a_pdf_source_opens_at_its_page() -> None:
     assert "href='/source/guide%202021.pdf#page=3'" in source_link({"source": "guide 2021.pdf", "page": 3})
     assert "href='/source/notes.md'" in source_link({"source": "notes.md", "page": None})
+
+
+def test_programmes_page_lists_filters_and_shows_a_timeline(settings: Settings) -> None:
+    app = make_app(settings, ScriptedGenerator([REPLY]))
+    names = [row[0] for row in app.programme_table(None, None, None)]
+    assert "Nouveaux Accords" in names and "La Transfo" in names
+    [row] = app.programme_table(None, "Dunkerque", None)
+    assert row[0] == "Nouveaux Accords" and "Communauté urbaine de Dunkerque" in row[5]
+    assert app.programme_table(2025, None, None) == [r for r in app.programme_table(None, None, None) if "2025" in r[3]]
+    assert app.programme_table(None, "Inconnue", None) == []
+    page = app.programme_page("Nouveaux Accords")
+    assert "activité 2022" in page and "/source/rapport-2022.txt" in page and "<mark>" in page
+    assert "Communauté urbaine de Dunkerque" in page
+    assert "Choisissez" in app.programme_page(None) and "Choisissez" in app.programme_page("<script>")

@@ -250,7 +250,7 @@ class Programme:
         """(year, file, sentences naming it) per publication, oldest first: what each publication says of it."""
         steps = []
         for source in self.sources:
-            named = [m for m in self.mentions if m.source == source and m.named]
+            named = [m for m in self.mentions if m.source == source and m.named and len(m.sentence) >= 40]
             best = sorted(named, key=lambda m: (m.others, -len(m.sentence)))[:per_publication]
             best.sort(key=lambda m: named.index(m))
             if best:

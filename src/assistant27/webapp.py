@@ -281,6 +281,62 @@ class WebApp:
             )
         return rows
 
+    def programme_table(self, year: int | str | None, partner: str | None, kind: str | None) -> list[list[Any]]:
+        """The programme catalogue as rows (name, kind, start, years, publications, partners, funders, places)."""
+        catalogue = self.assistant.catalogue
+        rows = []
+        for p in catalogue.filter(int(year) if year else None, partner or "", kind or ""):
+            rows.append(
+                [
+                    p.name,
+                    p.kind,
+                    p.start or "",
+                    ", ".join(map(str, p.years)),
+                    len(p.sources),
+                    ", ".join(f.value for f in p.partners),
+                    ", ".join(f.value for f in p.funders),
+                    ", ".join(f.value for f in p.places),
+                ]
+            )
+        return rows
+
+    def programme_page(self, name: str | None) -> str:
+        """One programme: its timeline across the publications, each step quoted with a link to its source."""
+        catalogue = self.assistant.catalogue
+        programme = catalogue.find(name or "") if name else None
+        if programme is None:
+            return "<p class='a27-empty'>Choisissez un programme dans la liste pour voir son parcours.</p>"
+        chunks = {c.id: c for c in self.assistant.retriever.bm25.chunks}
+        terms = stems(" ".join(programme.variants))
+        e = html.escape
+        parts = [f"<h3>{e(programme.name)}</h3>"]
+        if programme.dates:
+            said = "; ".join(f"{d.start} ({e(d.source)} : « {e(d.phrase)} »)" for d in programme.dates)
+            parts.append(f"<p class='a27-meta'>Début indiqué : {said}</p>")
+        for a, b in programme.disagreements():
+            parts.append(
+                f"<p class='a27-warning'>Les publications ne concordent pas sur le début : {e(a.source)} indique "
+                f"{a.start}, {e(b.source)} indique {b.start}.</p>"
+            )
+        for label, facts in (
+            ("Partenaires", programme.partners),
+            ("Financeurs", programme.funders),
+            ("Lieux", programme.places),
+        ):
+            if facts:
+                parts.append(f"<p><b>{label} :</b> {e(', '.join(f.value for f in facts))}</p>")
+        for year, _source, mentions in programme.timeline(per_publication=3):
+            chunk = chunks.get(mentions[0].chunk_id)
+            item = {"source": mentions[0].source, "year": year, "title": chunk.title if chunk else ""}
+            quotes = "".join(
+                f"<div class='a27-quote'>« {highlight(' '.join(m.sentence.split()), terms)} »</div>" for m in mentions
+            )
+            parts.append(
+                f"<div class='a27-passage a27-step'><div class='a27-meta'>{e(str(year or ''))} — {_place(item)}</div>"
+                f"{quotes}{source_link(item)}</div>"
+            )
+        return "<div class='a27-programme'>" + "".join(parts) + "</div>"
+
     def export_markdown(self, conversation: str, turns: list[Turn] | None = None) -> str | None:
         """Write the conversation as Markdown for the download button; None while it is empty."""
         turns = self.conversations.turns(conversation) if turns is None else turns
@@ -362,6 +418,39 @@ class WebApp:
                         source = gr.Dropdown(sources, multiselect=True, label="Publication", elem_id="a27-source")
                     search_status = gr.Markdown("", elem_id="a27-search-status")
                     results = gr.HTML("", elem_id="a27-results")
+                with gr.Tab("Programmes", id="programmes"):
+                    programme_names = [p.name for p in self.assistant.catalogue.programmes]
+                    with gr.Row():
+                        prog_year = gr.Dropdown(years, value=None, label="Année", elem_id="a27-prog-year")
+                        prog_partner = gr.Textbox(
+                            label="Partenaire, financeur ou lieu",
+                            placeholder="ex. ANCT, Grenoble",
+                            elem_id="a27-prog-partner",
+                        )
+                        prog_kind = gr.Dropdown(
+                            ["programme", "projet"], value=None, label="Type", elem_id="a27-prog-kind"
+                        )
+                        prog_filter = gr.Button("Filtrer", elem_id="a27-prog-filter")
+                    prog_table = gr.Dataframe(
+                        value=self.programme_table(None, None, None),
+                        headers=[
+                            "Nom",
+                            "Type",
+                            "Début",
+                            "Années",
+                            "Publications",
+                            "Partenaires",
+                            "Financeurs",
+                            "Lieux",
+                        ],
+                        interactive=False,
+                        wrap=True,
+                        elem_id="a27-programmes",
+                    )
+                    prog_name = gr.Dropdown(
+                        programme_names, value=None, label="Parcours d'un programme", elem_id="a27-prog-name"
+                    )
+                    prog_page = gr.HTML(self.programme_page(None), elem_id="a27-programme")
                 with gr.Tab("Publications", id="publications"):
                     gr.Dataframe(
                         value=self.publications(),
@@ -425,11 +514,23 @@ class WebApp:
             new.click(self.new_conversation, [browser], [browser, conversation, chat, panel, export]).then(
                 lambda: gr.Row(visible=True), None, examples
             )
+            prog_inputs = [prog_year, prog_partner, prog_kind]
+            prog_filter.click(self.programme_table, prog_inputs, [prog_table], **searching)
+            prog_partner.submit(self.programme_table, prog_inputs, [prog_table], **searching)
+            prog_year.change(self.programme_table, prog_inputs, [prog_table], **searching)
+            prog_kind.change(self.programme_table, prog_inputs, [prog_table], **searching)
+            prog_name.change(self.programme_page, [prog_name], [prog_page], **searching)
+            prog_table.select(self._on_programme_row, None, [prog_name], **searching)
             search_inputs = [query, year_min, year_max, kind, source]
             search.click(self.search, search_inputs, [results, search_status], **searching)
             query.submit(self.search, search_inputs, [results, search_status], **searching)
         demo.queue(default_concurrency_limit=GENERATION_CONCURRENCY)
         return demo
+
+    def _on_programme_row(self, evt: gr.SelectData) -> Any:
+        """A click on a row of the programme table opens that programme's timeline."""
+        row = evt.row_value if isinstance(getattr(evt, "row_value", None), list) else None
+        return gr.Dropdown(value=row[0]) if row else gr_skip()
 
     def _on_thumb(self, conversation: str, evt: gr.EventData) -> tuple[str, dict[str, Any]]:
         data = evt._data if isinstance(evt._data, dict) else {}
@@ -587,6 +688,17 @@ def highlight(text: str, terms: set[str]) -> str:
         pos = match.end()
     out.append(html.escape(text[pos:]))
     return "".join(out)
+
+
+def chunk_item(chunk: Any) -> dict[str, Any]:
+    """A chunk as the dict `_place` and `source_link` read (the `ask --json` passage shape)."""
+    return {
+        "source": chunk.source,
+        "title": chunk.title,
+        "year": chunk.year,
+        "page": chunk.page,
+        "section": chunk.heading,
+    }
 
 
 def source_link(item: dict[str, Any]) -> str:

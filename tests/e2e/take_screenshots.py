@@ -1,4 +1,4 @@
-"""Screenshots of the chat and search pages for the README, against the real index with the extractive generator.
+"""Screenshots of the chat, search and programmes pages for the README, against the real index with the extractive generator.
 
 Run from the repository root after `make index`:
     .venv/bin/python tests/e2e/take_screenshots.py [--out docs/screenshots]
@@ -48,7 +48,7 @@ def main() -> None:
         page = browser.new_page(locale="fr-FR", viewport={"width": 1400, "height": 1000})
         page.set_default_timeout(60_000)
         page.goto(f"http://127.0.0.1:{port}/")
-        page.locator("#a27-question textarea").fill("Quelles collectivités ont participé à Nouveaux Accords ?")
+        page.locator("#a27-question textarea").fill("Comment Nouvelles Mesures a-t-il évolué entre 2022 et 2025 ?")
         page.locator("#a27-send").click()
         expect(page.locator("#a27-status")).to_contain_text("Réponse en")
         page.locator("#a27-chat .a27-cite").first.click()
@@ -64,9 +64,18 @@ def main() -> None:
         expect(page.locator("#a27-results .a27-passage").first).to_be_visible()
         print(f"search in the browser: {time.perf_counter() - started:.2f} s")
         page.screenshot(path=str(args.out / "search.png"), full_page=False)
+
+        page.get_by_role("tab", name="Programmes").click()
+        page.locator("#a27-prog-partner textarea").fill("ANCT")
+        page.locator("#a27-prog-filter").click()
+        expect(page.locator("#a27-programmes")).to_contain_text("Nouveaux Accords")
+        page.locator("#a27-prog-name input").click()
+        page.get_by_role("option", name="Nouvelles Mesures").click()
+        expect(page.locator("#a27-programme .a27-step").first).to_be_visible()
+        page.screenshot(path=str(args.out / "programmes.png"), full_page=True)
         browser.close()
     server.should_exit = True
-    print(f"written: {args.out / 'chat.png'}, {args.out / 'search.png'}")
+    print(f"written: {args.out / 'chat.png'}, {args.out / 'search.png'}, {args.out / 'programmes.png'}")
 
 
 if __name__ == "__main__":
