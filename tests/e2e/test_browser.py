@@ -188,3 +188,27 @@ def test_filtered_search_and_publications(page) -> None:  # type: ignore[no-unty
     expect(table).to_contain_text("rapport-2022.txt")
     expect(table).to_contain_text("Rapport d'activité 2025")
     assert page.outside_requests == []
+
+
+def test_programmes_page_and_a_list_question(page) -> None:  # type: ignore[no-untyped-def]
+    expect = sync_api.expect
+    # A list question is answered from the catalogue: each item cited, no generation.
+    _ask(page, "Quels partenaires pour Nouveaux Accords ?")
+    expect(page.locator("#a27-status")).to_contain_text("Réponse en")
+    answer = page.locator("#a27-chat .a27-bot").last
+    expect(answer).to_contain_text("Communauté urbaine de Dunkerque")
+    assert answer.locator(".a27-cite").count() >= 2
+
+    page.get_by_role("tab", name="Programmes").click()
+    table = page.locator("#a27-programmes")
+    expect(table).to_contain_text("La Transfo")
+    page.locator("#a27-prog-partner textarea").fill("Dunkerque")
+    page.locator("#a27-prog-filter").click()
+    expect(table).not_to_contain_text("La Transfo")
+    expect(table).to_contain_text("Nouveaux Accords")
+    page.locator("#a27-prog-name input").click()
+    page.get_by_role("option", name="Nouveaux Accords").click()
+    step = page.locator("#a27-programme .a27-step").first
+    expect(step).to_contain_text("2022")
+    assert step.locator("a.a27-source").get_attribute("href") == "/source/rapport-2022.txt"
+    assert page.outside_requests == []
