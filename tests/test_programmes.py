@@ -22,6 +22,7 @@ TEXTS = {
     ("rapport-2024.txt", 2024): [
         "Nous avons lancé le programme de recherche-action Rebonds en octobre 2023, en partenariat avec l'ADEME "
         "et la Ville de Poitiers. Le programme\nREBONDS se poursuit jusqu'à fin 2025.",
+        "Le programme a aussi embarqué deux organisations publiques : la Ville de Tours et la Métropole de Nancy.",
         "Dans ce rapport : les forêts (Tronc Commun, page 12), le développement économique (Rebonds, page 6) "
         "et la comptabilité (Nouvelles Mesures, page 8).",
         "Nous avons lancé au printemps 2024 le programme Tronc Commun, co-financé par le ministère de "
@@ -78,9 +79,12 @@ def test_every_fact_points_to_a_passage_that_says_it() -> None:
     assert rebonds is not None
     assert {"ADEME", "Ville de Poitiers"} <= {f.value for f in rebonds.partners}
     assert "Poitiers" in {f.value for f in rebonds.places}
+    # "Le programme a aussi embarqué ..." in the next passage is about Rebonds, the programme named last.
+    assert {"Ville de Tours", "Métropole de Nancy"} <= {f.value for f in rebonds.partners}
     tronc = cat.find("Tronc Commun")
     assert tronc is not None
     assert "Communauté de communes du Vercors" in {f.value for f in tronc.partners}
+    assert "Ville de Tours" not in {f.value for f in tronc.partners}
     nm = cat.find("Nouvelles Mesures")
     assert nm is not None and "Fondation de France" in {f.value for f in nm.funders}
     for p in cat.programmes:

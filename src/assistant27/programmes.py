@@ -566,10 +566,40 @@ def build_catalogue(chunks: Sequence[Chunk]) -> Catalogue:
     return Catalogue(programmes, fingerprint(chunks))
 
 
+# "le programme a embarqué 12 organisations": the programme named last before it in the passage.
+_ANAPHORA = re.compile(r"\b(?:[Ll]e|[Cc]e|du|au|[Nn]otre) (?:programme|projet)\b(?!\s*(?:de recherche|[A-ZÀ-Ö«\"(]))")
+
+
 def _add_neighbours(programmes: list[Programme], chunks: Sequence[Chunk], texts: dict[str, str]) -> None:
-    """The other sentences of a passage that names a programme (and names no other): what it goes on to say."""
+    """The other sentences of a passage that names a programme (and names no other): what it goes on to say.
+
+    A sentence that says "le programme" after the programme was named, with no other named in between,
+    is about it: it counts as naming it (partners and dates are read from it).
+    """
     by_id = {c.id: c for c in chunks}
     named_anywhere = {(m.chunk_id, m.sentence) for p in programmes for m in p.mentions if m.named}
+    named_by: dict[tuple[str, str], list[Programme]] = defaultdict(list)
+    for p in programmes:
+        for m in p.mentions:
+            if m.named:
+                named_by[(m.chunk_id, m.sentence)].append(p)
+    # "le programme ..." in reading order, across passage boundaries: the last programme named before it.
+    about: dict[tuple[str, str], Programme] = {}
+    last: list[Programme] = []
+    previous_source = None
+    for c in sorted(chunks, key=lambda c: (c.source, c.page or 0, c.start)):
+        if c.source != previous_source:
+            last, previous_source = [], c.source
+        for sentence in passage_sentences(texts[c.id]):
+            place = (c.id, sentence)
+            if place in named_by:
+                last = named_by[place]
+            elif len(last) == 1 and len(sentence) >= 40 and _ANAPHORA.search(sentence):
+                about[place] = last[0]
+    for place, p in about.items():
+        c = by_id[place[0]]
+        p.mentions.append(Mention(c.id, c.source, c.year, place[1], named=True))
+        named_anywhere.add(place)
     for p in programmes:
         have = {(m.chunk_id, m.sentence) for m in p.mentions}
         for chunk_id in dict.fromkeys(m.chunk_id for m in p.mentions if m.named):
@@ -641,8 +671,8 @@ def _attach_facts(p: Programme) -> None:
         for org in orgs:
             if funding and _funding_near(sentence, org):
                 _add(funders, org, m)
-            elif partnering or funding:
-                _add(partners, org, m)
+            elif partnering or funding or any(same_body(org, item) for item in listed):
+                _add(partners, org, m)  # a list of bodies with the programme is a list of partners
             place = place_of_organisation(org)
             if place:
                 _add(places, place, m)
@@ -659,7 +689,7 @@ def _attach_facts(p: Programme) -> None:
 
 _LIST_CUE = re.compile(
     r"(?:\b(?:villes|collectivités|territoires|métropoles|départements|régions|Régions|communes|intercommunalités|"
-    r"partenaires|structures|acteurs)\s*(?:pilotes\s*|partenaires\s*|associées?s?\s*|engagée?s\s*)?(?:de |d['’]|:)?"
+    r"partenaires|structures|acteurs|organisations|organismes)\s*(?:pilotes\s*|partenaires\s*|associées?s?\s*|engagée?s\s*|publiques\s*|publics\s*)?(?:de |d['’]|:)?"
     r"|\b(?:avec|aux côtés de|associe|associant|réunit|réunissant|rejoint par|dont)\s+(?:la |le |les |l['’])?)"
 )
 _ITEM_LEAD = re.compile(r"^(?:et |la |le |les |l['’]|de |du |des |d['’])+(?:(?:ville|commune|métropole|région|département)s? (?:de |d['’]|du )?)?", re.I)
