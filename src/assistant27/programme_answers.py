@@ -126,8 +126,11 @@ def recognise(question: str, catalogue: Catalogue) -> Shape | None:
     if target is None and (where or _TARGETS[2][1].search(rest.replace(" ou ", " "))):
         target = "places"
     asks_programmes = bool(_LIST_PROGRAMMES.search(rest))
+    authorities = bool(re.search(r"collectivit|local (?:authorit|govern)", q))
     if named and target and not asks_programmes:
-        return Shape("list", target=target, programmes=named[:1], year_min=year_min, year_max=year_max)
+        return Shape(
+            "list", target=target, programmes=named[:1], year_min=year_min, year_max=year_max, authorities_only=authorities
+        )
     partner_words = _partner_words(question, catalogue)
     if asks_programmes or (partner_words and not named and _WORKED_WITH.search(rest)):
         if not partner_words and _unknown_name(question, named):
@@ -218,6 +221,10 @@ def _near(p: Programme, words: list[str], chunks: dict[str, Chunk]) -> tuple[str
             if _has_words(sentence, words):
                 return m.chunk_id, sentence
     return None
+
+
+def _names(p: Programme, sentence: str) -> bool:
+    return any(v in sentence for v in p.variants)
 
 
 def _display_partner(words: list[str], catalogue: Catalogue) -> str:
@@ -312,7 +319,7 @@ def answer(
     if shape.target == "programmes":
         return _programme_list(shape, catalogue, builder)
     if shape.programmes:
-        return _fact_list(shape.programmes[0], shape.target, builder)
+        return _fact_list(shape.programmes[0], shape.target, builder, shape.authorities_only)
     return _topic_fact_list(shape, catalogue, builder)
 
 
@@ -468,7 +475,9 @@ def _programme_support(p: Programme, shape: Shape, chunks: dict[str, Chunk]) -> 
     if shape.partner_words:
         facts = [f for f in [*p.funders, *p.partners, *p.places] if _has_words(f.value, shape.partner_words)]
         if facts:
-            chunk_id, quote = facts[0].chunks[0], facts[0].quotes[0]
+            # The quote that names the programme and dates the partnership says most ("lancée en 2016 avec ...").
+            options = [(q, c) for f in facts for q, c in zip(f.quotes, f.chunks)]
+            quote, chunk_id = max(options, key=lambda o: (_names(p, o[0]), bool(_DATED.search(o[0]))))
         else:
             # The partner may be named near the programme, in the same passage, without a rule catching it.
             found = _near(p, shape.partner_words, chunks)
@@ -515,13 +524,18 @@ def _programme_support(p: Programme, shape: Shape, chunks: dict[str, Chunk]) -> 
     return chunk_id, note, quote
 
 
-def _fact_list(p: Programme, target: str, b: _Builder) -> CatalogueAnswer | None:
+def _fact_list(p: Programme, target: str, b: _Builder, authorities_only: bool = False) -> CatalogueAnswer | None:
     facts: list[Fact] = list({"partners": p.partners, "funders": p.funders, "places": p.places}[target])
     if target == "partners":
         facts += [f for f in p.funders if all(not same_body(f.value, g.value) for g in facts)]
+    if authorities_only:
+        facts = [f for f in facts if is_local_authority(f.value)]
     if len(facts) < 2 and target in ("partners", "places"):
         # Asked directly, the passages about the programme say more than the catalogue's strict rules keep.
-        facts += [f for f in _context_facts(p, target) if all(not same_body(f.value, g.value) for g in facts)]
+        more = _context_facts(p, target)
+        if authorities_only:
+            more = [f for f in more if is_local_authority(f.value)]
+        facts += [f for f in more if all(not same_body(f.value, g.value) for g in facts)]
     if not facts:
         return None
     b.lines.append(b.t(target, name=p.name))

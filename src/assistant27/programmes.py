@@ -140,9 +140,10 @@ _ORG_HEADS = (
     "Syndicat",
     "Mutuelle",
     "Territoires",
+    "lab",
 )
 _ORG_CONNECTOR = r"(?:de|du|des|d['’]|en|the|of|for|la|le|les|l['’]|à|au|aux|sur)"
-_ORG_WORD = rf"(?:{_CAP_WORD}|ministère|urbaine|départemental|régional|naturel|national|nationale|général|générale|d['’]agglomération|de communes|communauté(?= de)|métropole(?= d)|ville(?= d)|département(?= d))"
+_ORG_WORD = rf"(?:{_CAP_WORD}|ministère|urbaine|départemental|régional|naturel|national|nationale|général|générale|d['’]agglomération|de communes|communauté(?= d)|métropole(?= d)|ville(?= d)|département(?= d)|lab(?= [A-Z]))"
 _ORG = re.compile(
     rf"(?<![\w’'])((?:l['’]|la |le |les )?{_ORG_WORD}(?:[ \t]+(?:{_ORG_CONNECTOR}[ \t]*){{0,2}}{_ORG_WORD})*)"
 )
