@@ -96,6 +96,10 @@ class Assistant:
             rrf_k=settings.rrf_k,
             fusion=settings.fusion,
             bm25_weight=settings.bm25_weight,
+            bm25_weight_english=settings.bm25_weight_english,
+            coverage_weight=settings.coverage_weight,
+            bm25_k1=settings.bm25_k1,
+            bm25_b=settings.bm25_b,
         )
         self._catalogue: Catalogue | None = None
 

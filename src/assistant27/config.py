@@ -52,6 +52,10 @@ class Settings:
     rrf_k: int = 60
     fusion: str = "convex"  # or "rrf"; see benchmarks/retrieval_variants.py for the measurements
     bm25_weight: float = 0.7
+    bm25_weight_english: float = 0.4  # English questions lean on the (multilingual) dense side
+    coverage_weight: float = 0.5  # bonus: the share of the question's terms a passage holds
+    bm25_k1: float = 0.9  # measured in benchmarks/README.md (dev / held-out halves)
+    bm25_b: float = 0.2
     # Answering
     # Passages given to a language model: 4 x 420 characters (a prompt of about 620-700 tokens, first token
     # about 12 s on 2 cores). 3 x 450 (520 tokens) was measured worse on evals/smoke.jsonl: answers 0.25 vs

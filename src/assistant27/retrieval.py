@@ -121,6 +121,8 @@ class Retriever:
         bm25_weight: float = 0.7,
         bm25_weight_english: float = 0.4,
         coverage_weight: float = 0.5,
+        bm25_k1: float = 0.9,
+        bm25_b: float = 0.2,
     ) -> None:
         self.store = store
         self.embedder = embedder
@@ -130,12 +132,14 @@ class Retriever:
         self.bm25_weight = bm25_weight
         self.bm25_weight_english = bm25_weight_english
         self.coverage_weight = coverage_weight
+        self.bm25_k1 = bm25_k1
+        self.bm25_b = bm25_b
         self._bm25: BM25Index | None = None
 
     @property
     def bm25(self) -> BM25Index:
         if self._bm25 is None:
-            self._bm25 = BM25Index(self.store.all_chunks())
+            self._bm25 = BM25Index(self.store.all_chunks(), self.bm25_k1, self.bm25_b)
         return self._bm25
 
     def rankings(self, query: str, filters: Filters | None = None) -> RankedLists:
@@ -182,19 +186,5 @@ class Retriever:
                 scores["dense"] = dense_sim[chunk.id]
             if chunk.id in bm25_score:
                 scores["bm25"] = bm25_score[chunk.id]
-            passages.append(
-                Passage(
-                    rank=rank,
-                    chunk_id=chunk.id,
-                    source=chunk.source,
-                    title=chunk.title,
-                    year=chunk.year,
-                    kind=chunk.kind,
-                    page=chunk.page,
-                    heading=chunk.heading,
-                    text=chunk.text,
-                    score=float(score),
-                    scores=scores,
-                )
-            )
+            passages.append(Passage.of(chunk, rank, float(score), scores))
         return passages, lists
