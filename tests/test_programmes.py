@@ -10,7 +10,8 @@ from assistant27.schema import Chunk
 TEXTS = {
     ("rapport-2014.txt", 2014): [
         "La Transfo est un programme inter-régional initié en 2011 par La 27e Région en partenariat avec "
-        "quatre Régions. Il a réuni la Région Bourgogne et la Région Pays de la Loire.",
+        "quatre Régions. Il a réuni la Région Bourgogne et la Région Pays de la Loire. La Transfo a reçu le soutien "
+        "du programme européen Interreg.",
         "Elle conduit aussi des interventions : une intervention à Lyon, une autre intervention à Nantes. "
         "Intervention pour le projet Intervention à la Ville de Lyon.",
     ],
@@ -87,6 +88,8 @@ def test_every_fact_points_to_a_passage_that_says_it() -> None:
     assert "Ville de Tours" not in {f.value for f in tronc.partners}
     nm = cat.find("Nouvelles Mesures")
     assert nm is not None and "Fondation de France" in {f.value for f in nm.funders}
+    transfo = cat.find("La Transfo")
+    assert transfo is not None and "Interreg" in {f.value for f in transfo.funders}  # a funding programme
     for p in cat.programmes:
         for fact in [*p.partners, *p.funders, *p.places]:
             for chunk_id, quote in zip(fact.chunks, fact.quotes):
@@ -191,3 +194,25 @@ def test_nothing_known_means_no_catalogue_answer() -> None:
     # A body the catalogue does not know: ordinary retrieval answers (or refuses), not a made-up list.
     assert recognise("Quels programmes avec la Fondation Inconnue ?", cat) is None
     assert recognise("Quels partenaires ?", Catalogue([])) is None
+
+
+def test_ordinary_questions_stay_with_retrieval() -> None:
+    cat = catalogue()
+    # "La 27e Région" is the publisher, not a place; a singular "avec quelle ville" wants one fact, not a list.
+    assert recognise("Depuis quand La 27e Région est-elle une association indépendante ?", cat) is None
+    assert recognise("Qui a rejoint l'équipe de La 27e Région fin août 2022 ?", cat) is None
+    assert recognise("Avec quelle ville La 27e Région a-t-elle mené l'expérience des mégotiers ?", cat) is None
+    # Projects inside one programme are not the catalogue's list of programmes.
+    assert recognise("Quels projets concrets illustrent La Transfo ?", cat) is None
+
+
+def test_a_partner_list_across_publications_says_which_names_which() -> None:
+    cat = catalogue()
+    by_id = {c.id: c for c in chunks()}
+    q = "Les rapports 2024 et 2025 donnent-ils les mêmes partenaires pour Nouvelles Mesures ?"
+    shape = recognise(q, cat)
+    assert shape is not None and shape.by_year and shape.target == "partners"
+    reply = answer(shape, q, cat, by_id)
+    assert reply is not None
+    assert "- Fondation de France (2024)" in reply.text and "- Ville de Clermont-Ferrand (2025)" in reply.text
+    assert reply.text.splitlines()[-1].startswith("Nommés dans une seule publication")

@@ -33,3 +33,19 @@ def test_smoke_set_stays_above_the_floors(real_index: dict[str, str], tmp_path: 
             assert value <= floor, f"{name} {value} above the ceiling {floor}\n{report}"
         else:
             assert value >= floor, f"{name} {value} below the floor {floor}\n{report}"
+
+
+def test_programme_questions_stay_above_their_floors(real_index: dict[str, str], tmp_path: Path) -> None:
+    """The list, timeline and comparison items (tag `programmes`), answered from the catalogue or by retrieval."""
+    floors = json.loads((REPO / "evals" / "floors.json").read_text(encoding="utf-8"))["programmes_extractive"]
+    lines = (REPO / "evals" / "publications.jsonl").read_text(encoding="utf-8").splitlines()
+    items = [line for line in lines if line.strip() and "programmes" in (json.loads(line).get("tags") or [])]
+    assert len(items) >= 25
+    subset = tmp_path / "programmes.jsonl"
+    subset.write_text("\n".join(items) + "\n", encoding="utf-8")
+    settings = Settings.from_env({**os.environ, **real_index})
+    assistant = Assistant.from_settings(settings, generator="extractive")
+    summary = run_eval(assistant, subset, tmp_path / "run", baselines=False, show_progress=False)
+    report = "\n".join(metric_lines(summary))
+    for name, floor in floors.items():
+        assert summary["metrics"][name]["value"] >= floor, f"{name} below the floor {floor}\n{report}"

@@ -160,7 +160,7 @@ class Assistant:
         yield PassagesFound(passages, retrieval_s)
         language = detect_language(question)
         timings = Timings(retrieval_s=round(retrieval_s, 4))
-        shaped = self._from_catalogue(question, query, language)
+        shaped = self._from_catalogue(question, query, language, passages)
         if shaped is not None:
             timings.first_token_s = round(time.perf_counter() - started, 4)
             yield Token(shaped.text)
@@ -209,14 +209,16 @@ class Assistant:
             generated=raw,
         )
 
-    def _from_catalogue(self, question: str, query: str, language: str) -> CatalogueAnswer | None:
+    def _from_catalogue(
+        self, question: str, query: str, language: str, passages: list[Passage]
+    ) -> CatalogueAnswer | None:
         """List, timeline and comparison questions about programmes, answered from the catalogue (None otherwise)."""
         catalogue = self.catalogue
         for text in dict.fromkeys((question, query)):
             shape = recognise(text, catalogue)
             if shape is not None:
                 chunks = {c.id: c for c in self.retriever.bm25.chunks}
-                return catalogue_answer(shape, text, catalogue, chunks, language)
+                return catalogue_answer(shape, text, catalogue, chunks, language, passages)
         return None
 
     def _catalogue_reply(

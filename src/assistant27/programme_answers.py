@@ -22,7 +22,7 @@ from assistant27.programmes import (
     organisations,
     same_body,
 )
-from assistant27.schema import Chunk
+from assistant27.schema import Chunk, Passage
 
 _TIMELINE = re.compile(
     r"evolu|chronolog|historique|histoire|etapes?\b|timeline|history|evolv|changed|depuis quand|au fil|parcours|"
@@ -97,6 +97,7 @@ class Shape:
     launched: bool = False  # "lancés depuis 2019": by stated start; otherwise by the years of the publications
     all_years: list[int] = field(default_factory=list)  # "à la fois en 2024 et en 2025": named in each of these
     topic_label: str = ""  # the question's own words for the topic
+    by_year: bool = False  # a list compared across publications: which names which
     authorities_only: bool = False  # "quelles collectivités": local and regional governments first
 
 
@@ -111,7 +112,9 @@ def recognise(question: str, catalogue: Catalogue) -> Shape | None:
     """The shape of a programme question, or None for any other question."""
     q = _plain(question)
     named = catalogue.named_in(question)
-    rest = q  # the question without the programme names, for the words that say what is asked
+    # The question without the programme names and the publisher's ("La 27e Région" is no place), for the
+    # words that say what is asked.
+    rest = _PUBLISHER.sub(" ", q)
     for p in named:
         for v in sorted(p.variants, key=len, reverse=True):
             rest = re.sub(rf"(?:^| ){re.escape(_plain(v))}(?= |$)", " ", rest)
@@ -126,11 +129,17 @@ def recognise(question: str, catalogue: Catalogue) -> Shape | None:
     if target is None and (where or _TARGETS[2][1].search(rest.replace(" ou ", " "))):
         target = "places"
     asks_programmes = bool(_LIST_PROGRAMMES.search(rest))
+    if asks_programmes and named and not _WORKED_WITH.search(rest):
+        return None  # "Quels projets concrets illustrent la Transfo ?": parts of one programme, not the catalogue
     authorities = bool(re.search(r"collectivit|local (?:authorit|govern)", q))
     if named and target and not asks_programmes:
-        return Shape(
+        shape = Shape(
             "list", target=target, programmes=named[:1], year_min=year_min, year_max=year_max, authorities_only=authorities
         )
+        years = sorted({int(y) for y in _YEAR.findall(q)})
+        # "Les rapports 2022 et 2024 donnent-ils les mêmes partenaires ?": say which publication names which.
+        shape.by_year = len(years) >= 2 or bool(_COMPARISON.search(rest) or _SAME.search(rest))
+        return shape
     partner_words = _partner_words(question, catalogue)
     if asks_programmes or (partner_words and not named and _WORKED_WITH.search(rest)):
         if not partner_words and _unknown_name(question, named):
@@ -146,7 +155,7 @@ def recognise(question: str, catalogue: Catalogue) -> Shape | None:
             shape.all_years = years
             shape.year_min = shape.year_max = None
         return shape
-    if target in ("partners", "places") and not named:
+    if target in ("partners", "places") and not named and _PLURAL_LIST.search(rest) and _WORKED_WITH.search(rest):
         # "Avec quelles collectivités avons-nous travaillé sur les forêts ?": the programmes on that topic, then their partners.
         topic = _topic(rest, catalogue, [])
         if topic:
@@ -159,6 +168,15 @@ def recognise(question: str, catalogue: Catalogue) -> Shape | None:
                 authorities_only=bool(re.search(r"collectivit|local (?:authorit|govern)", q)),
             )
     return None
+
+
+_SAME = re.compile(r"\bmemes?\b|\bsame\b|toujours|encore|still|change")
+_PUBLISHER = re.compile(r"\b(?:la )?27(?:e|eme)?(?: region)?\b")
+# "Avec quelles collectivités ...", "Which cities ...": a question that wants a list of bodies or places.
+_PLURAL_LIST = re.compile(
+    r"\b(?:quel(?:le)?s|which|what)\s+(?:\w+\s+)?(?:collectivites|villes|territoires|regions|partenaires|organisations|"
+    r"acteurs|structures|cities|partners|places|local authorities|organisations)\b"
+)
 
 
 def _unknown_name(question: str, named: list[Programme]) -> bool:
@@ -239,6 +257,10 @@ def _display_partner(words: list[str], catalogue: Catalogue) -> str:
     return min(values, key=len) if values else " ".join(words)
 
 
+def _distinctive(value: str) -> list[str]:
+    return [w for w in name_key(value).split() if w not in _GENERIC_ORG_WORDS and len(w) > 2] or name_key(value).split()
+
+
 def _has_words(value: str, words: list[str]) -> bool:
     have = set(name_key(value).split())
     return all(w in have for w in words)
@@ -309,8 +331,13 @@ def answer(
     catalogue: Catalogue,
     chunks: dict[str, Chunk],
     language: str = "fr",
+    retrieved: list[Passage] | None = None,
 ) -> CatalogueAnswer | None:
-    """The answer text with [n] markers and the chunks it cites, or None when the catalogue has nothing to say."""
+    """The answer text with [n] markers and the chunks it cites, or None when the catalogue has nothing to say.
+
+    `retrieved`: the passages retrieval found for the question; a list of one programme's partners also
+    reads the best of them that name it (the catalogue's rules keep only what they are sure of).
+    """
     builder = _Builder(chunks, language)
     if shape.kind == "timeline":
         return _timeline(shape.programmes[0], shape, question, builder)
@@ -319,7 +346,7 @@ def answer(
     if shape.target == "programmes":
         return _programme_list(shape, catalogue, builder)
     if shape.programmes:
-        return _fact_list(shape.programmes[0], shape.target, builder, shape.authorities_only)
+        return _fact_list(shape.programmes[0], shape, builder, retrieved or [])
     return _topic_fact_list(shape, catalogue, builder)
 
 
@@ -524,26 +551,88 @@ def _programme_support(p: Programme, shape: Shape, chunks: dict[str, Chunk]) -> 
     return chunk_id, note, quote
 
 
-def _fact_list(p: Programme, target: str, b: _Builder, authorities_only: bool = False) -> CatalogueAnswer | None:
+def _fact_list(p: Programme, shape: Shape, b: _Builder, retrieved: list[Passage]) -> CatalogueAnswer | None:
+    target = shape.target
     facts: list[Fact] = list({"partners": p.partners, "funders": p.funders, "places": p.places}[target])
     if target == "partners":
         facts += [f for f in p.funders if all(not same_body(f.value, g.value) for g in facts)]
-    if authorities_only:
+    facts += [f for f in _retrieved_facts(p, target, retrieved[:5]) if all(not same_body(f.value, g.value) for g in facts)]
+    if shape.authorities_only:
         facts = [f for f in facts if is_local_authority(f.value)]
     if len(facts) < 2 and target in ("partners", "places"):
         # Asked directly, the passages about the programme say more than the catalogue's strict rules keep.
         more = _context_facts(p, target)
-        if authorities_only:
+        if shape.authorities_only:
             more = [f for f in more if is_local_authority(f.value)]
         facts += [f for f in more if all(not same_body(f.value, g.value) for g in facts)]
+    if shape.year_min is not None or shape.year_max is not None:
+        # "selon la brochure de 2014": what the publications of those years say.
+        facts = [f for f in facts if any(_in_range(getattr(b.chunks.get(c), "year", None), shape) for c in f.chunks)]
     if not facts:
         return None
     b.lines.append(b.t(target, name=p.name))
+    years_of: dict[str, set[int]] = {}
     for fact in facts:
-        n = b.cite(fact.chunks[0], fact.quotes[0])
-        if n is not None:
-            b.lines.append(f"- {fact.value} [{n}]")
+        years_of[fact.value] = {y for c in fact.chunks if (y := getattr(b.chunks.get(c), "year", None))}
+        cites = list(zip(fact.chunks, fact.quotes))
+        if shape.by_year:
+            # Written another way elsewhere ("la métropole Aix-Marseille Provence"): the words say it too.
+            for m in p.mentions:
+                if m.named and m.year not in years_of[fact.value] and _has_words(f"{m.sentence} {m.following}", _distinctive(fact.value)):
+                    years_of[fact.value].add(m.year or 0)
+                    cites.append((m.chunk_id, m.sentence))
+        marks = []
+        for chunk_id, quote in cites[: 3 if shape.by_year else 1]:
+            n = b.cite(chunk_id, quote)
+            if n is not None:
+                marks.append(f"[{n}]")
+        if marks:
+            when = f" ({', '.join(map(str, sorted(years_of[fact.value])))})" if shape.by_year else ""
+            b.lines.append(f"- {fact.value}{when} {' '.join(marks)}")
+    if shape.by_year:
+        _differences(years_of, p, b)
     return b.done()
+
+
+def _differences(years_of: dict[str, set[int]], p: Programme, b: _Builder) -> None:
+    """Which publication names which partner: the ones only some publications name."""
+    all_years = sorted(y for y in p.years)
+    if len(all_years) < 2:
+        return
+    only = {y: [v for v, ys in years_of.items() if ys == {y}] for y in all_years}
+    parts = [f"{y} : {', '.join(vs)}" for y, vs in only.items() if vs]
+    if parts:
+        label = "Nommés dans une seule publication" if b.language == "fr" else "Named in one publication only"
+        b.lines.append(f"{label} — " + " ; ".join(parts) + ".")
+    else:
+        b.lines.append("Les publications nomment les mêmes." if b.language == "fr" else "The publications name the same ones.")
+
+
+def _retrieved_facts(p: Programme, target: str, passages: list[Passage]) -> list[Fact]:
+    """Bodies and places in the retrieved passages' sentences that name the programme (or go on about it)."""
+    from assistant27.chunking import passage_sentences
+
+    out: dict[str, Fact] = {}
+    own = {name_key(v) for v in p.variants}
+    for passage in passages:
+        sentences = passage_sentences(passage.text)
+        for i, sentence in enumerate(sentences):
+            if not any(v in sentence for v in p.variants):
+                continue
+            window = " ".join(sentences[i : i + 2])
+            cue = _FUNDING_WORDS if target == "funders" else _PARTNER_WORDS
+            if not cue.search(window):
+                continue
+            values = enumerated(window) if target == "places" else [*organisations(window), *enumerated(window)]
+            for value in values:
+                if name_key(value) in own or any(same_body(value, f.value) for f in out.values()):
+                    continue
+                quote = sentence if value in sentence or i + 1 >= len(sentences) else sentences[i + 1]
+                out[value] = Fact(value, [passage.chunk_id], [passage.source], [quote])
+    return list(out.values())
+
+
+_FUNDING_WORDS = re.compile(r"financ|soutien|soutenu|mécén|subvention|grâce à", re.I)
 
 
 def _context_facts(p: Programme, target: str) -> list[Fact]:

@@ -143,15 +143,20 @@ _ORG_HEADS = (
     "lab",
 )
 _ORG_CONNECTOR = r"(?:de|du|des|d['’]|en|the|of|for|la|le|les|l['’]|à|au|aux|sur)"
-_ORG_WORD = rf"(?:{_CAP_WORD}|ministère|urbaine|départemental|régional|naturel|national|nationale|général|générale|d['’]agglomération|de communes|communauté(?= d)|métropole(?= d)|ville(?= d)|département(?= d)|lab(?= [A-Z]))"
+_ORG_WORD = rf"(?:{_CAP_WORD}|ministère|urbaine|départemental|régional|naturelle|naturel|nationale|national|générale|général|d['’]agglomération|de communes|communauté(?= d)|métropole(?= d)|ville(?= d)|département(?= d)|lab(?= [A-Z]))"
 _ORG = re.compile(
     rf"(?<![\w’'])((?:l['’]|la |le |les )?{_ORG_WORD}(?:[ \t]+(?:{_ORG_CONNECTOR}[ \t]*){{0,2}}{_ORG_WORD})*)"
 )
 _ACRONYM = re.compile(r"^[A-Z][A-Z0-9&]{1,7}$")
 # Acronyms that are not organisations (roman numerals, formats, the programme names in capitals).
 # First words of capitalised phrases that contain an organisation word but name a policy, not a body.
+_KIND_ONLY = {"Agence", "Parc", "Centre", "Direction", "Office", "Conseil", "Institut", "Ville", "Région", "Département", "Communauté", "Métropole"}
 _NOT_ORG_FIRST = {"Politique", "Politiques", "Contrat", "Contrats", "Quartiers", "Projet", "Programme", "Plan"}
 _NOT_ACRONYMS = {"RSA", "II", "III", "IV", "VI", "PDF", "GES", "RSE", "TVA", "CDI", "CDD", "ETP", "AG", "UX", "DR", "OK"}
+_FUNDING_PROGRAMME = re.compile(
+    rf"(?:soutien|financement|financé|cofinancé|co-financé|subvention)\w*\s+(?:du|de|par|d['’]un|d['’]une|le|la)?\s*"
+    rf"(?:programme\s+(?:(?:communautaire|européen|national)\s+)?)?({_NAME})"
+)
 _FUNDING_CUE = re.compile(r"financ|soutien|soutenu|mécén|mecen|subvention|grâce à|avec l['’]appui|lauréat", re.I)
 _PARTNER_CUE = re.compile(
     r"partenari|partenaire|avec |aux côtés|consortium|associ|en lien avec|co-port|porté par|mené par|menée par|"
@@ -669,6 +674,12 @@ def _attach_facts(p: Programme) -> None:
                 _add(partners, item, m)
                 if not any(w in _ORG_HEADS for w in item.split()) and not _ACRONYM.match(item):
                     _add(places, item, m)
+        if funding:
+            # "avec le soutien du programme communautaire Erasmus", "grâce à un financement Erasmus+"
+            for m_fund in _FUNDING_PROGRAMME.finditer(sentence):
+                funder = _clean_name(m_fund.group(1))
+                if funder and name_key(funder) not in own and not _same_as_programme(funder, own):
+                    _add(funders, funder, m)
         for org in orgs:
             if funding and _funding_near(sentence, org):
                 _add(funders, org, m)
@@ -759,6 +770,9 @@ def organisations(sentence: str) -> list[str]:
         words = name.split()
         if words[0] in _NOT_ORG_FIRST:
             continue
+        capitals = [w for w in words if w[:1].isupper()]
+        if len(words) > 1 and len(capitals) < 2 and capitals and capitals[0] in _KIND_ONLY:
+            continue  # "Agence nationale": a kind of body, not its name
         if any(w in _ORG_HEADS for w in words) and len(words) >= 2 or (_ACRONYM.match(name) and name not in _NOT_ACRONYMS):
             if name_key(name) in {"la 27e region", "27e region"}:
                 continue
