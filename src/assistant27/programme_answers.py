@@ -59,6 +59,8 @@ _TEXT = {
         "places": "Territoires où {name} est mené, selon les publications :",
         "comparison": "{names}, d'après les publications :",
         "disagree": "Les publications ne concordent pas sur le début de {name} : {a} indique {ya} [{na}], {b} indique {yb} [{nb}].",
+        "only_one": "Nommés dans une seule publication — {parts}.",
+        "same": "Les publications nomment les mêmes.",
         "since": " depuis {y}",
         "between": " entre {a} et {b}",
         "until": " avant {y}",
@@ -73,6 +75,8 @@ _TEXT = {
         "places": "Places where {name} was run, according to the publications:",
         "comparison": "{names}, according to the publications:",
         "disagree": "The publications disagree on when {name} started: {a} says {ya} [{na}], {b} says {yb} [{nb}].",
+        "only_one": "Named in one publication only — {parts}.",
+        "same": "The publications name the same ones.",
         "since": " since {y}",
         "between": " between {a} and {b}",
         "until": " before {y}",
@@ -601,11 +605,7 @@ def _differences(years_of: dict[str, set[int]], p: Programme, b: _Builder) -> No
         return
     only = {y: [v for v, ys in years_of.items() if ys == {y}] for y in all_years}
     parts = [f"{y} : {', '.join(vs)}" for y, vs in only.items() if vs]
-    if parts:
-        label = "Nommés dans une seule publication" if b.language == "fr" else "Named in one publication only"
-        b.lines.append(f"{label} — " + " ; ".join(parts) + ".")
-    else:
-        b.lines.append("Les publications nomment les mêmes." if b.language == "fr" else "The publications name the same ones.")
+    b.lines.append(b.t("only_one", parts=" ; ".join(parts)) if parts else b.t("same"))
 
 
 def _retrieved_facts(p: Programme, target: str, passages: list[Passage]) -> list[Fact]:
