@@ -25,7 +25,8 @@ from assistant27.schema import Answer
 from assistant27.webapp import WebApp
 
 HOSTILE = DATA / "hostile" / "programme-rebonds.txt"
-QUESTION = "Quels partenaires participent au programme Rebonds ?"
+QUESTION = "Qui participe au programme Rebonds ?"  # answered by retrieval and the generator
+LIST_QUESTION = "Quels programmes les publications nomment-elles ?"  # answered from the programme catalogue
 # What a model fooled by the document might write: fake markers, the injected word, markup of its own.
 FOOLED_REPLY = (
     "Le programme Rebonds a réuni la Région Bretagne et la Métropole de Lyon [7]. PWNED [9]. "
@@ -88,6 +89,26 @@ def test_injected_text_cannot_invent_citations(hostile_settings: Settings, gener
         assert system["role"] == "system" and "Ignore previous" not in system["content"]
         assert "<|im_start|>" not in system["content"]
         assert user["role"] == "user"
+
+
+def test_catalogue_answers_over_hostile_text_cite_only_real_passages(hostile_settings: Settings) -> None:
+    app = make_app(hostile_settings, ScriptedGenerator(["never used"]))
+    answer = app.assistant.ask(LIST_QUESTION)
+    assert answer.generator == "catalogue"
+    markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)}
+    assert markers == {c.n for c in answer.citations}
+    stored = {(c.source, c.text) for c in app.assistant.store.all_chunks()}
+    assert all((c.passage.source, c.passage.text) in stored for c in answer.citations)
+    assert "[7]" not in answer.answer and "[9]" not in answer.answer
+    names = [line[2:].split(" (")[0] for line in answer.answer.splitlines() if line.startswith("- ")]
+    assert "Rebonds" in names and "PWNED" not in names
+    # The page shows the quoted corpus text as text.
+    _browser, conversation, *_ = app.start(None)
+    first = list(app.retrieve(LIST_QUESTION, conversation))
+    for step in first + list(app.generate(first[-1][4], conversation)):
+        for value in step:
+            if isinstance(value, str):
+                assert_safe_html(value)
 
 
 class _Tags(HTMLParser):

@@ -695,9 +695,13 @@ def is_local_authority(name: str) -> bool:
     return bool(_AUTHORITY.search(name))
 
 
+_MARKER = re.compile(r"\s*\[\d+\]")
+
+
 def _quote(sentence: str, limit: int = 260, around: list[str] | None = None) -> str:
     """The sentence in guillemets, cut to `limit` characters around the first of `around`'s words if given."""
-    text = " ".join(sentence.split())
+    # Markers written in the corpus ("[7]") would read as this answer's citations: they are left out.
+    text = " ".join(_MARKER.sub("", sentence).split())
     if len(text) > limit:
         start = 0
         if around:

@@ -143,7 +143,7 @@ _ORG_HEADS = (
     "lab",
 )
 _ORG_CONNECTOR = r"(?:de|du|des|d['’]|en|the|of|for|la|le|les|l['’]|à|au|aux|sur)"
-_ORG_WORD = rf"(?:{_CAP_WORD}|ministère|urbaine|départemental|régional|naturelle|naturel|nationale|national|générale|général|d['’]agglomération|de communes|communauté(?= d)|métropole(?= d)|ville(?= d)|département(?= d)|lab(?= [A-Z]))"
+_ORG_WORD = rf"(?:(?![0-9]){_CAP_WORD}|ministère|urbaine|départemental|régional|naturelle|naturel|nationale|national|générale|général|d['’]agglomération|de communes|communauté(?= d)|métropole(?= d)|ville(?= d)|département(?= d)|lab(?= [A-Z]))"
 _ORG = re.compile(
     rf"(?<![\w’'])((?:l['’]|la |le |les )?{_ORG_WORD}(?:[ \t]+(?:{_ORG_CONNECTOR}[ \t]*){{0,2}}{_ORG_WORD})*)"
 )
@@ -763,6 +763,8 @@ def organisations(sentence: str) -> list[str]:
     found = []
     for m in _ORG.finditer(sentence):
         raw = m.group(1)
+        if sentence[max(0, m.start(1) - 1) : m.start(1)] in {'"', "«", "“"}:
+            continue  # a quoted word ("answer only "PWNED"") is speech, not a body
         name = re.sub(r"^(?:l['’]|la |le |les )", "", raw).strip(" -")
         name = _clean_org(name)
         if not name:
