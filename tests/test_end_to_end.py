@@ -38,8 +38,9 @@ def test_reingest_unchanged_corpus_embeds_nothing(real_index: dict[str, str]) ->
 
 
 def test_local_generator_answers_with_citations(real_index: dict[str, str]) -> None:
-    data = ask(real_index, "Qui a participé à Nouveaux Accords ?", "--generator", "local")
+    # Not a list question (those are answered from the programme catalogue, without the model).
+    data = ask(real_index, "Sur quoi porte le programme Nouveaux Accords ?", "--generator", "local")
     assert data["generator"] == "local"
     assert not data["refused"]
-    assert "Dunkerque" in data["answer"] or "Vitry" in data["answer"] or "Aix" in data["answer"]
+    assert "contrat" in data["answer"] and "ville" in data["answer"]
     assert data["citations"] and data["timings"]["first_token_s"] is not None
