@@ -30,7 +30,7 @@ from assistant27.programme_answers import CatalogueAnswer, recognise
 from assistant27.programme_answers import answer as catalogue_answer
 from assistant27.programmes import Catalogue
 from assistant27.retrieval import Retriever
-from assistant27.schema import Answer, Citation, Passage, Timings
+from assistant27.schema import Answer, Chunk, Citation, Passage, Timings
 from assistant27.store import ChunkStore, Filters
 
 MAX_QUESTION_CHARS = 2000
@@ -102,6 +102,7 @@ class Assistant:
             bm25_b=settings.bm25_b,
         )
         self._catalogue: Catalogue | None = None
+        self._chunks_by_id: dict[str, Chunk] | None = None
 
     @property
     def catalogue(self) -> Catalogue:
@@ -109,6 +110,13 @@ class Assistant:
         if self._catalogue is None:
             self._catalogue, _ = Catalogue.current(self.retriever.bm25.chunks, self.settings.index_dir)
         return self._catalogue
+
+    @property
+    def chunks_by_id(self) -> dict[str, Chunk]:
+        """Every indexed chunk by id (the list BM25 reads), built once: what catalogue answers cite."""
+        if self._chunks_by_id is None:
+            self._chunks_by_id = {c.id: c for c in self.retriever.bm25.chunks}
+        return self._chunks_by_id
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, *, generator: Generator | str | None = None) -> Assistant:
@@ -217,8 +225,7 @@ class Assistant:
         for text in dict.fromkeys((question, query)):
             shape = recognise(text, catalogue)
             if shape is not None:
-                chunks = {c.id: c for c in self.retriever.bm25.chunks}
-                return catalogue_answer(shape, text, catalogue, chunks, language, passages)
+                return catalogue_answer(shape, text, catalogue, self.chunks_by_id, language, passages)
         return None
 
     def _catalogue_reply(

@@ -20,6 +20,7 @@ from assistant27.programmes import (
     enumerated,
     name_key,
     organisations,
+    plain,
     same_body,
 )
 from assistant27.schema import Chunk, Passage
@@ -114,14 +115,14 @@ class CatalogueAnswer:
 
 def recognise(question: str, catalogue: Catalogue) -> Shape | None:
     """The shape of a programme question, or None for any other question."""
-    q = _plain(question)
+    q = plain(question)
     named = catalogue.named_in(question)
     # The question without the programme names and the publisher's ("La 27e Région" is no place), for the
     # words that say what is asked.
     rest = _PUBLISHER.sub(" ", q)
     for p in named:
         for v in sorted(p.variants, key=len, reverse=True):
-            rest = re.sub(rf"(?:^| ){re.escape(_plain(v))}(?= |$)", " ", rest)
+            rest = re.sub(rf"(?:^| ){re.escape(plain(v))}(?= |$)", " ", rest)
     # "ou" is "or" unless written "où": look for the accent in the question itself.
     where = "où" in question.lower() or bool(re.search(r"\bwhere\b", rest))
     year_min, year_max = _years(q)
@@ -191,10 +192,6 @@ def _unknown_name(question: str, named: list[Programme]) -> bool:
 
 
 _NOT_NAMES_IN_QUESTIONS = {"27e", "region", "la", "le", "les", "i", "we", "our"}
-
-
-def _plain(text: str) -> str:
-    return " ".join(re.sub(r"[^\w]+", " ", fold(text)).split())
 
 
 def _years(q: str) -> tuple[int | None, int | None]:
@@ -305,7 +302,7 @@ _NOT_TOPIC = set(
 def _topic(rest: str, catalogue: Catalogue, partner_words: list[str]) -> list[str]:
     """Stems of the question's subject (`forêts` -> `foret`), kept when some programme's passages use them."""
     partner_terms = set(analyze(" ".join(partner_words)))
-    used = catalogue_terms(catalogue)
+    used = catalogue.terms
     return [
         t
         for t in dict.fromkeys(analyze(rest))
@@ -318,15 +315,6 @@ def _label(rest: str, topic: list[str]) -> str:
 
     words = [w for w in tokenize(rest) if analyze(w) and analyze(w)[0] in topic]
     return " ".join(dict.fromkeys(words))
-
-
-def catalogue_terms(catalogue: Catalogue) -> set[str]:
-    """Every stem of the sentences the catalogue holds (cached on the catalogue)."""
-    cached = getattr(catalogue, "_terms", None)
-    if cached is None:
-        cached = {t for p in catalogue.programmes for m in p.mentions for t in analyze(f"{m.sentence} {m.following}")}
-        catalogue._terms = cached  # type: ignore[attr-defined]
-    return cached
 
 
 def answer(

@@ -8,6 +8,7 @@ sentence of the corpus. Precision and recall against a hand-checked list: `bench
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import re
 import unicodedata
@@ -16,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from assistant27.analysis import fold, strip_urls
+from assistant27.analysis import analyze, fold, strip_urls
 from assistant27.chunking import passage_sentences
 from assistant27.schema import Chunk
 
@@ -300,19 +301,24 @@ class Catalogue:
     programmes: list[Programme]
     fingerprint: str = ""
 
+    @functools.cached_property
+    def terms(self) -> frozenset[str]:
+        """Every BM25 stem of the sentences the catalogue holds (computed once)."""
+        return frozenset(t for p in self.programmes for m in p.mentions for t in analyze(f"{m.sentence} {m.following}"))
+
     def find(self, name: str) -> Programme | None:
         key = name_key(name)
         return next((p for p in self.programmes if p.key == key or key in {name_key(v) for v in p.variants}), None)
 
     def named_in(self, text: str) -> list[Programme]:
         """The programmes whose name (any variant) appears in a text such as a question; longest names first."""
-        folded = f" {_plain(text)} "
+        folded = f" {plain(text)} "
         found: list[tuple[int, Programme]] = []
         for p in self.programmes:
             for v in sorted(p.variants, key=len, reverse=True):
-                plain = _plain(v)
-                if len(plain) >= 3 and f" {plain} " in folded:
-                    found.append((folded.index(f" {plain} "), p))
+                written = plain(v)
+                if len(written) >= 3 and f" {written} " in folded:
+                    found.append((folded.index(f" {written} "), p))
                     break
         found.sort(key=lambda item: item[0])
         return [p for _, p in found]
@@ -386,7 +392,7 @@ class Catalogue:
         return cls.from_json(data)
 
 
-def _plain(text: str) -> str:
+def plain(text: str) -> str:
     """Accents, case, typography and punctuation folded away: how names are compared."""
     text = unicodedata.normalize("NFKC", text).replace("’", "'").replace("•", " ").replace("‑", "-")
     return " ".join(re.sub(r"[^\w]+", " ", fold(text)).split())
@@ -394,8 +400,7 @@ def _plain(text: str) -> str:
 
 def name_key(name: str) -> str:
     """A name without its article, accents or case: `La Transfo` and `TRANSFO` share one key."""
-    plain = _plain(name)
-    return re.sub(r"^(?:la|le|les|l|the) ", "", plain)
+    return re.sub(r"^(?:la|le|les|l|the) ", "", plain(name))
 
 
 def fingerprint(chunks: Sequence[Chunk]) -> str:

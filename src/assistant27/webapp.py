@@ -306,7 +306,7 @@ class WebApp:
         programme = catalogue.find(name or "") if name else None
         if programme is None:
             return "<p class='a27-empty'>Choisissez un programme dans la liste pour voir son parcours.</p>"
-        chunks = {c.id: c for c in self.assistant.retriever.bm25.chunks}
+        chunks = self.assistant.chunks_by_id
         terms = stems(" ".join(programme.variants))
         e = html.escape
         parts = [f"<h3>{e(programme.name)}</h3>"]
