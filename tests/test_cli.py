@@ -48,3 +48,33 @@ def test_empty_corpus_is_a_clear_error(settings: Settings) -> None:
         f.unlink()
     result = CliRunner().invoke(main, ["ingest"])
     assert result.exit_code == 1 and "No publication found" in result.output
+
+
+def test_eval_compare_lists_fixed_and_broken_items(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    def run(name: str, verdicts: dict[str, tuple[bool, bool]], answers: float) -> str:
+        folder = tmp_path / name
+        folder.mkdir()
+        rows = [
+            {
+                "id": key,
+                "type": "factual",
+                "question": f"question {key}",
+                "verdict": {"answerable": True, "refused": False, "answer_correct": ok, "cited_correctly": cited},
+            }
+            for key, (ok, cited) in verdicts.items()
+        ]
+        (folder / "results.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+        summary = {"metrics": {"answer_accuracy": {"value": answers}}}
+        (folder / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+        return str(folder)
+
+    old = run("old", {"q1": (True, True), "q2": (False, False), "q3": (True, True)}, 0.67)
+    new = run("new", {"q1": (True, False), "q2": (True, True), "q3": (True, True)}, 0.67)
+    result = CliRunner().invoke(main, ["eval", "--compare", old, new])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "BROKEN q1 [factual] question q1" in lines and "fixed  q2 [factual] question q2" in lines
+    assert not any("q3" in line for line in lines)
+    assert "answer_accuracy    0.670 -> 0.670" in lines
+    missing = CliRunner().invoke(main, ["eval", "--compare", old, str(tmp_path)])
+    assert missing.exit_code == 2 and "No results.jsonl in" in missing.output and "--out DIR" in missing.output

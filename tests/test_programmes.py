@@ -107,7 +107,12 @@ def test_stated_starts_and_disagreements() -> None:
     nm = cat.find("Nouvelles Mesures")
     assert nm is not None and nm.start == 2020
     (first, second), *_ = nm.disagreements()
-    assert (first.start, first.source, second.start, second.source) == (2020, "rapport-2024.txt", 2021, "rapport-2025.txt")
+    assert (first.start, first.source, second.start, second.source) == (
+        2020,
+        "rapport-2024.txt",
+        2021,
+        "rapport-2025.txt",
+    )
     rebonds = cat.find("Rebonds")
     assert rebonds is not None and rebonds.start == 2023
 
@@ -171,7 +176,11 @@ def test_lists_cite_each_item() -> None:
     assert reply is not None
     items = [line for line in reply.text.splitlines() if line.startswith("- ")]
     names = [line[2:].split(" (")[0] for line in items]
-    assert set(names) == {"Rebonds", "Tronc Commun", "Nouvelles Mesures"}  # La Transfo (2011), Eclaireurs (2015): before
+    assert set(names) == {
+        "Rebonds",
+        "Tronc Commun",
+        "Nouvelles Mesures",
+    }  # La Transfo (2011), Eclaireurs (2015): before
     for line in items:
         (n,) = _markers(line)
         assert reply.cited[n - 1].year is not None
@@ -216,3 +225,87 @@ def test_a_partner_list_across_publications_says_which_names_which() -> None:
     assert reply is not None
     assert "- Fondation de France (2024)" in reply.text and "- Ville de Clermont-Ferrand (2025)" in reply.text
     assert reply.text.splitlines()[-1].startswith("Nommés dans une seule publication")
+
+
+MORE = {
+    ("rapport-2022.txt", 2022): [
+        "Capacités Publiques est un programme sur les organisations. Le programme a embarqué 3 organisations "
+        "publiques : la Communauté urbaine de Dunkerque, la communauté d'agglomération de  Cergy-Pontoise, "
+        "le lab La Piste (Département de l'Isère).",
+        "Avec le programme Territoires en Communs, l'ANCT accompagne quatre collectivités (Vaison-la-Romaine, "
+        "Thiers et la communauté de communes de la Vallée de Kaysersberg) pour concevoir une politique locale.",
+        "Lieux Communs est un programme sur la gestion en commun de lieux, avec la Ville de Sevran.",
+    ],
+    ("rapport-2024.txt", 2024): [
+        "Territoires en commun est un programme de l'ANCT : entre 2022 et 2023, quatre territoires y ont participé.",
+        "Nous avons lancé le programme Tronc Commun sur les forêts, avec le Parc naturel régional des Boucles. "
+        "Nous avons été retenus dans le cadre du programme européen Erasmus+ pour des voyages en 2025-2026. "
+        "Le programme est porté par un consortium qui comprend la ville de Paris et l'association Aequitaz.",
+        "Tronc Commun a tenu un atelier. Intervention pour le programme sud-africain d'échanges urbains, "
+        "animé par le Ministère de l'économie d'Afrique du Sud, 3 mai.",
+        "En 2019, Tel Aviv a lancé Hazira, un programme inspiré de Tronc Commun. Une agence créée avec le soutien "
+        "de Bloomberg Philanthropies aide 14 territoires. Tronc Commun a reçu le soutien de Bloomberg "
+        "Philanthropies en 2024 pour sa première phase.",
+    ],
+}
+
+
+def more_chunks() -> list[Chunk]:
+    return [
+        Chunk(
+            id=f"{source}-{i}",
+            source=source,
+            text=text,
+            page=None,
+            heading="",
+            start=0,
+            end=len(text),
+            title=f"Rapport {year}",
+            year=year,
+        )
+        for (source, year), texts in MORE.items()
+        for i, text in enumerate(texts)
+    ]
+
+
+def test_bodies_written_in_lower_case_and_lists_in_brackets() -> None:
+    cat = build_catalogue(more_chunks())
+    capacites = cat.find("Capacités Publiques")
+    assert capacites is not None
+    partners = {f.value for f in capacites.partners}
+    assert {"Communauté d'agglomération de Cergy-Pontoise", "Communauté urbaine de Dunkerque"} <= partners
+    assert "Communauté" not in partners  # a name cut at its first lower-case word
+    # "Territoires en Communs" (plural, capital) is the programme the 2024 report calls "Territoires en commun".
+    tec = cat.find("Territoires en commun")
+    assert tec is not None and tec.years == [2022, 2024]
+    assert {"Vaison-la-Romaine", "Thiers", "Communauté de communes de la Vallée de Kaysersberg"} <= {
+        f.value for f in tec.partners
+    }
+
+
+def test_le_programme_after_another_programme_is_that_one() -> None:
+    tronc = build_catalogue(more_chunks()).find("Tronc Commun")
+    assert tronc is not None
+    # "Le programme est porté par ..." follows "le programme européen Erasmus+": not Tronc Commun's consortium.
+    assert not {"Ville de Paris", "Aequitaz"} & {f.value for f in tronc.partners}
+    # "le programme sud-africain" is another programme, not an anaphora of Tronc Commun.
+    assert not any("sud-africain" in m.sentence for m in tronc.mentions if m.named)
+
+
+def test_topic_and_partner_lists_quote_what_says_it() -> None:
+    cat = build_catalogue(more_chunks())
+    by_id = {c.id: c for c in more_chunks()}
+    q = "Quels programmes ont porté sur les communs ?"
+    shape = recognise(q, cat)
+    assert shape is not None
+    reply = answer(shape, q, cat, by_id)
+    assert reply is not None
+    names = [line[2:].split(" (")[0] for line in reply.text.splitlines() if line.startswith("- ")]
+    assert "Lieux Communs" in names  # the topic is in its name
+    q = "Which programmes did Bloomberg Philanthropies support?"
+    shape = recognise(q, cat)
+    assert shape is not None
+    reply = answer(shape, q, cat, by_id, language="en")
+    assert reply is not None
+    # The sentence that names both, not the Hazira sentence that names them on either side of a full stop.
+    assert "première phase" in reply.quotes[0] and "Hazira" not in reply.quotes[0]

@@ -10,6 +10,7 @@ import numpy as np
 
 from assistant27.answering import (
     REFUSAL,
+    ValidatedAnswer,
     assess,
     detect_language,
     is_refusal,
@@ -32,6 +33,7 @@ from assistant27.programmes import Catalogue
 from assistant27.retrieval import Retriever
 from assistant27.schema import Answer, Chunk, Citation, Passage, Timings
 from assistant27.store import ChunkStore, Filters
+from assistant27.year_comparison import YearPart, compared_years, interleave, side_by_side, within, year_query
 
 MAX_QUESTION_CHARS = 2000
 
@@ -103,6 +105,7 @@ class Assistant:
         )
         self._catalogue: Catalogue | None = None
         self._chunks_by_id: dict[str, Chunk] | None = None
+        self._years: set[int] | None = None
 
     @property
     def catalogue(self) -> Catalogue:
@@ -164,11 +167,23 @@ class Assistant:
         started = time.perf_counter()
         query = retrieval_query(question, history)
         passages, _ = self.retriever.retrieve(query, max(10, s.top_k), filters)
+        language = detect_language(question)
+        shaped = self._from_catalogue(question, query, language, passages)
+        # "en 2014, et en 2019 ?": each year's publications searched on their own, answered side by side.
+        years = [] if shaped is not None else compared_years(query, self.years, filters)
+        if years and not assess(query, passages, min_coverage=s.min_coverage, min_dense=s.min_dense).answerable:
+            years = []  # the question as a whole fails the usual evidence check: refused below, as any other
+        by_year = {
+            y: self.retriever.retrieve(year_query(query), max(10, s.top_k), within(filters, y))[0] for y in years
+        }
+        if by_year:
+            passages = interleave(list(by_year.values()), max(10, s.top_k))
         retrieval_s = time.perf_counter() - started
         yield PassagesFound(passages, retrieval_s)
-        language = detect_language(question)
         timings = Timings(retrieval_s=round(retrieval_s, 4))
-        shaped = self._from_catalogue(question, query, language, passages)
+        if by_year:
+            yield from self._side_by_side(question, history, language, by_year, passages, started, timings)
+            return
         if shaped is not None:
             timings.first_token_s = round(time.perf_counter() - started, 4)
             yield Token(shaped.text)
@@ -196,14 +211,7 @@ class Assistant:
             refusal.generated = raw
             yield refusal
             return
-        vectors = self.store.embeddings_for([p.chunk_id for p in context])
-        checked = validate_citations(
-            raw,
-            context,
-            self.embedder.embed_queries,
-            _stack([vectors.get(p.chunk_id) for p in context]),
-            drop_unsupported=language == "fr",
-        )
+        checked = self._validated(raw, context, language)
         timings.total_s = round(time.perf_counter() - started, 4)
         yield Answer(
             question=question,
@@ -215,6 +223,84 @@ class Assistant:
             generator=self.generator.name,
             flagged=checked.flagged,
             generated=raw,
+        )
+
+    def _validated(self, raw: str, context: list[Passage], language: str) -> ValidatedAnswer:
+        """Generated text with only the citations its passages support (see `validate_citations`)."""
+        vectors = self.store.embeddings_for([p.chunk_id for p in context])
+        return validate_citations(
+            raw,
+            context,
+            self.embedder.embed_queries,
+            _stack([vectors.get(p.chunk_id) for p in context]),
+            drop_unsupported=language == "fr",
+        )
+
+    @property
+    def years(self) -> set[int]:
+        """The publication years in the index."""
+        if self._years is None:
+            self._years = {c.year for c in self.retriever.bm25.chunks if c.year}
+        return self._years
+
+    def _side_by_side(
+        self,
+        question: str,
+        history: list[dict[str, str]],
+        language: str,
+        by_year: dict[int, list[Passage]],
+        passages: list[Passage],
+        started: float,
+        timings: Timings,
+    ) -> Iterator[Event]:
+        """Answer from each year's passages with the generator, one part per year; refuse when no year answers."""
+        s = self.settings
+        parts: list[YearPart] = []
+        generated: list[str] = []
+        flagged: list[str] = []
+        query = year_query(question)
+        for year, found in by_year.items():
+            part = YearPart(year)
+            parts.append(part)
+            # A year answers when its own passages share the question's words or meaning (its best passage
+            # may score lower than the corpus's best: the question as a whole passed the check already).
+            evidence = assess(query, found, min_coverage=s.min_coverage, min_dense=s.min_dense)
+            if not found or not (evidence.answerable or evidence.coverage >= s.min_coverage):
+                continue
+            context = found[: getattr(self.generator, "context_passages", s.context_passages)]
+            request = request_for(question, context, history, language, s.context_chars, s.max_answer_tokens)
+            pieces: list[str] = []
+            for piece in self.generator.generate(request):
+                if timings.first_token_s is None:
+                    timings.first_token_s = round(time.perf_counter() - started, 4)
+                if not pieces:  # each year's words streamed under its year
+                    yield Token(f"{chr(10) if generated else ''}{year} : ")
+                pieces.append(piece)
+                yield Token(piece)
+            raw = "".join(pieces).strip()
+            generated.append(f"{year} : {raw}")
+            if not raw or is_refusal(raw):
+                continue
+            checked = self._validated(raw, context, language)
+            part.text, part.citations = checked.text, checked.citations
+            flagged.extend(checked.flagged)
+        timings.total_s = round(time.perf_counter() - started, 4)
+        if not any(p.answered for p in parts):
+            refusal = self._refusal(question, passages, timings, language)
+            refusal.generated = "\n".join(generated)
+            yield refusal
+            return
+        text, citations = side_by_side(parts, language)
+        yield Answer(
+            question=question,
+            answer=text,
+            refused=False,
+            citations=citations,
+            passages=passages,
+            timings=timings,
+            generator=self.generator.name,
+            flagged=flagged,
+            generated="\n".join(generated),
         )
 
     def _from_catalogue(

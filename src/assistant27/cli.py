@@ -297,6 +297,11 @@ def evaluate(
     from assistant27.evalrunner import compare, metric_lines, run_eval
 
     if compare_dirs:
+        missing = [str(d) for d in compare_dirs if not (d / "results.jsonl").is_file()]
+        if missing:
+            raise click.UsageError(
+                f"No results.jsonl in {', '.join(missing)}: compare two folders written by `assistant27 eval SET --out DIR`."
+            )
         for line in compare(*compare_dirs):
             click.echo(line)
         return

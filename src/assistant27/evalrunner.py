@@ -227,6 +227,8 @@ def compare(old_dir: Path, new_dir: Path) -> list[str]:
     for key in sorted(set(old) & set(new)):
         if ok(old[key]) != ok(new[key]):
             lines.append(f"{'fixed ' if ok(new[key]) else 'BROKEN'} {key} [{new[key]['type']}] {new[key]['question']}")
+    if not (old_dir / "summary.json").is_file() or not (new_dir / "summary.json").is_file():
+        return lines  # item verdicts only: a folder cut down by hand may have no summary
     a = json.loads((old_dir / "summary.json").read_text(encoding="utf-8"))["metrics"]
     b = json.loads((new_dir / "summary.json").read_text(encoding="utf-8"))["metrics"]
     for name in ("hit@5", "mrr@10", "answer_accuracy", "citation_accuracy", "refusal_accuracy", "false_refusals"):

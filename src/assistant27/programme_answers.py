@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from assistant27.analysis import analyze, fold
 from assistant27.programmes import (
+    GENERIC_ORG_WORDS,
     Catalogue,
     Fact,
     Mention,
@@ -31,19 +32,28 @@ _TIMELINE = re.compile(
     r"trajectoire|over the years|steps|devenu|suite[s]? d|what happened|ce qui s.est passe|quand .* (?:commence|lance|debute)|"
     r"when .* (?:start|launch|begin|began)",
 )
-_COMPARISON = re.compile(r"compar|difference|differen|\bvs\b|versus|contrairement|points? commun|in common|contradi|disagree")
+_COMPARISON = re.compile(
+    r"compar|difference|differen|\bvs\b|versus|contrairement|points? commun|in common|contradi|disagree"
+)
 _LIST_PROGRAMMES = re.compile(
     r"\b(?:quel(?:le)?s?|koi|quoi|combien de|liste(?:r)?|which|what|list|all|tous|toutes|les|des|nos|our|other|autres)\s+"
     r"(?:\w+\s+){0,2}(?:programmes|progs|projets|programs|projects)\b"
     r"|\b(?:quel|which|what)\s+(?:programme|prog|projet|program|project)\b"
 )
 # "Dunkerque, on a bossé sur quoi avec eux ?": the programmes run with a partner the question names.
-_WORKED_WITH = re.compile(r"bosse|travaille|collabor|worked|work with|sur (?:quoi|koi)|avec eux|avec elle|ensemble|together|associe")
+_WORKED_WITH = re.compile(
+    r"bosse|travaille|collabor|worked|work with|sur (?:quoi|koi)|avec eux|avec elle|ensemble|together|associe"
+)
 _LAUNCHED = re.compile(r"lanc|launch|start|demarr|debut|nouveaux|nouvelles|new|cree|created|begun|began")
 _BOTH = re.compile(r"a la fois|both|aussi|egalement|et dans|in both|deux rapports|les deux")
 _TARGETS = (
     ("funders", re.compile(r"financ|funder|fund(?:ed|s|ing)?\b|soutien|soutenu|mecen|sponsor|\bsupport")),
-    ("partners", re.compile(r"partenaires?|partners?|collectivites?|avec qui|with whom|with which|who (?:worked|took part)|acteurs|organisations?|organismes?|agences?|associes?|local (?:authorities|governments)|\bavec quel")),
+    (
+        "partners",
+        re.compile(
+            r"partenaires?|partners?|collectivites?|avec qui|with whom|with which|who (?:worked|took part)|acteurs|organisations?|organismes?|agences?|associes?|local (?:authorities|governments)|\bavec quel"
+        ),
+    ),
     ("places", re.compile(r"(?:^| )ou(?: |$)|where|territoires?\b|villes?\b|cities|regions?\b|places?\b")),
 )
 _YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
@@ -139,7 +149,12 @@ def recognise(question: str, catalogue: Catalogue) -> Shape | None:
     authorities = bool(re.search(r"collectivit|local (?:authorit|govern)", q))
     if named and target and not asks_programmes:
         shape = Shape(
-            "list", target=target, programmes=named[:1], year_min=year_min, year_max=year_max, authorities_only=authorities
+            "list",
+            target=target,
+            programmes=named[:1],
+            year_min=year_min,
+            year_max=year_max,
+            authorities_only=authorities,
         )
         years = sorted({int(y) for y in _YEAR.findall(q)})
         # "Les rapports 2022 et 2024 donnent-ils les mêmes partenaires ?": say which publication names which.
@@ -188,7 +203,9 @@ def _unknown_name(question: str, named: list[Programme]) -> bool:
     """A capitalised name in the question (after its first word) that is no programme of the catalogue."""
     known = {w for p in named for v in p.variants for w in name_key(v).split()}
     words = re.findall(r"[\w’'\-]+", question)[1:]
-    return any(w[:1].isupper() and name_key(w) not in known and name_key(w) not in _NOT_NAMES_IN_QUESTIONS for w in words)
+    return any(
+        w[:1].isupper() and name_key(w) not in known and name_key(w) not in _NOT_NAMES_IN_QUESTIONS for w in words
+    )
 
 
 _NOT_NAMES_IN_QUESTIONS = {"27e", "region", "la", "le", "les", "i", "we", "our"}
@@ -246,6 +263,11 @@ def _names(p: Programme, sentence: str) -> bool:
     return any(v in sentence for v in p.variants)
 
 
+def _together(p: Programme, words: list[str], quote: str) -> bool:
+    """The programme and the partner in one sentence of the quote ("... la Transfo. Une agence ... Bloomberg" is not)."""
+    return any(_names(p, part) and _has_words(part, words) for part in re.split(r"(?<=[.!?])\s+(?=[A-ZÀ-Ö])", quote))
+
+
 def _display_partner(words: list[str], catalogue: Catalogue) -> str:
     if not words:
         return ""
@@ -267,23 +289,8 @@ def _has_words(value: str, words: list[str]) -> bool:
     return all(w in have for w in words)
 
 
-_GENERIC_ORG_WORDS = {
-    "ville",
-    "region",
-    "departement",
-    "conseil",
-    "metropole",
-    "communaute",
-    "urbaine",
-    "agence",
-    "fondation",
-    "institut",
-    "universite",
-    "ministere",
-    "france",
-    "nationale",
-    "territoires",
-}
+# Kinds of bodies, and words too common in names to tell one partner from another.
+_GENERIC_ORG_WORDS = GENERIC_ORG_WORDS | {"institut", "universite", "ministere", "france", "nationale", "territoires"}
 _NOT_TOPIC = set(
     analyze(
         "programme programmes projet projets prog progs program programs project projects lancé lancés lancer menés "
@@ -308,6 +315,18 @@ def _topic(rest: str, catalogue: Catalogue, partner_words: list[str]) -> list[st
         for t in dict.fromkeys(analyze(rest))
         if t not in _NOT_TOPIC and t not in partner_terms and not t.isdigit() and len(t) > 2 and t in used
     ]
+
+
+def _cognate(a: str, b: str) -> bool:
+    """Two stems for one word across French and English (`commun`/`common`, `foret`/`forest`): equal, or one letter apart."""
+    if a == b:
+        return True
+    if min(len(a), len(b)) < 5 or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b)) == 1
+    short, long = sorted((a, b), key=len)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
 
 
 def _label(rest: str, topic: list[str]) -> str:
@@ -496,7 +515,10 @@ def _programme_support(p: Programme, shape: Shape, chunks: dict[str, Chunk]) -> 
         if facts:
             # The quote that names the programme and dates the partnership says most ("lancée en 2016 avec ...").
             options = [(q, c) for f in facts for q, c in zip(f.quotes, f.chunks)]
-            quote, chunk_id = max(options, key=lambda o: (_names(p, o[0]), bool(_DATED.search(o[0]))))
+            quote, chunk_id = max(
+                options,
+                key=lambda o: (_names(p, o[0]), _together(p, shape.partner_words, o[0]), bool(_DATED.search(o[0]))),
+            )
         else:
             # The partner may be named near the programme, in the same passage, without a rule catching it.
             found = _near(p, shape.partner_words, chunks)
@@ -505,15 +527,19 @@ def _programme_support(p: Programme, shape: Shape, chunks: dict[str, Chunk]) -> 
             chunk_id, quote = found
     if shape.topic:
         own = set(analyze(" ".join(p.variants)))
-        wanted = set(shape.topic) - own
+        in_name = [
+            t for t in shape.topic if any(_cognate(t, w) for w in own)
+        ]  # "Lieux Communs", "Enacting the commons"
+        wanted = set(shape.topic) - set(in_name)
         hits = [
             m for m in p.mentions if m.named and m.others < 2 and wanted & set(analyze(f"{m.sentence} {m.following}"))
         ]
         # One sentence in passing is not what a programme is about, unless little is said of it at all.
-        if not wanted or len(hits) < min(2, sum(m.named for m in p.mentions)):
+        if not in_name and (not wanted or len(hits) < min(2, sum(m.named for m in p.mentions))):
             return None
-        if not shape.partner_words:
-            chunk_id, quote = hits[0].chunk_id, hits[0].sentence
+        if hits and not shape.partner_words:
+            said = hits[0].sentence if wanted & set(analyze(hits[0].sentence)) else hits[0].following
+            chunk_id, quote = hits[0].chunk_id, said or hits[0].sentence
     start = p.start
     if shape.all_years:
         if not set(shape.all_years) <= set(p.years):
@@ -548,14 +574,17 @@ def _fact_list(p: Programme, shape: Shape, b: _Builder, retrieved: list[Passage]
     facts: list[Fact] = list({"partners": p.partners, "funders": p.funders, "places": p.places}[target])
     if target == "partners":
         facts += [f for f in p.funders if all(not same_body(f.value, g.value) for g in facts)]
-    facts += [f for f in _retrieved_facts(p, target, retrieved[:5]) if all(not same_body(f.value, g.value) for g in facts)]
+    facts += [
+        f for f in _retrieved_facts(p, target, retrieved[:5]) if all(not same_body(f.value, g.value) for g in facts)
+    ]
+    places = [pl.value for pl in p.places]
     if shape.authorities_only:
-        facts = [f for f in facts if is_local_authority(f.value)]
+        facts = [f for f in facts if _authority(f.value, places)]
     if len(facts) < 2 and target in ("partners", "places"):
         # Asked directly, the passages about the programme say more than the catalogue's strict rules keep.
         more = _context_facts(p, target)
         if shape.authorities_only:
-            more = [f for f in more if is_local_authority(f.value)]
+            more = [f for f in more if _authority(f.value, places)]
         facts += [f for f in more if all(not same_body(f.value, g.value) for g in facts)]
     if shape.year_min is not None or shape.year_max is not None:
         # "selon la brochure de 2014": what the publications of those years say.
@@ -570,7 +599,11 @@ def _fact_list(p: Programme, shape: Shape, b: _Builder, retrieved: list[Passage]
         if shape.by_year:
             # Written another way elsewhere ("la métropole Aix-Marseille Provence"): the words say it too.
             for m in p.mentions:
-                if m.named and m.year not in years_of[fact.value] and _has_words(f"{m.sentence} {m.following}", _distinctive(fact.value)):
+                if (
+                    m.named
+                    and m.year not in years_of[fact.value]
+                    and _has_words(f"{m.sentence} {m.following}", _distinctive(fact.value))
+                ):
                     years_of[fact.value].add(m.year or 0)
                     cites.append((m.chunk_id, m.sentence))
         marks = []
@@ -678,6 +711,11 @@ _AUTHORITY = re.compile(
 )
 
 
+def _authority(name: str, places: list[str]) -> bool:
+    """A local government, or a place the programme works in named as a partner ("les villes de Thiers, Vaison")."""
+    return is_local_authority(name) or any(same_body(name, place) for place in places)
+
+
 def is_local_authority(name: str) -> bool:
     """`Ville de Poitiers`, `Rennes Métropole`, `PNR`: a local or regional government (or its park)."""
     return bool(_AUTHORITY.search(name))
@@ -701,4 +739,3 @@ def _quote(sentence: str, limit: int = 260, around: list[str] | None = None) -> 
         cut = text[start : start + limit].rsplit(" ", 1)[0]
         text = ("… " if start else "") + cut + " …"
     return f"« {text} »"
-

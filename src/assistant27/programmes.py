@@ -151,9 +151,39 @@ _ORG = re.compile(
 _ACRONYM = re.compile(r"^[A-Z][A-Z0-9&]{1,7}$")
 # Acronyms that are not organisations (roman numerals, formats, the programme names in capitals).
 # First words of capitalised phrases that contain an organisation word but name a policy, not a body.
-_KIND_ONLY = {"Agence", "Parc", "Centre", "Direction", "Office", "Conseil", "Institut", "Ville", "Région", "Département", "Communauté", "Métropole"}
+_KIND_ONLY = {
+    "Agence",
+    "Parc",
+    "Centre",
+    "Direction",
+    "Office",
+    "Conseil",
+    "Institut",
+    "Ville",
+    "Région",
+    "Département",
+    "Communauté",
+    "Métropole",
+}
 _NOT_ORG_FIRST = {"Politique", "Politiques", "Contrat", "Contrats", "Quartiers", "Projet", "Programme", "Plan"}
-_NOT_ACRONYMS = {"RSA", "II", "III", "IV", "VI", "PDF", "GES", "RSE", "TVA", "CDI", "CDD", "ETP", "AG", "UX", "DR", "OK"}
+_NOT_ACRONYMS = {
+    "RSA",
+    "II",
+    "III",
+    "IV",
+    "VI",
+    "PDF",
+    "GES",
+    "RSE",
+    "TVA",
+    "CDI",
+    "CDD",
+    "ETP",
+    "AG",
+    "UX",
+    "DR",
+    "OK",
+}
 _FUNDING_PROGRAMME = re.compile(
     rf"(?:soutien|financement|financé|cofinancé|co-financé|subvention)\w*\s+(?:du|de|par|d['’]un|d['’]une|le|la)?\s*"
     rf"(?:programme\s+(?:(?:communautaire|européen|national)\s+)?)?({_NAME})"
@@ -164,15 +194,17 @@ _PARTNER_CUE = re.compile(
     r"collectivités? (?:engagée|participante|impliquée)|territoires? (?:test|pilote)|en collaboration",
     re.I,
 )
-_PLACE = re.compile(rf"\b(?:à|a|en|au)[ \t]+((?:La |Le )?[{_UP}][\w’'\-]+(?:[ \t\-]+(?:(?:de|du|sur|en)[ \t])?[{_UP}][\w’'\-]+)*)")
+_PLACE = re.compile(
+    rf"\b(?:à|a|en|au)[ \t]+((?:La |Le )?[{_UP}][\w’'\-]+(?:[ \t\-]+(?:(?:de|du|sur|en)[ \t])?[{_UP}][\w’'\-]+)*)"
+)
 _PLACE_FROM_ORG = re.compile(
     r"^(?:la |le |l['’])?(?:Ville|Commune|Métropole(?= de| du)|Communauté urbaine|Communauté d['’]agglomération|"
     r"Communauté de communes|Agglomération|Région|Département|Conseil départemental|Conseil régional|Eurométropole)"
     r"(?:[ \t]+(?:de la|de l['’]|des|du|de|d['’]))?[ \t]*(.+)$"
 )
-_NOT_PLACES = {fold(w) for w in ("La 27e Région", "Paris Région", "La", "Le", "Les", "Nous", "Elle", "Il", "En", "Ce")} | {
-    m for m in _MONTHS
-}
+_NOT_PLACES = {
+    fold(w) for w in ("La 27e Région", "Paris Région", "La", "Le", "Les", "Nous", "Elle", "Il", "En", "Ce")
+} | {m for m in _MONTHS}
 _YEAR = r"(?:19|20)\d\d"
 _MONTH = r"(?:janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre|printemps|été|automne|hiver|fin|début)"
 # "lancé en 2021", "initié en 2011", "Débuté en 2015", "Fondé en 2009", "depuis 2021", "entre avril 2020 et avril 2022",
@@ -395,6 +427,7 @@ class Catalogue:
 def plain(text: str) -> str:
     """Accents, case, typography and punctuation folded away: how names are compared."""
     text = unicodedata.normalize("NFKC", text).replace("’", "'").replace("•", " ").replace("‑", "-")
+    text = text.replace("œ", "oe").replace("Œ", "Oe").replace("æ", "ae")  # Vandœuvre is Vandoeuvre
     return " ".join(re.sub(r"[^\w]+", " ", fold(text)).split())
 
 
@@ -423,8 +456,33 @@ def _clean_name(raw: str) -> str:
 
 
 # "nous avons lancé le programme X": La 27e Région's own, even when named once.
-_OURS = re.compile(r"(?:avons|a|ont)\s+(?:co-)?(?:lancé|initié|mené|conduit|créé|démarré|porté)\s+(?:le|la|les|un|une|notre)?\s*$")
-_NOT_FIRST = {"chaque", "comment", "pourquoi", "quel", "quels", "quelle", "quelles", "nous", "il", "elle", "en", "dans", "depuis", "avec", "pour", "sur", "par", "apres", "programme", "projet", "un", "une"}
+_OURS = re.compile(
+    r"(?:avons|a|ont)\s+(?:co-)?(?:lancé|initié|mené|conduit|créé|démarré|porté)\s+(?:le|la|les|un|une|notre)?\s*$"
+)
+_NOT_FIRST = {
+    "chaque",
+    "comment",
+    "pourquoi",
+    "quel",
+    "quels",
+    "quelle",
+    "quelles",
+    "nous",
+    "il",
+    "elle",
+    "en",
+    "dans",
+    "depuis",
+    "avec",
+    "pour",
+    "sur",
+    "par",
+    "apres",
+    "programme",
+    "projet",
+    "un",
+    "une",
+}
 
 
 def _candidate_names(text: str, corpus_text: str) -> list[tuple[str, bool, bool]]:
@@ -491,13 +549,18 @@ def _variant_pattern(variants: Iterable[str]) -> re.Pattern[str]:
     forms = set(variants)
     forms |= {v.upper() for v in forms}
     for v in sorted(forms, key=len, reverse=True):
-        words = re.split(r"[\s•‑\-]+", v)
-        parts.append(r"[\s•‑\-]+".join(re.escape(w) for w in words if w))
+        words = [w for w in re.split(r"[\s•‑\-]+", v) if w]
+        escaped = [re.escape(w) for w in words]
+        if len(words) >= 3 and not v.isupper():
+            # "Territoires en Communs" is "Territoires en commun"; two words stay exact ("La transfo publique").
+            escaped = [escaped[0]] + [f"(?i:{e})" for e in escaped[1:]]
+            escaped[-1] += "(?:s|x)?" if not words[-1].endswith(("s", "x")) else ""
+        parts.append(r"[\s•‑\-]+".join(escaped))
     return re.compile(r"(?<![\w])(?:" + "|".join(parts) + r")(?![\w])")
 
 
 def _is_capitalised(text: str) -> bool:
-    first = text.lstrip("(«\"“ ")[:1]
+    first = text.lstrip('(«"“ ')[:1]
     return bool(first) and (first.isupper() or first.isdigit() or text.startswith("("))
 
 
@@ -578,7 +641,16 @@ def build_catalogue(chunks: Sequence[Chunk]) -> Catalogue:
 
 
 # "le programme a embarqué 12 organisations": the programme named last before it in the passage.
-_ANAPHORA = re.compile(r"\b(?:[Ll]e|[Cc]e|du|au|[Nn]otre) (?:programme|projet)\b(?!\s*(?:de recherche|[A-ZÀ-Ö«\"(]))")
+# Not "le programme de formation des laboratoires" nor "le programme sud-africain": those name another one.
+_ANAPHORA = re.compile(
+    r"\b(?:[Ll]e|[Cc]e|du|au|[Nn]otre) (?:programme|projet)\b"
+    r"(?!\s*(?:de\b|d['’]|du\b|des\b|[A-ZÀ-Ö«\"(]|[\w-]*(?:ain|aine|ais|aise|ien|ienne|éen|éenne|al|ale|ique)\b))"
+)
+
+# A programme the catalogue does not hold ("le programme européen Erasmus+"): later "le programme" means it.
+_OTHER_PROGRAMME = re.compile(
+    r"\b(?:programme|projet)\s+(?:(?:européen|national|communautaire|régional)\s+)?(?:[A-ZÀ-Ö][\w+]|«|\")"
+)
 
 
 def _add_neighbours(programmes: list[Programme], chunks: Sequence[Chunk], texts: dict[str, str]) -> None:
@@ -605,6 +677,8 @@ def _add_neighbours(programmes: list[Programme], chunks: Sequence[Chunk], texts:
             place = (c.id, sentence)
             if place in named_by:
                 last = named_by[place]
+            elif _OTHER_PROGRAMME.search(sentence):
+                last = []  # "retenus dans le cadre du programme européen Erasmus+": "le programme" is that one now
             elif len(last) == 1 and len(sentence) >= 40 and _ANAPHORA.search(sentence):
                 about[place] = last[0]
     for place, p in about.items():
@@ -709,30 +783,52 @@ _LIST_CUE = re.compile(
     r"partenaires|structures|acteurs|organisations|organismes)\s*(?:pilotes\s*|partenaires\s*|associées?s?\s*|engagée?s\s*|publiques\s*|publics\s*)?(?:de |d['’]|:)?"
     r"|\b(?:avec|aux côtés de|associe|associant|réunit|réunissant|rejoint par|dont)\s+(?:la |le |les |l['’])?)"
 )
-_ITEM_LEAD = re.compile(r"^(?:et |la |le |les |l['’]|de |du |des |d['’])+(?:(?:ville|commune|métropole|région|département)s? (?:de |d['’]|du )?)?", re.I)
+_ITEM_LEAD = re.compile(
+    r"^(?:et |la |le |les |l['’]|de |du |des |d['’])+(?:(?:ville|commune|métropole|région|département)s? (?:de |d['’]|du )?)?",
+    re.I,
+)
+
+
+# A name in a list: capitalised words, or a body written in lower case ("la communauté d'agglomération de Cergy").
+_LIST_ITEM = re.compile(
+    rf"(?:[{_UP}][\w’'\-]*|communauté|ville|métropole|département|région|lab)"
+    rf"(?:[ \t]+(?:(?:de|du|des|la|le|lès|sur|en|d['’])[ \t]*){{0,2}}(?:[{_UP}][\w’'\-]*|agglomération|urbaine|communes))*"
+)
 
 
 def enumerated(sentence: str) -> list[str]:
     """Names in a list after a cue: `les villes de Thiers, Vaison-la-Romaine et Vandœuvre-lès-Nancy`."""
     out: list[str] = []
     for cue in _LIST_CUE.finditer(sentence):
-        rest = re.split(r"[.;)(]|\s[-–]\s", sentence[cue.end() :], maxsplit=1)[0]
+        after = sentence[cue.end() :]
+        if after.lstrip().startswith("("):  # "quatre collectivités (Vaison-la-Romaine, Thiers et ...)"
+            after = after.lstrip()[1:]
+        rest = re.split(r"[.;)(]|\s[-–]\s", after, maxsplit=1)[0]
         pieces = re.split(r",\s*|\s+et\s+|\s+ainsi que\s+", rest)
         items = []
         for piece in pieces:
             piece = _ITEM_LEAD.sub("", piece.strip())
-            m = re.match(rf"[{_UP}][\w’'\-]*(?:[ \t]+(?:(?:de|du|des|la|le|lès|sur|en|d['’])[ \t]*)?[{_UP}][\w’'\-]*)*", piece)
+            m = _LIST_ITEM.match(piece)
             if not m:
                 break  # the list ends at the first item that is not a name
-            items.append(m.group(0))
+            item = " ".join(m.group(0).split())
+            if item[:1].islower() and " " not in item:
+                break  # "avec la communauté élargie": a common noun, not a body's name
+            items.append(item[:1].upper() + item[1:])  # "communauté d'agglomération de Cergy"
         if len(items) >= 2 or (items and any(w in _ORG_HEADS for w in items[0].split())):
             out.extend(i for i in items if name_key(i) not in _NOT_PLACES and len(i) > 2)
     return list(dict.fromkeys(out))
 
 
+# Words that say what kind of body a name is, not which one ("Ville de Thiers" is "Thiers").
+GENERIC_ORG_WORDS = frozenset(
+    ("ville", "region", "departement", "conseil", "metropole", "communaute", "urbaine", "agence", "fondation")
+)
+
+
 def same_body(a: str, b: str) -> bool:
     """`Bloomberg Philanthropies` and `Fondation Bloomberg Philanthropies` name one body; so do `Thiers` and `Ville de Thiers`."""
-    generic = {"ville", "region", "departement", "conseil", "metropole", "communaute", "urbaine", "agence", "fondation", "de", "du", "des", "la", "le", "l", "d"}
+    generic = GENERIC_ORG_WORDS | {"de", "du", "des", "la", "le", "l", "d"}
     wa = {w for w in name_key(a).split() if w not in generic}
     wb = {w for w in name_key(b).split() if w not in generic}
     return bool(wa and wb) and (wa <= wb or wb <= wa)
@@ -775,12 +871,19 @@ def organisations(sentence: str) -> list[str]:
         if not name:
             continue
         words = name.split()
+        if words[0][:1].islower() and words[0].capitalize() in _ORG_HEADS:
+            words[0] = words[0].capitalize()  # "la communauté d'agglomération de Cergy-Pontoise"
+            name = " ".join(words)
         if words[0] in _NOT_ORG_FIRST:
             continue
         capitals = [w for w in words if w[:1].isupper()]
         if len(words) > 1 and len(capitals) < 2 and capitals and capitals[0] in _KIND_ONLY:
             continue  # "Agence nationale": a kind of body, not its name
-        if any(w in _ORG_HEADS for w in words) and len(words) >= 2 or (_ACRONYM.match(name) and name not in _NOT_ACRONYMS):
+        if (
+            any(w in _ORG_HEADS for w in words)
+            and len(words) >= 2
+            or (_ACRONYM.match(name) and name not in _NOT_ACRONYMS)
+        ):
             if name_key(name) in {"la 27e region", "27e region"}:
                 continue
             found.append(name)
@@ -789,7 +892,9 @@ def organisations(sentence: str) -> list[str]:
 
 def _clean_org(name: str) -> str:
     words = name.split()
-    while words and (words[-1] in {"de", "du", "des", "d'", "d’", "en", "et", "la", "le", "les", "à", "au", "aux", "sur"}):
+    while words and (
+        words[-1] in {"de", "du", "des", "d'", "d’", "en", "et", "la", "le", "les", "à", "au", "aux", "sur"}
+    ):
         words.pop()
     while words and words[0] in {"de", "du", "des", "en", "et", "à", "au", "aux", "sur"}:
         words.pop(0)

@@ -1,0 +1,119 @@
+"""Questions that name several years: which years to compare, and one answer per year side by side.
+
+"Qui soutenait La 27e Région en 2014, et qui en 2019 ?" needs a passage of the 2014 brochure and one of
+the 2019 report; top-k retrieval over the whole corpus often brings only one of them. The assistant
+retrieves within each publication year, answers each year from its own passages, and lays the parts
+side by side, each with its citations (a year whose publications do not answer says so).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from assistant27.schema import Citation, Passage
+from assistant27.store import Filters
+
+MAX_YEARS = 5
+
+_YEAR = re.compile(r"(?<![\d.,])(19[89]\d|20[0-4]\d)(?![\d.,]\d)")
+# "de 2019 à 2025", "from 2019 to 2025", "2019-2025": every publication year in between is compared.
+_RANGE = re.compile(
+    r"\b(?:de|from|du)\s+(?:l'an\s+|la\s+\w+\s+de\s+)?(\d{4})\b.{0,60}?\b(?:a|à|au|to|until|jusqu'en)\s+"
+    r"(?:l'\w+\s+de\s+|la\s+\w+\s+de\s+)?(\d{4})\b|\b(\d{4})\s*[-–]\s*(\d{4})\b",
+    re.IGNORECASE,
+)
+# "depuis 2014", "since 2014": every publication year from then on.
+_SINCE = re.compile(r"\b(?:depuis|since)\s+(?:\w+\s+){0,2}?(\d{4})\b", re.IGNORECASE)
+
+_LABELS = {
+    "fr": {"none": "les publications de {year} ne le disent pas."},
+    "en": {"none": "the publications of {year} do not say."},
+}
+
+
+def compared_years(question: str, available: Iterable[int], filters: Filters | None = None) -> list[int]:
+    """The publication years a question asks to compare (two or more), or [] for any other question."""
+    years_there = sorted(set(available))
+    asked = {int(y) for y in _YEAR.findall(question)}
+    for m in _RANGE.finditer(question):
+        low, high = (int(g) for g in (m.group(1) or m.group(3), m.group(2) or m.group(4)))
+        asked |= {y for y in years_there if low <= y <= high}
+    for m in _SINCE.finditer(question):
+        asked |= {y for y in years_there if y >= int(m.group(1))}
+    if filters is not None:
+        asked = {
+            y
+            for y in asked
+            if (filters.year_min is None or y >= filters.year_min)
+            and (filters.year_max is None or y <= filters.year_max)
+        }
+    chosen = [y for y in years_there if y in asked]
+    return chosen[-MAX_YEARS:] if len(chosen) >= 2 else []
+
+
+def year_query(question: str) -> str:
+    """The question without its years: within one year's publications they only add noise."""
+    return re.sub(r"\s+", " ", _YEAR.sub(" ", question)).strip()
+
+
+def within(filters: Filters | None, year: int) -> Filters:
+    """The user's filters narrowed to one publication year."""
+    base = filters or Filters()
+    return Filters(year_min=year, year_max=year, kinds=base.kinds, sources=base.sources)
+
+
+def interleave(ranked: list[list[Passage]], limit: int) -> list[Passage]:
+    """Each year's passages taken in turn (best of each year first), ranked again from 1."""
+    out: list[Passage] = []
+    seen: set[str] = set()
+    for position in range(max((len(r) for r in ranked), default=0)):
+        for passages in ranked:
+            if position < len(passages) and passages[position].chunk_id not in seen:
+                seen.add(passages[position].chunk_id)
+                out.append(passages[position])
+    out = out[:limit]
+    for rank, p in enumerate(out, start=1):
+        p.rank = rank
+    return out
+
+
+@dataclass
+class YearPart:
+    """One year's answer: its text with [n] markers numbered within the part, and their citations."""
+
+    year: int
+    text: str = ""
+    citations: list[Citation] = field(default_factory=list)
+
+    @property
+    def answered(self) -> bool:
+        return bool(self.text)
+
+
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+def _renumbered(text: str, renumber: dict[int, int]) -> str:
+    """The text's [n] markers numbered as in the whole answer (a marker to no citation is dropped)."""
+    return _MARKER.sub(lambda m: f"[{renumber[int(m.group(1))]}]" if int(m.group(1)) in renumber else "", text)
+
+
+def side_by_side(parts: list[YearPart], language: str) -> tuple[str, list[Citation]]:
+    """One line per year, citations numbered across the whole answer."""
+    labels = _LABELS.get(language, _LABELS["fr"])
+    lines: list[str] = []
+    citations: list[Citation] = []
+    for part in parts:
+        if not part.answered:
+            lines.append(f"- {part.year} : {labels['none'].format(year=part.year)}")
+            continue
+        offset = len(citations)
+        renumber = {c.n: offset + i for i, c in enumerate(part.citations, start=1)}
+        text = _renumbered(part.text, renumber)
+        titles = list(dict.fromkeys(c.passage.title for c in part.citations if c.passage.title))
+        head = f"{part.year} ({', '.join(titles)})" if titles else str(part.year)
+        lines.append(f"- {head} : {' '.join(text.split())}")
+        citations.extend(Citation(renumber[c.n], c.passage, c.quote) for c in part.citations)
+    return "\n".join(lines), citations
