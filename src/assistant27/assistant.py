@@ -310,6 +310,8 @@ class Assistant:
         catalogue = self.catalogue
         for text in dict.fromkeys((question, query)):
             shape = recognise(text, catalogue)
+            if shape is not None and shape.partner and compared_years(text, self.years):
+                return None  # "avec Lille en 2019 et en 2025 ?": what each year says, side by side
             if shape is not None:
                 return catalogue_answer(shape, text, catalogue, self.chunks_by_id, language, passages)
         return None
