@@ -1,17 +1,22 @@
 """Citation validation, refusal detection, language, follow-up queries."""
 
 from assistant27.answering import (
+    MODEL_REFUSAL,
+    assess,
+    build_messages,
     detect_language,
     is_refusal,
+    request_for,
     retrieval_query,
     trim_passage,
     validate_citations,
+    without_refusals,
 )
 from assistant27.schema import Passage
 
 
-def passage(rank: int, text: str) -> Passage:
-    return Passage(rank, f"id{rank}", "r.txt", "Rapport", 2022, "rapport", None, "", text, 1.0)
+def passage(rank: int, text: str, dense: float = 0.0) -> Passage:
+    return Passage(rank, f"id{rank}", "r.txt", "Rapport", 2022, "rapport", None, "", text, 1.0, {"dense": dense})
 
 
 CONTEXT = [
@@ -53,7 +58,29 @@ def test_refusal_detection() -> None:
     assert is_refusal("Les publications ne répondent pas à cette question.")
     assert is_refusal("Les extraits ne mentionnent pas ce budget.")
     assert is_refusal("The publications do not answer this question.")
+    assert is_refusal(MODEL_REFUSAL["fr"]) and is_refusal(MODEL_REFUSAL["en"])
+    assert is_refusal("Les extraits ne précisent pas le budget [2]. Ils ne mentionnent pas de chiffre.")
     assert not is_refusal("Nouveaux Accords associe Dunkerque [1].")
+    assert not is_refusal("")
+
+
+def test_a_partial_refusal_is_an_answer() -> None:
+    assert not is_refusal("Les extraits ne précisent pas la date exacte, mais le programme a commencé en 2022 [1].")
+    assert not is_refusal("Les extraits ne mentionnent pas le budget. Le programme associe Dunkerque [1].")
+    assert not is_refusal("The excerpts do not say when, but Dunkerque took part [1].")
+
+
+def test_a_question_echoed_before_a_refusal_is_still_a_refusal() -> None:
+    assert is_refusal(
+        "Quels enseignements tire-t-elle de 2025 ? [1] Les publications ne répondent pas à cette question."
+    )
+
+
+def test_refusal_sentences_are_taken_out_of_an_answer() -> None:
+    text = "Les extraits ne mentionnent pas le budget. Le programme associe Dunkerque [1].\n- Vitry [1]"
+    assert without_refusals(text) == "Le programme associe Dunkerque [1].\n- Vitry [1]"
+    kept = "Les extraits ne précisent pas la date, mais le programme a commencé en 2022 [1]."
+    assert without_refusals(kept) == kept
 
 
 def test_language_detection() -> None:
@@ -67,6 +94,17 @@ def test_follow_up_borrows_the_previous_question() -> None:
     assert retrieval_query("et en 2025 ?", history) == "Quels programmes en 2024 ? et en 2025 ?"
     assert retrieval_query("Qui finance la Transfo depuis sa création ?", history).startswith("Qui")
     assert retrieval_query("et en 2025 ?", []) == "et en 2025 ?"
+
+
+def test_trim_keeps_the_sentence_after_the_matching_one() -> None:
+    text = (
+        "Le rapport présente nos travaux de l'année écoulée. "
+        "Nouveaux Accords a réuni plusieurs collectivités partenaires. "
+        "Il s'agit de Dunkerque, de Vitry-le-François et d'Aix-Marseille. "
+        "Une phrase sans rapport aucun avec la question posée ici. " * 6
+    )
+    out = trim_passage(text, "Quelles collectivités partenaires pour Nouveaux Accords ?", 140)
+    assert out.startswith("Nouveaux Accords a réuni") and "Dunkerque, de Vitry" in out and len(out) <= 140
 
 
 def test_trim_keeps_the_matching_sentences() -> None:
@@ -100,3 +138,31 @@ def test_a_marker_after_the_period_stays_with_its_sentence() -> None:
         out.text
         == "La Transfo crée des laboratoires d'innovation publique [1]. Nouveaux Accords associe Dunkerque [2]."
     )
+
+
+def test_english_questions_pass_the_gate_at_a_lower_dense_similarity() -> None:
+    """Cross-language similarity runs lower: 0.82 passes for an English question, not for a French one."""
+    context = [passage(1, "Nouveaux Accords associe Dunkerque et Vitry-le-François.", dense=0.82)]
+    english = assess("Which cities took part in Nouveaux Accords?", context, min_coverage=0.5, min_dense=0.86)
+    french = assess("Quel est le budget du siège ?", context, min_coverage=0.5, min_dense=0.86)
+    assert english.answerable and not french.answerable
+    off_topic = assess("What is the capital of Japan?", [passage(1, "x", dense=0.77)], min_coverage=0.5, min_dense=0.86)
+    assert not off_topic.answerable
+    assert not assess("Quoi ?", [], min_coverage=0.5, min_dense=0.86).answerable
+
+
+def test_the_prompt_names_the_model_refusal_and_asks_the_question_twice() -> None:
+    question = "Qui a participé à Nouveaux Accords ?"
+    messages = build_messages(question, CONTEXT, [], "fr", 500)
+    assert messages[0]["role"] == "system" and MODEL_REFUSAL["fr"] in messages[0]["content"]
+    assert "${" not in messages[0]["content"] and "français" in messages[0]["content"]
+    user = messages[-1]["content"]
+    assert user.count(question) == 2 and "[1] (Rapport, 2022) Nouveaux Accords associe" in user
+    english = build_messages("Who took part?", CONTEXT, [], "en", 500)
+    assert MODEL_REFUSAL["en"] in english[0]["content"] and "anglais" in english[0]["content"]
+
+
+def test_a_request_carries_the_refusal_sentence_and_threshold() -> None:
+    request = request_for("Qui ?", CONTEXT, [], "fr", 500, 64, 0.4)
+    assert request.refusal == MODEL_REFUSAL["fr"] and request.refuse_at == 0.4
+    assert request.refusal_probability is None and request.max_tokens == 64

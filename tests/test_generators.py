@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from assistant27.answering import build_messages
@@ -19,6 +20,7 @@ from assistant27.generators import (
     Generator,
     LlamaCppGenerator,
     OpenAICompatibleGenerator,
+    RefusalGate,
     ScriptedGenerator,
 )
 from assistant27.models import gguf_path, local_model_available
@@ -145,3 +147,31 @@ def test_a_full_answer_through_an_openai_compatible_server(settings: Settings, o
     assert answer.generator == "openai" and not answer.refused
     assert "Dunkerque" in answer.answer and answer.timings.first_token_s is not None
     assert answer.citations and "Dunkerque" in answer.citations[0].passage.text
+
+
+def test_refusal_gate_rules_out_a_hesitant_refusal() -> None:
+    """Below the threshold the refusal's first token is forbidden at the first step; later steps are untouched."""
+    logits = np.log(np.array([0.5, 0.3, 0.2, 1e-9], dtype=np.float32))  # token 1 starts the refusal, 3 is the end
+    gate = RefusalGate(frozenset({1}), refuse_at=0.5, eos=3)
+    first = gate(None, logits.copy())
+    assert gate.probability is not None and abs(gate.probability - 0.3) < 1e-6 and not gate.refused
+    assert first[1] == -np.inf and first[0] == logits[0]
+    assert np.array_equal(gate(None, logits.copy()), logits)
+
+
+def test_refusal_gate_stops_a_confident_refusal() -> None:
+    logits = np.log(np.array([0.2, 0.7, 0.1, 1e-9], dtype=np.float32))
+    gate = RefusalGate(frozenset({1}), refuse_at=0.5, eos=3)
+    first = gate(None, logits)
+    assert gate.refused and int(np.argmax(first)) == 3 and np.isinf(first[:3]).all()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("refuse_at", [0.0, 1.0])
+def test_local_model_measures_its_refusal(refuse_at: float) -> None:
+    """refuse_at 0 always refuses (with the refusal sentence), 1 never does; both measure the probability."""
+    req = request()
+    req.refusal, req.refuse_at = "Je ne trouve pas la réponse dans les extraits.", refuse_at
+    text = "".join(_local().generate(req))
+    assert req.refusal_probability is not None and 0.0 <= req.refusal_probability <= 1.0
+    assert (text == req.refusal) == (refuse_at == 0.0)

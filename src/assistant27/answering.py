@@ -18,9 +18,16 @@ REFUSAL = {
     "fr": "Les publications ne répondent pas à cette question.",
     "en": "The publications do not answer this question.",
 }
+# What the prompt tells the model to write when the passages do not answer: a sentence whose first word starts
+# no answer, so the probability of that word is the model's own measure of "not in the passages" (see
+# generators.RefusalGate). Users see REFUSAL instead.
+MODEL_REFUSAL = {
+    "fr": "Je ne trouve pas la réponse dans les extraits.",
+    "en": "I cannot find the answer in the excerpts.",
+}
 # What a language model writes when it cannot answer, even when it does not copy our sentence exactly.
 _REFUSAL_PATTERNS = re.compile(
-    r"ne (?:repondent|disent|contiennent|mentionnent|precisent|permettent) pas"
+    r"ne (?:repondent|disent|contiennent|mentionnent|precisent|permettent|trouve) pas"
     r"|(?:aucune|pas d)\s*(?:information|mention)"
     r"|do(?:es)? not (?:answer|say|mention|contain|provide)|no information|not mentioned|cannot find",
 )
@@ -112,27 +119,41 @@ def retrieval_query(question: str, history: list[dict[str, str]]) -> str:
 def trim_passage(text: str, question: str, limit: int) -> str:
     """Keep the sentences of a passage that best match the question, in reading order, within `limit` characters.
 
-    Web addresses are left out (they cost tokens and say little); full sentences beat heading lines.
+    The best-matching sentence comes with its neighbours first, the next one before the previous one: the
+    answer usually follows the words the question repeats ("... avec les collectivités suivantes : X, Y et Z").
+    Then the other sentences by match, while they fit. Web addresses are left out (they cost tokens and say
+    little); full sentences beat heading lines.
     """
     sentences = [strip_urls(s) for s in passage_sentences(text)]
     sentences = [s for s in sentences if s]
     if sum(len(s) + 1 for s in sentences) <= limit:
         return " ".join(sentences)
     terms = set(analyze(question))
-
-    def value(i: int) -> float:
-        words = analyze(sentences[i])
-        return len(terms & set(words)) + min(len(words), 20) / 20
-
-    keep: set[int] = set()
-    size = 0
-    for i in sorted(range(len(sentences)), key=lambda i: -value(i)):
-        if size + len(sentences[i]) + 1 > limit:
-            continue
+    values = []
+    for sentence in sentences:
+        words = analyze(sentence)
+        values.append(len(terms & set(words)) + min(len(words), 20) / 20)
+    best = max(range(len(sentences)), key=lambda i: values[i])
+    if len(sentences[best]) + 1 > limit:  # one sentence longer than the limit: cut it
+        return sentences[best][:limit]
+    keep = {best}
+    size = len(sentences[best]) + 1
+    low = high = best
+    while True:
+        # the following sentence gets half a shared word more than the previous one
+        around = [(values[high + 1] + 0.5, high + 1)] if high + 1 < len(sentences) else []
+        around += [(values[low - 1], low - 1)] if low > 0 else []
+        around = [(v, i) for v, i in around if size + len(sentences[i]) + 1 <= limit]
+        if not around:
+            break
+        i = max(around)[1]
         keep.add(i)
         size += len(sentences[i]) + 1
-    if not keep:  # one sentence longer than the limit: cut it
-        return sentences[max(range(len(sentences)), key=value)][:limit]
+        low, high = min(low, i), max(high, i)
+    for i in sorted(range(len(sentences)), key=lambda i: -values[i]):
+        if i not in keep and size + len(sentences[i]) + 1 <= limit:
+            keep.add(i)
+            size += len(sentences[i]) + 1
     return " ".join(sentences[i] for i in sorted(keep))
 
 
@@ -144,7 +165,9 @@ def build_messages(
     passage_chars: int,
 ) -> list[dict[str, str]]:
     """System prompt, the last turns of the conversation, and the numbered passages with the question."""
-    system = render("system_fr.txt", language="anglais" if language == "en" else "français", refusal=REFUSAL[language])
+    system = render(
+        "system_fr.txt", language="anglais" if language == "en" else "français", refusal=MODEL_REFUSAL[language]
+    )
     numbered = "\n".join(
         f"[{n}] ({p.title}{', ' + str(p.year) if p.year else ''}) {trim_passage(p.text, question, passage_chars)}"
         for n, p in enumerate(context, start=1)
@@ -157,9 +180,38 @@ def build_messages(
     return messages
 
 
+# "ne précisent pas la date, mais ..." / "do not say when, but ...": what follows is an answer.
+_BUT = re.compile(r"\b(?:mais|cependant|toutefois|neanmoins|but|however)\b")
+
+
+def _sentences(text: str) -> list[str]:
+    return [s.strip() for line in text.strip().split("\n") for s in _SENTENCE_END.split(line) if s.strip()]
+
+
+def _refuses(sentence: str) -> bool:
+    """One sentence that says the passages do not answer, with no answer after a 'but'."""
+    folded = fold(_MARKER.sub("", sentence))
+    found = _REFUSAL_PATTERNS.search(folded)
+    return found is not None and not _BUT.search(folded[found.end() :])
+
+
 def is_refusal(text: str) -> bool:
-    """True when generated text says the passages do not answer."""
-    return bool(_REFUSAL_PATTERNS.search(fold(text)))
+    """True when generated text only says that the passages do not answer.
+
+    A partial refusal ("Les extraits ne précisent pas la date. Le programme a commencé en 2022 [1].") is an
+    answer; a question the model echoed before refusing does not count as one.
+    """
+    content = [s for s in _sentences(text) if not _MARKER.sub("", s).rstrip().endswith("?")]
+    return bool(content) and all(_refuses(s) for s in content)
+
+
+def without_refusals(text: str) -> str:
+    """An answer without its refusal sentences ("Les extraits ne disent pas X." before the part that answers)."""
+    kept = [
+        " ".join(s for s in _SENTENCE_END.split(line.strip()) if s.strip() and not _refuses(s))
+        for line in text.strip().split("\n")
+    ]
+    return "\n".join(line for line in kept if line)
 
 
 @dataclass
@@ -171,8 +223,19 @@ class Answerability:
     answerable: bool
 
 
+# English questions are read against French passages: their dense similarity runs lower (answerable ones 0.78-0.87,
+# off-topic ones 0.75-0.80 on evals/publications.jsonl, where 0.86 refused 18 of 31 answerable English questions),
+# and French word coverage says little about them.
+ENGLISH_DENSE_OFFSET = 0.06
+
+
 def assess(question: str, passages: list[Passage], *, min_coverage: float, min_dense: float) -> Answerability:
-    """Refuse before generating when the best passages share too little with the question."""
+    """Refuse before generating when the best passages share too little with the question.
+
+    English questions need `min_dense - ENGLISH_DENSE_OFFSET`.
+    """
+    if detect_language(question) == "en":
+        min_dense -= ENGLISH_DENSE_OFFSET
     terms = set(analyze(question))
     top = passages[:5]
     if not top:
@@ -274,11 +337,15 @@ def request_for(
     language: str,
     passage_chars: int,
     max_tokens: int,
+    refuse_at: float | None = None,
 ) -> GenerationRequest:
+    """What a generator needs; `refuse_at`: see `GenerationRequest.refuse_at`."""
     return GenerationRequest(
         question=question,
         passages=context,
         messages=build_messages(question, context, history, language, passage_chars),
         language=language,
         max_tokens=max_tokens,
+        refusal=MODEL_REFUSAL[language],
+        refuse_at=refuse_at,
     )

@@ -17,6 +17,7 @@ from assistant27.answering import (
     request_for,
     retrieval_query,
     validate_citations,
+    without_refusals,
 )
 from assistant27.config import Settings
 from assistant27.embedding import E5Embedder, Embedder, HashingEmbedder
@@ -197,7 +198,7 @@ class Assistant:
             return
         # A generator may read more passages than the prompt budget allows (the extractive one costs nothing).
         context = passages[: getattr(self.generator, "context_passages", s.context_passages)]
-        request = request_for(question, context, history, language, s.context_chars, s.max_answer_tokens)
+        request = request_for(question, context, history, language, s.context_chars, s.max_answer_tokens, s.refuse_at)
         pieces = []
         for piece in self.generator.generate(request):
             if timings.first_token_s is None:
@@ -209,9 +210,10 @@ class Assistant:
             timings.total_s = round(time.perf_counter() - started, 4)
             refusal = self._refusal(question, passages, timings, language)
             refusal.generated = raw
+            refusal.refusal_probability = request.refusal_probability
             yield refusal
             return
-        checked = self._validated(raw, context, language)
+        checked = self._validated(without_refusals(raw), context, language)
         timings.total_s = round(time.perf_counter() - started, 4)
         yield Answer(
             question=question,
@@ -223,6 +225,7 @@ class Assistant:
             generator=self.generator.name,
             flagged=checked.flagged,
             generated=raw,
+            refusal_probability=request.refusal_probability,
         )
 
     def _validated(self, raw: str, context: list[Passage], language: str) -> ValidatedAnswer:
@@ -268,7 +271,9 @@ class Assistant:
             if not found or not (evidence.answerable or evidence.coverage >= s.min_coverage):
                 continue
             context = found[: getattr(self.generator, "context_passages", s.context_passages)]
-            request = request_for(question, context, history, language, s.context_chars, s.max_answer_tokens)
+            request = request_for(
+                question, context, history, language, s.context_chars, s.max_answer_tokens, s.refuse_at
+            )
             pieces: list[str] = []
             for piece in self.generator.generate(request):
                 if timings.first_token_s is None:

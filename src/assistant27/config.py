@@ -57,12 +57,18 @@ class Settings:
     bm25_k1: float = 0.9  # measured in benchmarks/README.md (dev / held-out halves)
     bm25_b: float = 0.2
     # Answering
-    # Passages given to a language model: 4 x 420 characters (a prompt of about 620-700 tokens, first token
-    # about 12 s on 2 cores). 3 x 450 (520 tokens) was measured worse on evals/smoke.jsonl: answers 0.25 vs
-    # 0.38, false refusals 0.56 vs 0.38 (evals/reports/2026-11-22-smoke-local*/).
+    # Passages given to a language model: 4 x 500 characters (a prompt of about 700-800 tokens). 3 x 450 (520
+    # tokens) was measured worse on evals/smoke.jsonl: answers 0.25 vs 0.38, false refusals 0.56 vs 0.38
+    # (evals/reports/2026-11-22-smoke-local*/). With the retrieved passages of the 171 answerable items of
+    # evals/publications.jsonl that reach the generator, the answer's words are in the prompt for 108 of them at
+    # 4 x 420 as trimmed before, 112 with the trimming that keeps the best sentence's neighbours, 118 at 4 x 500,
+    # 138 with the four passages whole (benchmarks/prompt_context.py).
     context_passages: int = 4
-    context_chars: int = 420  # characters kept per passage in the prompt
+    context_chars: int = 500  # characters kept per passage in the prompt
     max_answer_tokens: int = 256
+    # The local model refuses when the probability that it starts its refusal sentence is at least this
+    # (generators.RefusalGate); below, it must answer. Calibration: evals/reports/2026-11-23-local-subsets/README.md.
+    refuse_at: float = 0.5
     # Refusal before generation (see answering.assess; calibrated on evals/, see README)
     min_coverage: float = 0.5
     min_dense: float = 0.86

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
+
+import numpy as np
 
 from assistant27.analysis import analyze, strip_urls
 from assistant27.chunking import passage_sentences
@@ -22,6 +24,13 @@ class GenerationRequest:
     messages: list[dict[str, str]] = field(default_factory=list)
     language: str = "fr"
     max_tokens: int = 256
+    # The sentence the prompt tells a model to write when the passages do not answer. A generator that can read
+    # the model's probabilities (the local one) measures how likely the model is to start it and refuses when that
+    # probability is at least `refuse_at`; below it, the refusal is ruled out and the model answers. 1.0 never
+    # refuses this way (the probability is still measured), None leaves the model free.
+    refusal: str = ""
+    refuse_at: float | None = None
+    refusal_probability: float | None = None  # set by the generator that measured it
 
 
 class Generator(Protocol):
@@ -65,14 +74,19 @@ class LlamaCppGenerator:
         return self._llm
 
     def generate(self, request: GenerationRequest) -> Iterator[str]:
+        first = None
         try:
+            from llama_cpp import LogitsProcessorList
+
+            if request.refusal and request.refuse_at is not None:
+                first = RefusalGate(self._first_tokens(request.refusal), request.refuse_at, int(self.llm.token_eos()))
             stream = self.llm.create_chat_completion(
                 messages=request.messages,
                 max_tokens=request.max_tokens,
-                temperature=0.1,
-                top_p=0.9,
+                temperature=0.0,  # greedy: the same question gets the same answer, and evaluations repeat
                 repeat_penalty=1.1,
                 stream=True,
+                logits_processor=LogitsProcessorList([first]) if first else None,
             )
             for part in stream:
                 delta = part["choices"][0].get("delta", {})
@@ -83,6 +97,50 @@ class LlamaCppGenerator:
             raise
         except Exception as exc:  # llama.cpp errors are plain RuntimeError/ValueError
             raise GeneratorError(f"The local model failed: {exc}. Try ASSISTANT27_GENERATOR=extractive.") from exc
+        if first is not None:
+            request.refusal_probability = first.probability
+            if first.refused:
+                yield request.refusal
+
+    def _first_tokens(self, text: str) -> frozenset[int]:
+        """The tokens that can start `text` as the first word of an answer (with or without a leading space)."""
+        starts = set()
+        for variant in (text, " " + text):
+            tokens = self.llm.tokenize(variant.encode("utf-8"), add_bos=False, special=False)
+            if tokens:
+                starts.add(tokens[0])
+        return frozenset(starts)
+
+
+class RefusalGate:
+    """A llama.cpp logits processor for the first generated token: how likely is the model to start its refusal?
+
+    At the first step it records the probability of the tokens that start the refusal sentence. At or above
+    `refuse_at` the model is stopped there (only the end token is allowed: the caller writes the refusal);
+    below it, those tokens are ruled out, so a model that hesitates answers instead of refusing.
+    Later steps pass through unchanged.
+    """
+
+    def __init__(self, refusal_tokens: frozenset[int], refuse_at: float, eos: int) -> None:
+        self.refusal_tokens = sorted(refusal_tokens)
+        self.refuse_at = refuse_at
+        self.eos = eos
+        self.probability: float | None = None
+        self.refused = False
+
+    def __call__(self, input_ids: Any, logits: np.ndarray) -> np.ndarray:
+        if self.probability is not None:
+            return logits
+        shifted = np.exp(logits.astype(np.float64) - float(np.max(logits)))
+        self.probability = float(shifted[self.refusal_tokens].sum() / shifted.sum())
+        out = logits.copy()
+        if self.probability >= self.refuse_at:
+            self.refused = True
+            out[:] = -np.inf
+            out[self.eos] = 0.0
+        else:
+            out[self.refusal_tokens] = -np.inf
+        return out
 
 
 class OpenAICompatibleGenerator:

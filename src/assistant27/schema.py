@@ -136,6 +136,7 @@ class Answer:
     generator: str = ""
     flagged: list[str] = field(default_factory=list)  # answer sentences no passage supports
     generated: str = ""  # the generator's text before citation checks (for reports and debugging)
+    refusal_probability: float | None = None  # the local model's probability of starting its refusal
 
     def to_json(self) -> dict[str, Any]:
         """The stable `ask --json` contract (fields may be added, never changed)."""
@@ -149,4 +150,5 @@ class Answer:
             "generator": self.generator,
             "flagged": self.flagged,
             "generated": self.generated,
+            "refusal_probability": self.refusal_probability,
         }
