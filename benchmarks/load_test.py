@@ -30,7 +30,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,8 +62,12 @@ REPLY = (
 # ---- the server under test (child process) ------------------------------------------------------------------
 
 
-def serve_fake(port: int, state: Path, word_delay: float, embedder_name: str) -> None:
-    """Child process: ingest the corpus (hashing or e5 embedder), serve the app with a slow scripted generator."""
+def make_webapp(state: Path, word_delay: float, embedder_name: str) -> Any:
+    """The app under test: the corpus ingested into `state` (hashing or e5 embedder), a slow scripted generator.
+
+    Sets the ASSISTANT27_* variables of this process to `state`; returns the `WebApp` (also used in-process by
+    memory_probe.py).
+    """
     os.environ.update(
         ASSISTANT27_CORPUS_DIR=str(REPO / "corpus"),
         ASSISTANT27_INDEX_DIR=str(state / "index"),
@@ -73,8 +77,6 @@ def serve_fake(port: int, state: Path, word_delay: float, embedder_name: str) ->
         GRADIO_ANALYTICS_ENABLED="False",
         ANONYMIZED_TELEMETRY="False",
     )
-    import uvicorn
-
     from assistant27.assistant import Assistant, make_embedder
     from assistant27.config import Settings
     from assistant27.generators import GenerationRequest
@@ -89,7 +91,8 @@ def serve_fake(port: int, state: Path, word_delay: float, embedder_name: str) ->
 
         def generate(self, request: GenerationRequest) -> Iterator[str]:
             for i, word in enumerate(REPLY.split(" ")):
-                time.sleep(word_delay)
+                if word_delay:
+                    time.sleep(word_delay)
                 yield ("" if i == 0 else " ") + word
 
     settings = Settings.from_env()
@@ -101,7 +104,15 @@ def serve_fake(port: int, state: Path, word_delay: float, embedder_name: str) ->
         settings = settings.replace(min_dense=0.2)
     assistant = Assistant(settings, store, embedder, SlowScripted())  # type: ignore[arg-type]
     assistant.warm_up()
-    uvicorn.run(WebApp(assistant).asgi_app(), host="127.0.0.1", port=port, log_level="warning")
+    return WebApp(assistant)
+
+
+def serve_fake(port: int, state: Path, word_delay: float, embedder_name: str) -> None:
+    """Child process: ingest the corpus (hashing or e5 embedder), serve the app with a slow scripted generator."""
+    import uvicorn
+
+    app = make_webapp(state, word_delay, embedder_name)
+    uvicorn.run(app.asgi_app(), host="127.0.0.1", port=port, log_level="warning")
 
 
 def free_port() -> int:
@@ -153,52 +164,62 @@ class Results:
             return True
 
 
+def one_request(client: Any, rng: random.Random, tag: str, chat_share: float, out: Results) -> None:
+    """One search, or one chat turn (passages, then the answer) tagged `tag`; records its time or its error."""
+    try:
+        if rng.random() < chat_share:
+            question = f"{rng.choice(QUESTIONS)} (demande {tag})"
+            with out.lock:
+                out.chats_sent.append(tag)
+            started = time.perf_counter()
+            first = client.predict(question, api_name="/retrieve")
+            passages = time.perf_counter() - started
+            assert "a27-passage" in str(first[1]), "no passages before the answer"
+            final = client.predict(api_name="/generate")
+            total = time.perf_counter() - started
+            chat = str(final[0])
+            if f"(demande {tag})" not in chat or "Une erreur" in chat:
+                raise RuntimeError(f"chat {tag}: answer missing from the page")
+            with out.lock:
+                out.passages_s.append(passages)
+                out.chat_s.append(total)
+                out.chats_answered.append(tag)
+        else:
+            started = time.perf_counter()
+            results, status = client.predict(rng.choice(SEARCHES), None, None, [], [], api_name="/search")
+            took = time.perf_counter() - started
+            if "a27-passage" not in str(results):
+                raise RuntimeError(f"search: no results ({status})")
+            with out.lock:
+                out.search_s.append(took)
+    except Exception as exc:  # noqa: BLE001 - a load test records every failure and goes on
+        with out.lock:
+            out.errors.append(f"{tag}: {type(exc).__name__}: {exc}"[:300])
+
+
+def open_session(url: str, headers: dict[str, str], n: int, out: Results) -> Any | None:
+    """A Gradio client with its own session, its conversation opened as a page load does (None on failure)."""
+    from gradio_client import Client
+
+    try:
+        client = Client(url, headers=headers, verbose=False)
+        client.predict(None, api_name="/start")
+        return client
+    except Exception as exc:  # noqa: BLE001
+        with out.lock:
+            out.errors.append(f"user {n} start: {type(exc).__name__}: {exc}"[:300])
+        return None
+
+
 def user(
     url: str, headers: dict[str, str], n: int, deadline: float, limit: int, chat_share: float, out: Results
 ) -> None:
-    from gradio_client import Client
-
     rng = random.Random(n)
-    try:
-        client = Client(url, headers=headers, verbose=False)
-        client.predict(None, api_name="/start")  # opens this session's conversation, as a page load does
-    except Exception as exc:  # noqa: BLE001 - a load test records every failure and goes on
-        with out.lock:
-            out.errors.append(f"user {n} start: {type(exc).__name__}: {exc}"[:300])
-        return
+    client = open_session(url, headers, n, out)
     i = 0
-    while time.time() < deadline and out.take(limit):
+    while client is not None and time.time() < deadline and out.take(limit):
         i += 1
-        try:
-            if rng.random() < chat_share:
-                tag = f"u{n}-q{i}"
-                question = f"{rng.choice(QUESTIONS)} (demande {tag})"
-                with out.lock:
-                    out.chats_sent.append(tag)
-                started = time.perf_counter()
-                first = client.predict(question, api_name="/retrieve")
-                passages = time.perf_counter() - started
-                assert "a27-passage" in str(first[1]), "no passages before the answer"
-                final = client.predict(api_name="/generate")
-                total = time.perf_counter() - started
-                chat = str(final[0])
-                if f"(demande {tag})" not in chat or "Une erreur" in chat:
-                    raise RuntimeError(f"chat {tag}: answer missing from the page")
-                with out.lock:
-                    out.passages_s.append(passages)
-                    out.chat_s.append(total)
-                    out.chats_answered.append(tag)
-            else:
-                started = time.perf_counter()
-                results, status = client.predict(rng.choice(SEARCHES), None, None, [], [], api_name="/search")
-                took = time.perf_counter() - started
-                if "a27-passage" not in str(results):
-                    raise RuntimeError(f"search: no results ({status})")
-                with out.lock:
-                    out.search_s.append(took)
-        except Exception as exc:  # noqa: BLE001
-            with out.lock:
-                out.errors.append(f"user {n}: {type(exc).__name__}: {exc}"[:300])
+        one_request(client, rng, f"u{n}-q{i}", chat_share, out)
 
 
 def percentiles(values: list[float]) -> dict[str, float | int | None]:
@@ -355,13 +376,18 @@ def main() -> int:
         },
         "target_search_p95_below_1s": (out.search_s != [] and percentiles(out.search_s)["p95_s"] < 1.0),  # type: ignore[operator]
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    stem = args.out / f"{args.name}-{dt.date.today().isoformat()}"
-    stem.with_suffix(".json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    stem.with_suffix(".md").write_text(markdown(report), encoding="utf-8")
-    print(markdown(report))
-    print(f"written: {stem}.json, {stem}.md")
+    write_results(report, args.out, args.name, markdown)
     return 0 if not out.errors and not integrity.get("lost") and not integrity.get("stored_twice") else 1
+
+
+def write_results(report: dict[str, Any], out: Path, name: str, to_markdown: Callable[[dict[str, Any]], str]) -> None:
+    """Write OUT/NAME-DATE.json and .md (a second run the same day replaces them) and print the Markdown."""
+    out.mkdir(parents=True, exist_ok=True)
+    stem = out / f"{name}-{dt.date.today().isoformat()}"
+    stem.with_suffix(".json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    stem.with_suffix(".md").write_text(to_markdown(report), encoding="utf-8")
+    print(to_markdown(report))
+    print(f"written: {stem}.json, {stem}.md")
 
 
 def markdown(r: dict[str, Any]) -> str:

@@ -75,6 +75,10 @@ class Settings:
     # Chunking (in words; about 1.4 tokens per French word for e5/XLM-R)
     chunk_words: int = 170
     chunk_overlap_words: int = 30
+    # Web app memory: sessions whose Gradio state is kept (the least recently used beyond it are dropped; a
+    # dropped tab finds its conversation again on reload), and conversations whose Markdown export is kept
+    web_sessions: int = 500
+    memory_trim_s: float = 60.0  # at most this often, the app hands freed memory back to the system (0: never)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:

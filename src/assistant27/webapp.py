@@ -6,6 +6,8 @@ methods returning plain values, so tests call them directly; `build` makes the G
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import dataclasses
 import hashlib
 import hmac
@@ -19,9 +21,10 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import parse_qs, quote
 
 import gradio as gr
@@ -50,6 +53,12 @@ EXAMPLES = [
 ]
 SEARCH_CONCURRENCY = 8  # searches never wait behind a generation
 GENERATION_CONCURRENCY = 1  # one local model; more requests queue, with their position shown
+PENDING_TURNS = 200  # chat turns kept between their two halves (retrieval shown, generation queued)
+# The page shows a conversation's last turns (all are stored and exported): Gradio keeps each session's last
+# chat view in memory, so this bounds it, and each redraw while an answer streams stays the same size.
+SHOWN_TURNS = 20
+CACHE_SWEEP = (3600, 86400)  # Gradio's copies of exported files: swept every hour, kept a day
+ANALYTICS_EVENTS = "1000"  # Gradio keeps this many events' timings in memory (its default: 10,000)
 TOKEN_ENV = "ASSISTANT27_WEB_TOKEN"  # the shared access token; required when serving beyond this machine
 TOKEN_COOKIE = "assistant27_access"
 LOGIN_PATH = "/_login"
@@ -102,6 +111,98 @@ element.addEventListener('click', (e) => {
 """
 
 
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class Recent(Generic[K, V]):
+    """A thread-safe mapping of at most `limit` entries: setting one more drops the least recently set.
+
+    `on_drop(key, value)` is called for each entry dropped that way (not for those taken out with `pop`).
+    """
+
+    def __init__(self, limit: int, on_drop: Callable[[K, V], None] | None = None) -> None:
+        self.limit = max(1, limit)
+        self.on_drop = on_drop
+        self._items: OrderedDict[K, V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def put(self, key: K, value: V) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            dropped = [self._items.popitem(last=False) for _ in range(len(self._items) - self.limit)]
+        for old_key, old_value in dropped:
+            if self.on_drop is not None:
+                self.on_drop(old_key, old_value)
+
+    def pop(self, key: K) -> V | None:
+        with self._lock:
+            return self._items.pop(key, None)
+
+    def __contains__(self, key: object) -> bool:
+        with self._lock:
+            return key in self._items
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)
+
+
+class MemoryTrim:
+    """Hands the memory the allocator keeps free back to the system, at most every `every` seconds, after a request.
+
+    glibc keeps what the request threads freed (e5's activations, rendered pages) in per-thread arenas and
+    seldom returns it: with e5 and 10 users at once, each round of 70 requests left 40-50 MB that `malloc_trim`
+    gave back in 6-10 ms (benchmarks/README.md, memory). Nothing happens off glibc, or when `every` is 0.
+    """
+
+    def __init__(
+        self,
+        every: float,
+        release: Callable[[], object] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.every = every
+        self.release = release if release is not None else _malloc_trim()
+        self.clock = clock
+        self._last = clock()
+        self._lock = threading.Lock()
+
+    def after_request(self) -> bool:
+        """Trim when `every` seconds have passed since the last trim; True when it did."""
+        if self.release is None or self.every <= 0:
+            return False
+        now = self.clock()
+        with self._lock:
+            if now - self._last < self.every:
+                return False
+            self._last = now
+        self.release()
+        return True
+
+
+def _malloc_trim() -> Callable[[], object] | None:
+    """glibc's `malloc_trim(0)`, or None where the C library has none (musl, macOS)."""
+    try:
+        trim = ctypes.CDLL(ctypes.util.find_library("c")).malloc_trim
+    except (OSError, AttributeError, TypeError):
+        return None
+    trim.argtypes = [ctypes.c_size_t]
+    return lambda: trim(0)
+
+
+@dataclass
+class PendingTurn:
+    """A chat turn between its two halves: the question, its stream (None when `retrieve` showed an error
+    instead), and the passages panel shown meanwhile."""
+
+    question: str
+    stream: Iterator[Event] | None
+    panel: str
+    error: str = ""
+
+
 class WebApp:
     """The Gradio UI over one `Assistant` and one conversation store."""
 
@@ -111,9 +212,15 @@ class WebApp:
         self.conversations = conversations or ConversationStore(self.settings.data_dir)
         self.corpus_dir = self.settings.corpus_dir.resolve()
         self._exports = Path(tempfile.mkdtemp(prefix="assistant27-exports-"))
-        # Streams whose passages are shown and whose generation waits in the (slower) generation queue.
-        self._pending: OrderedDict[str, tuple[str, Iterator[Event]]] = OrderedDict()
-        self._lock = threading.Lock()
+        # One Markdown file per conversation, for the download button (Gradio serves its own copy of it).
+        self._export_files: Recent[str, Path] = Recent(
+            self.settings.web_sessions, on_drop=lambda _c, path: path.unlink(missing_ok=True)
+        )
+        # Turns whose passages are shown and whose generation waits in the (slower) generation queue; a tab
+        # closed between the two halves leaves its turn here until newer ones push it out.
+        self._pending: Recent[str, PendingTurn] = Recent(PENDING_TURNS)
+        self.memory = MemoryTrim(self.settings.memory_trim_s)
+        self.page: gr.Blocks | None = None
 
     # ---- handlers: plain values in and out --------------------------------------------------------------
 
@@ -133,68 +240,62 @@ class WebApp:
         """First half of a chat turn (search concurrency): show the question, then the passages, at once.
 
         Yields (chat, passages panel, status, cleared question box, pending id); the pending id names the
-        stream that `generate` continues in the generation queue.
+        turn that `generate` continues in the generation queue (its stream, or the error shown instead).
         """
         question = (question or "").strip()
         turns = self.conversations.turns(conversation)
+        no_panel = render_passages_panel(None)
         if not conversation:  # the page has not finished loading its conversation yet
-            yield (
-                render_chat(turns, error="La page se charge encore ; réessayez dans un instant."),
-                (render_passages_panel(None)),
-                "",
-                question,
-                "",
-            )
+            error = "La page se charge encore ; réessayez dans un instant."
+            pending = self._hold(PendingTurn(question, None, no_panel, error))
+            yield render_chat(turns, error=error), no_panel, "", question, pending
             return
         if not question:
-            yield render_chat(turns), render_passages_panel(None), "", "", ""
+            yield render_chat(turns), no_panel, "", "", ""
             return
         chat = render_chat(turns, pending_question=question, pending_text="")
-        yield chat, render_passages_panel(None), status_html("Recherche des passages…"), "", ""
+        yield chat, no_panel, status_html("Recherche des passages…"), "", ""
         history = history_of(turns)
         try:
             stream = self.assistant.ask_stream(question, history)
             first = next(stream)
         except QuestionError:
-            yield (
-                render_chat(turns, error=question_message(question)),
-                (render_passages_panel(None)),
-                "",
-                question,
-                "",
-            )
+            error = question_message(question)
+            pending = self._hold(PendingTurn(question, None, no_panel, error))
+            yield render_chat(turns, error=error), no_panel, "", question, pending
             return
         except Exception:
             log.exception("retrieval failed for %r", question)
-            yield render_chat(turns, error=ERROR_MESSAGE), render_passages_panel(None), "", question, ""
+            pending = self._hold(PendingTurn(question, None, no_panel, ERROR_MESSAGE))
+            yield render_chat(turns, error=ERROR_MESSAGE), no_panel, "", question, pending
             return
-        pending = uuid.uuid4().hex
-        with self._lock:
-            self._pending[pending] = (question, stream)
-            while len(self._pending) > 200:  # a tab closed between the two halves: drop its stream
-                self._pending.popitem(last=False)
         panel = render_passages_panel(first if isinstance(first, PassagesFound) else None, question)
+        pending = self._hold(PendingTurn(question, stream, panel))
         yield chat, panel, status_html("En attente de rédaction…"), "", pending
 
     def generate(self, pending: str, conversation: str) -> Iterator[tuple[str, str, str, str | None]]:
-        """Second half (generation queue): stream the answer, store it. Yields (chat, panel, status, export)."""
-        with self._lock:
-            question, stream = self._pending.pop(pending, ("", iter(())))
+        """Second half (generation queue): stream the answer, store it. Yields (chat, panel, status, export).
+
+        Every yield carries a value for every output, never `gr.skip()`: Gradio 6 keeps a new copy of a component
+        in the session for each update followed by a value (about 10 KB a chat turn, for the session's life).
+        """
+        turn = self._pending.pop(pending)
         turns = self.conversations.turns(conversation)
-        if not question:
-            yield gr_skip(), gr_skip(), gr_skip(), gr_skip()
+        export = self.export_markdown(conversation, turns)
+        if turn is None or turn.stream is None:  # nothing to write: show what `retrieve` showed
+            error = turn.error if turn else ""
+            yield render_chat(turns, error=error), turn.panel if turn else render_passages_panel(None), "", export
             return
-        text = ""
-        last = 0.0
+        question, text, last = turn.question, "", 0.0
         try:
-            for event in stream:
+            for event in turn.stream:
                 if isinstance(event, Token):
                     text += event.text
                     now = time.perf_counter()
                     if now - last > 0.05:  # at most 20 redraws a second, whatever the generator's speed
                         last = now
                         chat = render_chat(turns, pending_question=question, pending_text=text)
-                        yield chat, gr_skip(), status_html("Rédaction de la réponse…"), gr_skip()
+                        yield chat, turn.panel, status_html("Rédaction de la réponse…"), export
                 elif isinstance(event, Answer):
                     data = event.to_json()
                     self.conversations.add_turn(conversation, data)
@@ -209,7 +310,15 @@ class WebApp:
                     )
         except Exception:
             log.exception("generation failed for %r", question)
-            yield render_chat(turns, pending_question=question, error=ERROR_MESSAGE), gr_skip(), "", gr_skip()
+            yield render_chat(turns, pending_question=question, error=ERROR_MESSAGE), turn.panel, "", export
+        finally:
+            self.memory.after_request()
+
+    def _hold(self, turn: PendingTurn) -> str:
+        """Keep a turn for `generate`; returns its pending id."""
+        pending = uuid.uuid4().hex
+        self._pending.put(pending, turn)
+        return pending
 
     def rate(self, conversation: str, turn: int, rating: str) -> tuple[str, dict[str, Any]]:
         """A thumb on one answer of this conversation; returns the redrawn chat and what the comment box refers to."""
@@ -236,6 +345,14 @@ class WebApp:
         self, query: str, year_min: int | None, year_max: int | None, kinds: list[str], sources: list[str]
     ) -> tuple[str, str]:
         """Staff search: ranked passages with the query's words highlighted; no generation. Returns (results, status)."""
+        try:
+            return self._search(query, year_min, year_max, kinds, sources)
+        finally:
+            self.memory.after_request()
+
+    def _search(
+        self, query: str, year_min: int | None, year_max: int | None, kinds: list[str], sources: list[str]
+    ) -> tuple[str, str]:
         if not (query or "").strip():
             return "", "Tapez des mots à chercher."
         filters = Filters(
@@ -344,6 +461,7 @@ class WebApp:
             return None
         path = self._exports / f"conversation-{conversation}.md"
         path.write_text(conversation_markdown(turns), encoding="utf-8")
+        self._export_files.put(conversation, path)
         return str(path)
 
     def settings_snapshot(self) -> dict[str, Any]:
@@ -369,7 +487,7 @@ class WebApp:
         years = sorted({int(r["year"]) for r in reports if r.get("year")})
         sources = sorted((r.get("title") or s, s) for s, r in zip(manifest, reports, strict=True))
 
-        with gr.Blocks(title="Assistant de La 27e Région", analytics_enabled=False) as demo:
+        with gr.Blocks(title="Assistant de La 27e Région", analytics_enabled=False, delete_cache=CACHE_SWEEP) as demo:
             browser = gr.BrowserState(
                 None, storage_key="assistant27-browser", secret=self.conversations.browser_secret()
             )
@@ -524,6 +642,10 @@ class WebApp:
             search_inputs = [query, year_min, year_max, kind, source]
             search.click(self.search, search_inputs, [results, search_status], **searching)
             query.submit(self.search, search_inputs, [results, search_status], **searching)
+        # Gradio keeps each session's state (its copy of the page's components and their last values) until
+        # `state_session_capacity` newer sessions push it out: bounded by settings.web_sessions, not 10,000.
+        demo.state_session_capacity = self.settings.web_sessions
+        os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", ANALYTICS_EVENTS)  # read by queue()
         demo.queue(default_concurrency_limit=GENERATION_CONCURRENCY)
         return demo
 
@@ -559,7 +681,9 @@ class WebApp:
             font=[gr.themes.Font("system-ui"), "Segoe UI", "Roboto", "sans-serif"],
             font_mono=[gr.themes.Font("ui-monospace"), "monospace"],
         )
-        app = gr.mount_gradio_app(app, self.build(), path="", theme=theme, css=CSS, footer_links=[], ssr_mode=False)
+        # The page being served; Gradio hangs its sessions' state on it (`page.state_holder`) when mounting.
+        self.page = self.build()
+        app = gr.mount_gradio_app(app, self.page, path="", theme=theme, css=CSS, footer_links=[], ssr_mode=False)
         return TokenGate(app, token) if token else app
 
     def launch(
@@ -779,14 +903,27 @@ def render_turn(turn: Turn) -> str:
     return f"<div class='a27-turn' data-turn='{turn.id}'>{''.join(parts)}{''.join(bot)}</div>"
 
 
-def render_chat(turns: list[Turn], pending_question: str = "", pending_text: str | None = None, error: str = "") -> str:
-    """The whole conversation, with the answer being written (or an error message) at the end."""
+def render_chat(
+    turns: list[Turn],
+    pending_question: str = "",
+    pending_text: str | None = None,
+    error: str = "",
+    shown: int = SHOWN_TURNS,
+) -> str:
+    """The conversation (its last `shown` turns), with the answer being written (or an error message) at the end."""
     if not turns and not pending_question and not error:
         return (
             "<div class='a27-chat'><p class='a27-empty'>Posez une question sur les publications de La 27e Région "
             "(programmes, partenaires, années), ou choisissez un exemple ci-dessous.</p></div>"
         )
-    body = [render_turn(t) for t in turns]
+    body = [render_turn(t) for t in turns[-shown:]]
+    if len(turns) > shown:
+        earlier = len(turns) - shown
+        body.insert(
+            0,
+            f"<p class='a27-meta a27-earlier'>{earlier} question{'s' if earlier > 1 else ''} plus ancienne"
+            f"{'s' if earlier > 1 else ''} : dans l'export Markdown.</p>",
+        )
     if pending_question:
         body.append(f"<div class='a27-msg a27-user'>{html.escape(pending_question)}</div>")
         if pending_text is not None and not error:

@@ -1,0 +1,103 @@
+"""The web app's memory stays bounded: every per-session store and cache drops its oldest entries past its limit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from appserver import make_app, serving
+
+from assistant27.config import Settings
+from assistant27.generators import ScriptedGenerator
+from assistant27.webapp import PENDING_TURNS, MemoryTrim, Recent, WebApp, render_chat
+
+QUESTION = "Qui a participé à Nouveaux Accords ?"
+REPLY = "La Communauté urbaine de Dunkerque a participé à Nouveaux Accords [1]."
+
+
+def chat(app: WebApp, conversation: str, question: str = QUESTION) -> list[tuple]:
+    first = list(app.retrieve(question, conversation))
+    return list(app.generate(first[-1][4], conversation))
+
+
+def test_recent_drops_the_least_recently_set_entry() -> None:
+    dropped: list[tuple[str, int]] = []
+    recent: Recent[str, int] = Recent(2, on_drop=lambda k, v: dropped.append((k, v)))
+    recent.put("a", 1)
+    recent.put("b", 2)
+    recent.put("a", 3)  # set again: now the most recent
+    recent.put("c", 4)
+    assert dropped == [("b", 2)] and len(recent) == 2 and "a" in recent and "c" in recent
+    assert recent.pop("a") == 3 and recent.pop("a") is None and dropped == [("b", 2)]  # pop is not a drop
+
+
+def test_exports_are_kept_for_the_last_conversations_only(settings: Settings) -> None:
+    app = make_app(settings.replace(web_sessions=2), ScriptedGenerator([REPLY] * 3))
+    exports = []
+    for _ in range(3):
+        _browser, conversation, *_ = app.start(None)
+        exports.append(Path(str(chat(app, conversation)[-1][3])))
+    assert [p.exists() for p in exports] == [False, True, True]
+    assert len(list(exports[-1].parent.iterdir())) == 2
+
+
+def test_pending_turns_are_bounded(settings: Settings) -> None:
+    app = make_app(settings, ScriptedGenerator())
+    _browser, conversation, *_ = app.start(None)
+    held = [list(app.retrieve(QUESTION, conversation))[-1][4] for _ in range(PENDING_TURNS + 1)]
+    assert len(app._pending) == PENDING_TURNS and held[0] not in app._pending and held[-1] in app._pending
+
+
+def test_the_page_shows_the_last_turns_and_says_where_the_others_are(settings: Settings) -> None:
+    app = make_app(settings, ScriptedGenerator([f"Réponse numéro {i} à Nouveaux Accords [1]." for i in range(3)]))
+    _browser, conversation, *_ = app.start(None)
+    for i in range(3):
+        chat(app, conversation, f"Question {i} : qui a participé à Nouveaux Accords ?")
+    page = render_chat(app.conversations.turns(conversation), shown=2)
+    assert "Question 0" not in page and "Question 1" in page and "Question 2" in page
+    assert "1 question plus ancienne" in page
+    export = Path(str(app.export_markdown(conversation))).read_text(encoding="utf-8")
+    assert all(f"Question {i}" in export for i in range(3))
+
+
+def test_memory_is_trimmed_at_most_every_interval() -> None:
+    now = [0.0]
+    calls: list[float] = []
+    trim = MemoryTrim(60, release=lambda: calls.append(now[0]), clock=lambda: now[0])
+    for t in (1, 59, 61, 62, 100, 122):
+        now[0] = t
+        trim.after_request()
+    assert calls == [61, 122]
+    assert not MemoryTrim(0, release=lambda: calls.append(-1)).after_request() and -1 not in calls
+
+
+def test_gradio_keeps_the_state_of_web_sessions_sessions_at_most(settings: Settings) -> None:
+    from gradio_client import Client
+
+    app = make_app(settings.replace(web_sessions=2), ScriptedGenerator([REPLY] * 3))
+    with serving(app) as url:
+        clients = [Client(url, verbose=False) for _ in range(3)]
+        for client in clients:
+            client.predict(None, api_name="/start")
+        assert app.page is not None and len(app.page.state_holder.session_data) == 2
+        # The first session's state (its conversation id) was dropped: it is asked to try again, as a page that
+        # has not loaded its conversation yet is; a reload brings the conversation back.
+        assert "réessayez" in str(clients[0].predict(QUESTION, api_name="/retrieve")[0])
+        assert "Dunkerque" in str(clients[2].predict(QUESTION, api_name="/retrieve")[1])
+
+
+def test_a_chat_turn_adds_nothing_to_the_gradio_session(settings: Settings) -> None:
+    # Gradio 6 keeps a new copy of a component in the session for each gr.skip() followed by a value; the
+    # chat's outputs are always values, so the session's components stay those of the page.
+    from gradio_client import Client
+
+    app = make_app(settings, ScriptedGenerator([REPLY] * 3))
+    with serving(app) as url:
+        client = Client(url, verbose=False)
+        client.predict(None, api_name="/start")
+        assert app.page is not None
+        [session] = app.page.state_holder.session_data.values()
+        components = len(session.blocks_config.blocks)
+        for _ in range(3):
+            client.predict(QUESTION, api_name="/retrieve")
+            assert "Dunkerque" in str(client.predict(api_name="/generate")[0])
+        assert len(session.blocks_config.blocks) == components
