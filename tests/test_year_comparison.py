@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from conftest import SMALL_CORPUS, write_corpus
 from test_assistant import build
 
 from assistant27.answering import REFUSAL
@@ -10,7 +11,7 @@ from assistant27.config import Settings
 from assistant27.generators import ExtractiveGenerator, ScriptedGenerator
 from assistant27.schema import Answer
 from assistant27.store import Filters
-from assistant27.year_comparison import compared_years, year_query
+from assistant27.year_comparison import OTHER_YEARS, compared_years, year_query
 
 YEARS = {2014, 2019, 2022, 2024, 2025}
 
@@ -43,7 +44,7 @@ def test_each_year_is_answered_from_its_own_publications(settings: Settings) -> 
     events = list(build(settings, scripted).ask_stream("Quelles Régions ont été réunies en 2022 et en 2025 ?"))
     assert [{p.year for p in r.passages} for r in scripted.requests] == [{2022}, {2025}]
     streamed = "".join(e.text for e in events if isinstance(e, Token))
-    assert streamed.startswith("2022 : La Ville") and "\n2025 : La Région" in streamed
+    assert streamed.lstrip().startswith("2022 : La Ville") and "\n2025 : La Région" in streamed
     answer = events[-1]
     assert isinstance(answer, Answer)
     assert not answer.refused
@@ -78,3 +79,24 @@ def test_the_extractive_generator_answers_each_year(settings: Settings) -> None:
     assert not data["refused"]
     assert {c["year"] for c in data["citations"]} == {2022, 2025}
     assert data["answer"].startswith("- 2022") and "\n- 2025" in data["answer"]
+
+
+def test_a_timeline_gets_the_years_the_catalogue_lacks_from_their_passages(settings: Settings) -> None:
+    # The 2025 report speaks of the accords without naming the programme: the catalogue's timeline stops in 2022.
+    files = dict(SMALL_CORPUS)
+    files["rapport-2025.txt"] += (
+        "\n\nEn 2025, les nouveaux accords ont été évalués avec la Ville de Vitry-le-François.\n"
+    )
+    write_corpus(settings.corpus_dir, files)
+    scripted = ScriptedGenerator(
+        ["En 2025, les nouveaux accords ont été évalués avec la Ville de Vitry-le-François [1]."]
+    )
+    answer = build(settings, scripted).ask("Comment Nouveaux Accords a-t-il évolué de 2022 à 2025 ?")
+    assert answer.generator == "catalogue"
+    # The catalogue's timeline has 2022; 2025 comes from the 2025 publication's passages, through the generator.
+    assert [{p.year for p in r.passages} for r in scripted.requests] == [{2025}]
+    text = answer.answer
+    assert text.index("- 2022") < text.index(OTHER_YEARS["fr"]) < text.index("- 2025 (Rapport d'activité 2025)")
+    last = answer.citations[-1]
+    assert last.passage.year == 2025 and f"[{last.n}]" in text.splitlines()[-1]
+    assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))

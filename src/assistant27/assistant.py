@@ -34,7 +34,15 @@ from assistant27.programmes import Catalogue
 from assistant27.retrieval import Retriever
 from assistant27.schema import Answer, Chunk, Citation, Passage, Timings
 from assistant27.store import ChunkStore, Filters
-from assistant27.year_comparison import YearPart, compared_years, interleave, side_by_side, within, year_query
+from assistant27.year_comparison import (
+    OTHER_YEARS,
+    YearPart,
+    compared_years,
+    interleave,
+    side_by_side,
+    within,
+    year_query,
+)
 
 MAX_QUESTION_CHARS = 2000
 
@@ -188,8 +196,12 @@ class Assistant:
         if shaped is not None:
             timings.first_token_s = round(time.perf_counter() - started, 4)
             yield Token(shaped.text)
+            # A timeline that asks for years the catalogue says nothing of: those years' passages, answered.
+            parts: list[YearPart] = []
+            more = self._missing_years(shaped, query, filters)
+            yield from self._year_parts(question, history, language, more, started, timings, parts, [], [])
             timings.total_s = round(time.perf_counter() - started, 4)
-            yield self._catalogue_reply(question, shaped, passages, timings)
+            yield self._catalogue_reply(question, shaped, passages, timings, parts, language)
             return
         evidence = assess(query, passages, min_coverage=s.min_coverage, min_dense=s.min_dense)
         if not evidence.answerable:
@@ -213,7 +225,7 @@ class Assistant:
             refusal.refusal_probability = request.refusal_probability
             yield refusal
             return
-        checked = self._validated(without_refusals(raw), context, language)
+        checked = self._validated(without_refusals(raw), context, language, question)
         timings.total_s = round(time.perf_counter() - started, 4)
         yield Answer(
             question=question,
@@ -228,7 +240,7 @@ class Assistant:
             refusal_probability=request.refusal_probability,
         )
 
-    def _validated(self, raw: str, context: list[Passage], language: str) -> ValidatedAnswer:
+    def _validated(self, raw: str, context: list[Passage], language: str, question: str = "") -> ValidatedAnswer:
         """Generated text with only the citations its passages support (see `validate_citations`)."""
         vectors = self.store.embeddings_for([p.chunk_id for p in context])
         return validate_citations(
@@ -237,6 +249,7 @@ class Assistant:
             self.embedder.embed_queries,
             _stack([vectors.get(p.chunk_id) for p in context]),
             drop_unsupported=language == "fr",
+            question=question,
         )
 
     @property
@@ -246,21 +259,20 @@ class Assistant:
             self._years = {c.year for c in self.retriever.bm25.chunks if c.year}
         return self._years
 
-    def _side_by_side(
+    def _year_parts(
         self,
         question: str,
         history: list[dict[str, str]],
         language: str,
         by_year: dict[int, list[Passage]],
-        passages: list[Passage],
         started: float,
         timings: Timings,
-    ) -> Iterator[Event]:
-        """Answer from each year's passages with the generator, one part per year; refuse when no year answers."""
+        parts: list[YearPart],
+        generated: list[str],
+        flagged: list[str],
+    ) -> Iterator[Token]:
+        """Answer from each year's passages with the generator, one part per year (streamed), into `parts`."""
         s = self.settings
-        parts: list[YearPart] = []
-        generated: list[str] = []
-        flagged: list[str] = []
         query = year_query(question)
         for year, found in by_year.items():
             part = YearPart(year)
@@ -279,16 +291,32 @@ class Assistant:
                 if timings.first_token_s is None:
                     timings.first_token_s = round(time.perf_counter() - started, 4)
                 if not pieces:  # each year's words streamed under its year
-                    yield Token(f"{chr(10) if generated else ''}{year} : ")
+                    yield Token(f"\n{year} : ")
                 pieces.append(piece)
                 yield Token(piece)
             raw = "".join(pieces).strip()
             generated.append(f"{year} : {raw}")
             if not raw or is_refusal(raw):
                 continue
-            checked = self._validated(raw, context, language)
+            checked = self._validated(without_refusals(raw), context, language)
             part.text, part.citations = checked.text, checked.citations
             flagged.extend(checked.flagged)
+
+    def _side_by_side(
+        self,
+        question: str,
+        history: list[dict[str, str]],
+        language: str,
+        by_year: dict[int, list[Passage]],
+        passages: list[Passage],
+        started: float,
+        timings: Timings,
+    ) -> Iterator[Event]:
+        """Each year answered from its own passages, side by side; refuse when no year answers."""
+        parts: list[YearPart] = []
+        generated: list[str] = []
+        flagged: list[str] = []
+        yield from self._year_parts(question, history, language, by_year, started, timings, parts, generated, flagged)
         timings.total_s = round(time.perf_counter() - started, 4)
         if not any(p.answered for p in parts):
             refusal = self._refusal(question, passages, timings, language)
@@ -308,6 +336,15 @@ class Assistant:
             generated="\n".join(generated),
         )
 
+    def _missing_years(self, shaped: CatalogueAnswer, query: str, filters: Filters | None) -> dict[int, list[Passage]]:
+        """The years a timeline question asks for that the catalogue's timeline has nothing from, searched."""
+        if shaped.kind != "timeline":
+            return {}
+        covered = {c.year for c in shaped.cited}
+        years = [y for y in compared_years(query, self.years, filters) if y not in covered]
+        k = max(10, self.settings.top_k)
+        return {y: self.retriever.retrieve(year_query(query), k, within(filters, y))[0] for y in years}
+
     def _from_catalogue(
         self, question: str, query: str, language: str, passages: list[Passage]
     ) -> CatalogueAnswer | None:
@@ -322,22 +359,34 @@ class Assistant:
         return None
 
     def _catalogue_reply(
-        self, question: str, shaped: CatalogueAnswer, passages: list[Passage], timings: Timings
+        self,
+        question: str,
+        shaped: CatalogueAnswer,
+        passages: list[Passage],
+        timings: Timings,
+        parts: list[YearPart],
+        language: str,
     ) -> Answer:
         retrieved = {p.chunk_id: p for p in passages}
         citations = [
             Citation(n, retrieved.get(chunk.id) or Passage.of(chunk), quote)
             for n, (chunk, quote) in enumerate(zip(shaped.cited, shaped.quotes), start=1)
         ]
+        text = shaped.text
+        answered = [p for p in parts if p.answered]
+        if answered:
+            more, more_citations = side_by_side(answered, language, offset=len(citations))
+            text = f"{text}\n{OTHER_YEARS[language]}\n{more}"
+            citations += more_citations
         return Answer(
             question=question,
-            answer=shaped.text,
+            answer=text,
             refused=False,
             citations=citations,
             passages=passages,
             timings=timings,
             generator="catalogue",
-            generated=shaped.text,
+            generated=text,
         )
 
     def _refusal(self, question: str, passages: list[Passage], timings: Timings, language: str) -> Answer:

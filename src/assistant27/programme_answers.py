@@ -121,6 +121,7 @@ class CatalogueAnswer:
     text: str
     cited: list[Chunk]  # cited[i] is marker [i + 1]
     quotes: list[str]  # quotes[i]: the sentence of cited[i] that states the fact
+    kind: str = ""  # the question's shape: "list", "timeline" or "comparison"
 
 
 def recognise(question: str, catalogue: Catalogue) -> Shape | None:
@@ -351,14 +352,18 @@ def answer(
     """
     builder = _Builder(chunks, language)
     if shape.kind == "timeline":
-        return _timeline(shape.programmes[0], shape, question, builder)
-    if shape.kind == "comparison":
-        return _comparison(shape, question, builder)
-    if shape.target == "programmes":
-        return _programme_list(shape, catalogue, builder)
-    if shape.programmes:
-        return _fact_list(shape.programmes[0], shape, builder, retrieved or [])
-    return _topic_fact_list(shape, catalogue, builder)
+        reply = _timeline(shape.programmes[0], shape, question, builder)
+    elif shape.kind == "comparison":
+        reply = _comparison(shape, question, builder)
+    elif shape.target == "programmes":
+        reply = _programme_list(shape, catalogue, builder)
+    elif shape.programmes:
+        reply = _fact_list(shape.programmes[0], shape, builder, retrieved or [])
+    else:
+        reply = _topic_fact_list(shape, catalogue, builder)
+    if reply is not None:
+        reply.kind = shape.kind
+    return reply
 
 
 class _Builder:

@@ -27,6 +27,12 @@ _RANGE = re.compile(
 # "depuis 2014", "since 2014": every publication year from then on.
 _SINCE = re.compile(r"\b(?:depuis|since)\s+(?:\w+\s+){0,2}?(\d{4})\b", re.IGNORECASE)
 
+# Before the years a catalogue timeline lacked, answered from their passages.
+OTHER_YEARS = {
+    "fr": "Les autres années demandées, d'après les passages retrouvés :",
+    "en": "The other years asked for, from the passages found:",
+}
+
 _LABELS = {
     "fr": {"none": "les publications de {year} ne le disent pas."},
     "en": {"none": "the publications of {year} do not say."},
@@ -100,8 +106,9 @@ def _renumbered(text: str, renumber: dict[int, int]) -> str:
     return _MARKER.sub(lambda m: f"[{renumber[int(m.group(1))]}]" if int(m.group(1)) in renumber else "", text)
 
 
-def side_by_side(parts: list[YearPart], language: str) -> tuple[str, list[Citation]]:
-    """One line per year, citations numbered across the whole answer."""
+def side_by_side(parts: list[YearPart], language: str, offset: int = 0) -> tuple[str, list[Citation]]:
+    """One line per year, citations numbered across the whole answer (after `offset` earlier ones)."""
+    start = offset
     labels = _LABELS.get(language, _LABELS["fr"])
     lines: list[str] = []
     citations: list[Citation] = []
@@ -109,7 +116,7 @@ def side_by_side(parts: list[YearPart], language: str) -> tuple[str, list[Citati
         if not part.answered:
             lines.append(f"- {part.year} : {labels['none'].format(year=part.year)}")
             continue
-        offset = len(citations)
+        offset = start + len(citations)
         renumber = {c.n: offset + i for i, c in enumerate(part.citations, start=1)}
         text = _renumbered(part.text, renumber)
         titles = list(dict.fromkeys(c.passage.title for c in part.citations if c.passage.title))
