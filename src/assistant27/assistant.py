@@ -225,7 +225,7 @@ class Assistant:
             refusal.refusal_probability = request.refusal_probability
             yield refusal
             return
-        checked = self._validated(without_refusals(raw), context, language, question)
+        checked = self._validated(without_refusals(raw), context, language)
         timings.total_s = round(time.perf_counter() - started, 4)
         yield Answer(
             question=question,
@@ -240,7 +240,7 @@ class Assistant:
             refusal_probability=request.refusal_probability,
         )
 
-    def _validated(self, raw: str, context: list[Passage], language: str, question: str = "") -> ValidatedAnswer:
+    def _validated(self, raw: str, context: list[Passage], language: str) -> ValidatedAnswer:
         """Generated text with only the citations its passages support (see `validate_citations`)."""
         vectors = self.store.embeddings_for([p.chunk_id for p in context])
         return validate_citations(
@@ -249,7 +249,6 @@ class Assistant:
             self.embedder.embed_queries,
             _stack([vectors.get(p.chunk_id) for p in context]),
             drop_unsupported=language == "fr",
-            question=question,
         )
 
     @property
