@@ -6,7 +6,9 @@ The rule is mechanical, so nobody picks items by their results: the answerable i
 order, the k-th (0-based) goes to dev when k % every == 0 and to held-out when k % every == every // 2;
 the unanswerable items alternate, even positions to dev and odd ones to held-out. With the default on
 evals/publications.jsonl (240 answerable, 20 unanswerable): 40 + 10 items each. Writes DIR/dev.jsonl and
-DIR/heldout.jsonl (the same JSON lines as the set) and prints their ids.
+DIR/heldout.jsonl (the same JSON lines as the set) and prints their ids; DIR/heldout-half.jsonl keeps every
+other answerable item of held-out (the 1st, 3rd, ...) and all its unanswerable ones, for a machine too busy
+to run the whole held-out subset through the local model twice.
 
 Run them through the local model with
     assistant27 eval DIR/dev.jsonl --generator local --out evals/reports/DATE-local-dev-NAME
@@ -40,6 +42,22 @@ def split(lines: list[str], every: int) -> tuple[list[str], list[str]]:
     return dev, heldout
 
 
+def half(lines: list[str]) -> list[str]:
+    """Every other answerable item (the 1st, 3rd, ...) and every unanswerable one, in order."""
+    import json
+
+    kept: list[str] = []
+    answerable = 0
+    for line in lines:
+        if json.loads(line).get("type") == "unanswerable":
+            kept.append(line)
+            continue
+        if answerable % 2 == 0:
+            kept.append(line)
+        answerable += 1
+    return kept
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--set", type=Path, default=Path("evals/publications.jsonl"))
@@ -50,7 +68,7 @@ def main() -> None:
 
     dev, heldout = split(args.set.read_text(encoding="utf-8").splitlines(), args.every)
     args.out.mkdir(parents=True, exist_ok=True)
-    for name, lines in (("dev", dev), ("heldout", heldout)):
+    for name, lines in (("dev", dev), ("heldout", heldout), ("heldout-half", half(heldout))):
         (args.out / f"{name}.jsonl").write_text("".join(line + "\n" for line in lines), encoding="utf-8")
         print(f"{name}: {len(lines)} items: {' '.join(json.loads(line)['id'] for line in lines)}")
 
