@@ -312,9 +312,11 @@ def main() -> int:
                 "round": r - args.warm_up + 1,
                 "seconds": round(took, 1),
                 "errors": result.get("errors", 0),
+                "error_samples": result.get("error_samples", []),
                 **process_memory(),
                 "malloc": malloc_counters(),
                 "objects": len(gc.get_objects()),
+                "py_blocks": sys.getallocatedblocks(),  # Python's own allocations, counted without tracemalloc
             }
             if not args.no_trace:
                 snapshot = tracemalloc.take_snapshot().filter_traces(_IGNORED)
@@ -399,11 +401,11 @@ def _row_line(row: dict[str, Any]) -> str:
     if "traced_mb" in row:
         parts.append(f"traced {row['traced_mb']} MB")
     if "objects" in row:
-        parts.append(f"objects {row['objects']}")
+        parts.append(f"objects {row['objects']} python blocks {row['py_blocks']}")
     if "trimmed_mb" in row:
         parts.append(f"trim gave back {row['trimmed_mb']} MB in {row['trim_ms']} ms -> {row['VmRSS_after_trim']}")
     if row.get("errors"):
-        parts.append(f"ERRORS {row['errors']}")
+        parts.append(f"ERRORS {row['errors']} (first: {row['error_samples'][:1]})")
     if "seconds" in row:
         parts.append(f"({row['seconds']} s)")
     return " ".join(parts)
@@ -421,15 +423,17 @@ def markdown(r: dict[str, Any]) -> str:
         + ("new sessions a round" if r["new_sessions"] else "sessions kept for the run")
         + f"; tracemalloc {'on' if r['traced'] else 'off'}; MALLOC_ARENA_MAX={r['malloc_arena_max'] or 'unset'}.",
         "",
-        "| round | RSS MB | anon MB | file MB | malloc in use MB | malloc free kept MB | traced MB | objects | trim MB |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| round | RSS MB | anon MB | file MB | malloc in use MB | malloc free kept MB | traced MB | objects "
+        "| Python blocks | trim gave back MB | RSS after trim MB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in r["rows"]:
         m = row.get("malloc", {})
         lines.append(
             f"| {row['round']} | {row['VmRSS']} | {row.get('RssAnon', '')} | {row.get('RssFile', '')} | "
             f"{m.get('in_use', '')} | {m.get('free_kept', '')} | {row.get('traced_mb', '')} | "
-            f"{row.get('objects', '')} | {row.get('trimmed_mb', '')} |"
+            f"{row.get('objects', '')} | {row.get('py_blocks', '')} | {row.get('trimmed_mb', '')} | "
+            f"{row.get('VmRSS_after_trim', '')} |"
         )
     s = r["summary"]
     if s:

@@ -281,7 +281,7 @@ class WebApp:
         """
         turn = self._pending.pop(pending)
         turns = self.conversations.turns(conversation)
-        export = self.export_markdown(conversation, turns)
+        export = self._export_as_is(conversation, turns)
         if turn is None or turn.stream is None:  # nothing to write: show what `retrieve` showed
             error = turn.error if turn else ""
             yield render_chat(turns, error=error), turn.panel if turn else render_passages_panel(None), "", export
@@ -463,6 +463,13 @@ class WebApp:
         path.write_text(conversation_markdown(turns), encoding="utf-8")
         self._export_files.put(conversation, path)
         return str(path)
+
+    def _export_as_is(self, conversation: str, turns: list[Turn]) -> str | None:
+        """The export the page already offers (written again only when this process kept none for it)."""
+        path = self._exports / f"conversation-{conversation}.md"
+        if turns and conversation in self._export_files and path.exists():
+            return str(path)
+        return self.export_markdown(conversation, turns)
 
     def settings_snapshot(self) -> dict[str, Any]:
         """The settings an answer was made with, stored with its feedback (no secrets)."""
