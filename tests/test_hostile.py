@@ -157,12 +157,15 @@ def test_hostile_passages_and_answers_are_shown_as_text(hostile_settings: Settin
 
 
 def test_web_chat_says_a_question_is_too_long(settings: Settings) -> None:
-    app = make_app(settings, ScriptedGenerator())
+    scripted = ScriptedGenerator()
+    app = make_app(settings, scripted)
     _browser, conversation, *_ = app.start(None)
     steps = list(app.retrieve("x" * 2500, conversation))
     chat, _panel, _status, kept, pending = steps[-1]
     assert "trop longue (2500 caractères, 2000 au plus)" in chat and "role='alert'" in chat
-    assert pending == "" and kept == "x" * 2500  # nothing generated; the text stays in the box to shorten
+    assert kept == "x" * 2500  # the text stays in the box to shorten
+    # The pending turn only shows the same message again: nothing is generated.
+    assert list(app.generate(pending, conversation))[-1][0] == chat and not scripted.requests
     assert len(re.sub(r"<[^>]+>", "", chat)) < 300  # a short message, not the question echoed back
     results, status = app.search("x " * 1500, None, None, [], [])
     assert results == "" and "trop longue" in status
