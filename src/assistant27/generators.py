@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from assistant27.analysis import analyze, strip_urls
-from assistant27.chunking import passage_sentences
+from assistant27.chunking import passage_sentences, reflow
 from assistant27.errors import GeneratorError, ModelMissingError
 from assistant27.schema import Passage
 
@@ -194,13 +195,17 @@ class ExtractiveGenerator:
 
     def generate(self, request: GenerationRequest) -> Iterator[str]:
         terms = set(analyze(request.question))
+        years = {p.year for p in request.passages[: self.from_passages]}
+        if len(years) == 1:  # one year's passages (a year of a comparison): its year tells no sentence apart
+            terms.discard(str(years.pop()))
         candidates: list[tuple[float, int, int, str]] = []
         for n, passage in enumerate(request.passages[: self.from_passages], start=1):
-            for position, sentence in enumerate(passage_sentences(strip_urls(passage.text))):
+            for position, sentence in enumerate(passage_sentences(reflow(strip_urls(passage.text)))):
                 words = analyze(sentence)
-                if len(words) < 4 or (len(words) < 8 and sentence[-1] not in '.!?…»)"'):
-                    continue  # short heading lines and fragments make poor answers
-                overlap = len(terms & set(words))
+                overlap = shared_terms(terms, words)
+                fragment = len(words) < 4 or (len(words) < 8 and sentence[-1] not in '.!?…»)"')
+                if fragment and not (overlap and _FIGURE.search(sentence)):
+                    continue  # short heading lines and fragments make poor answers; a table's line is kept
                 # Favour sentences that share the question's words, in passages ranked high.
                 score = overlap / (1 + 0.03 * len(words)) + 0.5 / n
                 candidates.append((score, n, position, sentence.strip()))
@@ -213,6 +218,18 @@ class ExtractiveGenerator:
         best.sort(key=lambda c: (c[1], c[2]))  # passage order, then reading order
         for i, (_score, n, _pos, sentence) in enumerate(best):
             yield ("" if i == 0 else " ") + f"{sentence} [{n}]"
+
+
+# A figure in a table's line ("DITP 70 000 €", "6 sessions ont été organisées en 2022 :").
+_FIGURE = re.compile(r"\d")
+
+
+def shared_terms(terms: set[str], words: list[str]) -> int:
+    """How many of the question's stems a sentence has; stems of 5+ letters also match on their first 5
+    (`soutenait`/`soutenue`: `souten`/`soutenu`; `financièrement`/`financements`)."""
+    found = terms & set(words)
+    prefixes = {w[:5] for w in words if len(w) >= 5}
+    return len(found) + sum(1 for t in terms - found if len(t) >= 5 and t[:5] in prefixes)
 
 
 class ScriptedGenerator:

@@ -1,0 +1,62 @@
+"""The extractive generator picks the sentences that answer, read as the layout wrote them."""
+
+from __future__ import annotations
+
+from assistant27.analysis import analyze
+from assistant27.generators import ExtractiveGenerator, GenerationRequest, shared_terms
+from assistant27.schema import Passage
+
+
+def _passage(rank: int, text: str, year: int = 2025) -> Passage:
+    return Passage(rank, f"c{rank}", "r.txt", f"Rapport {year}", year, "rapport", None, "", text, 1.0)
+
+
+def _answer(question: str, passages: list[Passage]) -> str:
+    return "".join(ExtractiveGenerator().generate(GenerationRequest(question, passages)))
+
+
+def test_a_table_line_with_a_figure_answers_a_budget_question() -> None:
+    """'DITP 70 000 €' is three words with no full stop, yet it is the answer; a heading line is still left out."""
+    budget = _passage(2, "Ressources 2025\nRégions 40 000 €\nDITP 70 000 €\nMinistère des transitions 12 000 €")
+    prose = _passage(
+        1,
+        "En 2025, l'association est pour la première fois largement déficitaire. "
+        "Cette année, nous avons perdu des financements au programme. Le contexte budgétaire se tend pour tous.",
+    )
+    text = _answer("Le financement de la DITP a-t-il changé en 2025 ?", [prose, budget])
+    assert "DITP 70 000 € [2]" in text
+    assert "Ressources 2025" not in text
+
+
+def test_a_sentence_wrapped_over_lines_is_read_whole() -> None:
+    passage = _passage(
+        1,
+        "Quinze ans plus tard, la DITP lance Carte Blanche. Entre temps, des dizaines de modes d'interventions de\n"
+        "ce type ont été conçus un peu partout, dont Territoires en résidences de la 27e\nRégion.",
+    )
+    text = _answer("Comment Territoires en résidences est-il présenté ?", [passage])
+    assert "Entre temps, des dizaines de modes d'interventions de ce type ont été conçus un peu partout, dont " in text
+
+
+def test_stems_match_on_their_first_letters() -> None:
+    """French stems of one word family differ at the end: soutenait/soutenue, financièrement/financements."""
+    terms = set(analyze("Qui soutenait financièrement La 27e Région ?"))
+    words = analyze("La 27e Région est soutenue par l'ARF et a bénéficié de financements européens.")
+    assert shared_terms(terms, words) == len(terms)
+    assert shared_terms(set(analyze("Quel budget ?")), words) == 0
+
+
+def test_the_year_all_passages_share_does_not_pick_the_sentence() -> None:
+    """Within one year's passages (a year of a comparison), the year in the question tells no sentence apart."""
+    passages = [
+        _passage(
+            1,
+            "En 2025, l'équipe a travaillé à Paris. En 2025, nous avons travaillé sur nos locaux. "
+            "En 2025, le bureau a travaillé sur les statuts.",
+        ),
+        _passage(2, "La Vigotte Lab accueille le programme Tronc Commun dans les Vosges depuis le printemps."),
+    ]
+    text = _answer("Où Tronc Commun a-t-il travaillé en 2024 et en 2025 ?", passages)
+    assert "La Vigotte Lab accueille le programme Tronc Commun" in text
+    mixed = [passages[0], _passage(2, passages[1].text, year=2024)]  # two years: the year tells them apart
+    assert "Vigotte" not in _answer("Où Tronc Commun a-t-il travaillé en 2024 et en 2025 ?", mixed)
