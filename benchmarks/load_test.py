@@ -1,7 +1,7 @@
 """Load test of the web app: N simulated users, mixed search and chat, through Gradio's own client API.
 
 Usage: .venv/bin/python benchmarks/load_test.py [--users 10] [--seconds 60] [--max-requests 5000] [--url URL]
-       [--embedder hashing|e5] [--name load]
+       [--embedder hashing|e5] [--name load] [--tag TAG] [--warm-up-min 3]
 
 Without --url it starts the app in a child process on a free loopback port: the repo's corpus ingested into a
 temp index with the hashing embedder (no model; `--embedder e5`: the real multilingual-e5-small, so every search
@@ -9,9 +9,10 @@ embeds its query with the model), and a scripted generator that writes a 24-word
 --word-delay seconds a word, one generation at a time, as the local model does. With --url it drives a running
 `assistant27 serve` (loopback addresses only; --token if it has ASSISTANT27_WEB_TOKEN; --pid to sample its memory).
 Bounded in time (--seconds, 600 for the soak of issue 5) and count (--max-requests). Writes
-benchmarks/results/NAME-DATE.json and .md (NAME: --name, default `load`): requests served, errors, latency
-percentiles per kind, whether every chat turn was stored exactly once, the server's memory over the run, and the
-load average at start and end (other work on the machine makes every figure slower).
+benchmarks/results/NAME-DATE.json and .md (NAME: --name, default `load`; NAME-DATE-TAG with --tag): requests
+served, errors, latency percentiles per kind, whether every chat turn was stored exactly once, the server's memory
+over the run with its trend (least-squares slope of each minute's lowest and mean sample after --warm-up-min
+minutes), and the load average at start, each minute and end (other work on the machine makes every figure slower).
 """
 
 from __future__ import annotations
@@ -222,6 +223,42 @@ def user(
         one_request(client, rng, f"u{n}-q{i}", chat_share, out)
 
 
+def slope_per_minute(points: list[tuple[float, float]]) -> float | None:
+    """Least-squares slope of (minute, MB) points, in MB a minute (None under 3 points)."""
+    if len(points) < 3:
+        return None
+    n = len(points)
+    mx = sum(x for x, _ in points) / n
+    my = sum(y for _, y in points) / n
+    sxx = sum((x - mx) ** 2 for x, _ in points)
+    return round(sum((x - mx) * (y - my) for x, y in points) / sxx, 3) if sxx else None
+
+
+def rss_trend(samples: list[tuple[float, float]], warm_up_min: int) -> dict[str, Any]:
+    """The RSS trend after `warm_up_min` minutes, over whole minutes only (the last, partial one is left out).
+
+    Each minute's lowest sample (the app trims its memory at most once a minute, so it is the level right after a
+    trim) and mean sample, and the least-squares slope of each in MB a minute; also the slope of every 2 s sample.
+    """
+    by_minute: dict[int, list[float]] = {}
+    for t, mb in samples:
+        by_minute.setdefault(int(t // 60), []).append(mb)
+    whole = int(samples[-1][0] // 60) if samples else 0  # minutes 0 .. whole-1 are complete
+    minutes = [m for m in sorted(by_minute) if warm_up_min <= m < whole]
+    lowest = [(float(m), min(by_minute[m])) for m in minutes]
+    mean = [(float(m), round(sum(by_minute[m]) / len(by_minute[m]), 1)) for m in minutes]
+    every = [(t / 60, mb) for t, mb in samples if warm_up_min * 60 <= t < whole * 60]
+    return {
+        "warm_up_min": warm_up_min,
+        "minutes": minutes,
+        "lowest_mb": [y for _, y in lowest],
+        "mean_mb": [y for _, y in mean],
+        "slope_lowest_mb_per_min": slope_per_minute(lowest),
+        "slope_mean_mb_per_min": slope_per_minute(mean),
+        "slope_all_samples_mb_per_min": slope_per_minute(every),
+    }
+
+
 def percentiles(values: list[float]) -> dict[str, float | int | None]:
     if not values:
         return {"n": 0, "p50_s": None, "p95_s": None, "max_s": None}
@@ -262,6 +299,8 @@ def main() -> int:
         "--embedder", choices=("hashing", "e5"), default="hashing", help="the child app's embedder (e5: the real model)"
     )
     parser.add_argument("--name", default="load", help="results file name prefix: NAME-DATE.json/.md")
+    parser.add_argument("--tag", help="results file name suffix: NAME-DATE-TAG.json/.md (keeps earlier runs)")
+    parser.add_argument("--warm-up-min", type=int, default=3, help="minutes left out of the RSS slope")
     parser.add_argument("--url", help="a running app (loopback only) instead of starting one")
     parser.add_argument("--token", default=os.environ.get("ASSISTANT27_WEB_TOKEN"), help="its ASSISTANT27_WEB_TOKEN")
     parser.add_argument("--pid", type=int, help="with --url: the server's process id, to sample its memory")
@@ -306,15 +345,19 @@ def main() -> int:
             time.sleep(0.5)
 
         memory: list[tuple[float, float]] = []
+        loads: list[tuple[float, float]] = []  # (seconds, 1-minute load average), once a minute
         out = Results()
         started = time.time()
         stop = threading.Event()
 
         def sample() -> None:
             while not stop.is_set() and pid:
+                now = time.time() - started
                 value = rss_mb(pid)
                 if value is not None:
-                    memory.append((round(time.time() - started, 1), value))
+                    memory.append((round(now, 1), value))
+                if not loads or now - loads[-1][0] >= 60:
+                    loads.append((round(now, 1), round(os.getloadavg()[0], 2)))
                 stop.wait(2.0)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -354,7 +397,11 @@ def main() -> int:
         "date": dt.datetime.now().isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "setup": f"child process, {args.embedder} embedder, scripted generator" if child else f"running app at {url}",
-        "load_average": {"start": [round(x, 2) for x in load_start], "end": [round(x, 2) for x in os.getloadavg()]},
+        "load_average": {
+            "start": [round(x, 2) for x in load_start],
+            "end": [round(x, 2) for x in os.getloadavg()],
+            "each_minute_1min": loads,
+        },
         "users": args.users,
         "seconds": args.seconds,
         "elapsed_s": round(elapsed, 1),
@@ -372,18 +419,25 @@ def main() -> int:
             "start": rss[0] if rss else None,
             "peak": max(rss) if rss else None,
             "end": rss[-1] if rss else None,
+            "trend": rss_trend(memory, args.warm_up_min),
             "samples": memory,
         },
         "target_search_p95_below_1s": (out.search_s != [] and percentiles(out.search_s)["p95_s"] < 1.0),  # type: ignore[operator]
     }
-    write_results(report, args.out, args.name, markdown)
+    write_results(report, args.out, args.name, markdown, args.tag)
     return 0 if not out.errors and not integrity.get("lost") and not integrity.get("stored_twice") else 1
 
 
-def write_results(report: dict[str, Any], out: Path, name: str, to_markdown: Callable[[dict[str, Any]], str]) -> None:
-    """Write OUT/NAME-DATE.json and .md (a second run the same day replaces them) and print the Markdown."""
+def write_results(
+    report: dict[str, Any],
+    out: Path,
+    name: str,
+    to_markdown: Callable[[dict[str, Any]], str],
+    tag: str | None = None,
+) -> None:
+    """Write OUT/NAME-DATE[-TAG].json and .md (a second run the same day replaces them) and print the Markdown."""
     out.mkdir(parents=True, exist_ok=True)
-    stem = out / f"{name}-{dt.date.today().isoformat()}"
+    stem = out / f"{name}-{dt.date.today().isoformat()}{'-' + tag if tag else ''}"
     stem.with_suffix(".json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     stem.with_suffix(".md").write_text(to_markdown(report), encoding="utf-8")
     print(to_markdown(report))
@@ -416,6 +470,8 @@ def markdown(r: dict[str, Any]) -> str:
         f"Chat integrity: {json.dumps(r['integrity'])}",
         f"Server memory (RSS): start {m['start']} MB, peak {m['peak']} MB, end {m['end']} MB.",
         *_memory_by_minute(m["samples"]),
+        *_trend_lines(m.get("trend")),
+        *_load_lines(la.get("each_minute_1min")),
         f"Load average (1, 5, 15 min) at start {la['start']}, at end {la['end']} on {os.cpu_count()} cores"
         + (
             ": HIGH LOAD, other work shared the CPU."
@@ -427,6 +483,27 @@ def markdown(r: dict[str, Any]) -> str:
     if r["error_samples"]:
         lines += ["", "Errors (first 10):", ""] + [f"- {e}" for e in r["error_samples"]]
     return "\n".join(lines) + "\n"
+
+
+def _trend_lines(trend: dict[str, Any] | None) -> list[str]:
+    if not trend or trend["slope_lowest_mb_per_min"] is None:
+        return []
+    first, last = trend["minutes"][0], trend["minutes"][-1]
+    return [
+        "",
+        f"RSS trend over minutes {first}-{last} (after {trend['warm_up_min']} minutes of warm-up; least-squares "
+        f"slope): lowest sample of each minute {trend['slope_lowest_mb_per_min']:+.2f} MB/min "
+        f"({trend['lowest_mb'][0]:.0f} -> {trend['lowest_mb'][-1]:.0f} MB), mean of each minute "
+        f"{trend['slope_mean_mb_per_min']:+.2f} MB/min ({trend['mean_mb'][0]:.0f} -> {trend['mean_mb'][-1]:.0f} MB), "
+        f"every 2 s sample {trend['slope_all_samples_mb_per_min']:+.2f} MB/min.",
+        "",
+    ]
+
+
+def _load_lines(loads: list[tuple[float, float]] | None) -> list[str]:
+    if not loads:
+        return []
+    return ["1-minute load average each minute: " + ", ".join(f"{t / 60:.0f} min {v}" for t, v in loads) + "."]
 
 
 def _memory_by_minute(samples: list[tuple[float, float]]) -> list[str]:

@@ -106,3 +106,28 @@ def test_feedback_export_command(settings: Settings, tmp_path: Path) -> None:
     assert [(i["question"], i["feedback"], i["comment"]) for i in items] == [(ANSWER["question"], "down", "Faux")]
     result = CliRunner().invoke(main, ["feedback", "export"])
     assert result.exit_code == 0 and len(result.output.splitlines()) == 2
+
+
+def test_last_turns_reads_the_last_ones_in_order_with_the_count(tmp_path: Path) -> None:
+    store = ConversationStore(tmp_path)
+    conversation, other = store.new_conversation("a"), store.new_conversation("b")
+    ids = [store.add_turn(conversation, {**ANSWER, "question": f"Q{i} ?"}) for i in range(50)]
+    store.add_turn(other, ANSWER)
+    store.set_feedback(ids[-2], "down", "Incomplet")
+    turns, total = store.last_turns(conversation, 20)
+    assert total == 50 and [t.id for t in turns] == ids[-20:]
+    assert [t.question for t in turns[-2:]] == ["Q48 ?", "Q49 ?"] and (turns[-2].rating, turns[-2].comment) == (
+        "down",
+        "Incomplet",
+    )
+    assert store.last_turns(conversation, 0) == ([], 50) and store.last_turns("none", 20) == ([], 0)
+    assert len(store.turns(conversation)) == 50  # the export still reads them all
+
+
+def test_a_turn_is_found_only_in_its_own_conversation(tmp_path: Path) -> None:
+    store = ConversationStore(tmp_path)
+    conversation, other = store.new_conversation("a"), store.new_conversation("b")
+    turn = store.add_turn(conversation, ANSWER)
+    found = store.turn(conversation, turn)
+    assert found is not None and found.question == ANSWER["question"]
+    assert store.turn(other, turn) is None and store.turn(conversation, turn + 1) is None

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from appserver import make_app, serving
 
 from assistant27.config import Settings
 from assistant27.generators import ScriptedGenerator
-from assistant27.webapp import PENDING_TURNS, MemoryTrim, Recent, WebApp, render_chat
+from assistant27.webapp import PENDING_TURNS, SHOWN_TURNS, MemoryTrim, Recent, WebApp, render_chat
 
 QUESTION = "Qui a participé à Nouveaux Accords ?"
 REPLY = "La Communauté urbaine de Dunkerque a participé à Nouveaux Accords [1]."
@@ -35,9 +36,52 @@ def test_exports_are_kept_for_the_last_conversations_only(settings: Settings) ->
     exports = []
     for _ in range(3):
         _browser, conversation, *_ = app.start(None)
-        exports.append(Path(str(chat(app, conversation)[-1][3])))
+        chat(app, conversation)
+        exports.append(Path(str(app.export_markdown(conversation))))
     assert [p.exists() for p in exports] == [False, True, True]
     assert len(list(exports[-1].parent.iterdir())) == 2
+
+
+def test_a_chat_turn_writes_no_export_and_the_download_holds_every_turn(settings: Settings) -> None:
+    app = make_app(settings, ScriptedGenerator([f"Réponse {i} : Dunkerque a participé [1]." for i in range(3)]))
+    _browser, conversation, _chat, export = app.start(None)
+    assert export is None
+    for i in range(3):
+        steps = chat(app, conversation, f"Question {i} : qui a participé à Nouveaux Accords ?")
+        assert all(step[3] is None for step in steps)  # the download button is given no file at a turn
+    assert list(app._exports.iterdir()) == []  # and none was written
+    path = Path(str(app.export_markdown(conversation)))  # the click on "Exporter en Markdown"
+    text = path.read_text(encoding="utf-8")
+    assert [f"Question {i}" in text for i in range(3)] == [True] * 3 and list(app._exports.iterdir()) == [path]
+
+
+def test_a_request_reads_only_the_turns_it_shows(settings: Settings) -> None:
+    # A long conversation (3 x SHOWN_TURNS turns, stored directly) whose older turns are then made unreadable in
+    # the SQLite file: every request of the page still works, so none of them reads more than the turns it shows.
+    scripted = ScriptedGenerator([REPLY])
+    app = make_app(settings, scripted)
+    browser, conversation, *_ = app.start(None)
+    ids = [
+        app.conversations.add_turn(
+            conversation,
+            {"question": f"Question n°{i} : qui a participé à Nouveaux Accords ?", "answer": f"Réponse n°{i}."},
+        )
+        for i in range(3 * SHOWN_TURNS)
+    ]
+    export = Path(str(app.export_markdown(conversation))).read_text(encoding="utf-8")
+    assert all(f"Question n°{i} :" in export for i in range(3 * SHOWN_TURNS))  # the download holds them all
+    with sqlite3.connect(app.conversations.path) as db:
+        db.execute("UPDATE turns SET answer = 'not JSON' WHERE id <= ?", (ids[-SHOWN_TURNS - 1],))
+    db.close()
+    page = app.start(browser)[2]
+    assert page.count("class='a27-turn'") == SHOWN_TURNS and f"{2 * SHOWN_TURNS} questions plus anciennes" in page
+    assert "Question n°40 :" in page and "Question n°59 :" in page
+    steps = chat(app, conversation, "Et ensuite ?")  # a follow-up: the last turns still go to the generator
+    assert any("Réponse n°59." in m["content"] for m in scripted.requests[0].messages)
+    assert steps[-1][0].count("class='a27-turn'") == SHOWN_TURNS and "Question n°40 :" not in steps[-1][0]
+    assert "Dunkerque" in steps[-1][0] and f"{2 * SHOWN_TURNS + 1} questions plus anciennes" in steps[-1][0]
+    assert app.rate(conversation, ids[-1], "up")[1] == {"turn": ids[-1], "rating": "up"}
+    assert "enregistré" in app.comment(conversation, {"turn": ids[-1], "rating": "up"}, "Clair.")[1]
 
 
 def test_pending_turns_are_bounded(settings: Settings) -> None:

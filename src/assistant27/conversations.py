@@ -7,7 +7,7 @@ import secrets
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,13 +120,39 @@ class ConversationStore:
             return int(cursor.lastrowid or 0)
 
     def turns(self, conversation: str) -> list[Turn]:
+        """Every turn of a conversation, oldest first (the export; a page shows `last_turns`)."""
         with self._connect() as db:
             rows = db.execute(
                 "SELECT t.id, t.answer, f.rating, f.comment FROM turns t LEFT JOIN feedback f ON f.turn = t.id "
                 "WHERE t.conversation = ? ORDER BY t.id",
                 (conversation,),
             ).fetchall()
-        return [Turn(row[0], conversation, json.loads(row[1]), row[2] or "", row[3] or "") for row in rows]
+        return [_turn(conversation, row) for row in rows]
+
+    def last_turns(self, conversation: str, limit: int) -> tuple[list[Turn], int]:
+        """The conversation's last `limit` turns, oldest first, and how many turns it has in all.
+
+        A request reads what it shows, so its work stays the same however long the conversation grows.
+        """
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT t.id, t.answer, f.rating, f.comment FROM "
+                "(SELECT id, answer FROM turns WHERE conversation = ? ORDER BY id DESC LIMIT ?) t "
+                "LEFT JOIN feedback f ON f.turn = t.id ORDER BY t.id",
+                (conversation, max(0, limit)),
+            ).fetchall()
+            (total,) = db.execute("SELECT COUNT(*) FROM turns WHERE conversation = ?", (conversation,)).fetchone()
+        return [_turn(conversation, row) for row in rows], int(total)
+
+    def turn(self, conversation: str, turn: int) -> Turn | None:
+        """One turn, only when it belongs to this conversation."""
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT t.id, t.answer, f.rating, f.comment FROM turns t LEFT JOIN feedback f ON f.turn = t.id "
+                "WHERE t.conversation = ? AND t.id = ?",
+                (conversation, turn),
+            ).fetchone()
+        return _turn(conversation, row) if row else None
 
     def set_feedback(self, turn: int, rating: str, comment: str = "", settings: dict[str, Any] | None = None) -> None:
         """Record (or replace) the rating of one answer; a later comment keeps the rating."""
@@ -150,7 +176,11 @@ class ConversationStore:
         return [Feedback(r[0], r[1], r[2], json.loads(r[3]), json.loads(r[4]), r[5]) for r in rows]
 
 
-def conversation_markdown(turns: list[Turn]) -> str:
+def _turn(conversation: str, row: tuple[Any, ...]) -> Turn:
+    return Turn(row[0], conversation, json.loads(row[1]), row[2] or "", row[3] or "")
+
+
+def conversation_markdown(turns: Iterable[Turn]) -> str:
     """A conversation as Markdown: each question, its answer, then the cited passages with their sources."""
     lines = ["# Conversation avec l'assistant de La 27e Région", ""]
     for turn in turns:

@@ -111,6 +111,16 @@ element.addEventListener('click', (e) => {
 """
 
 
+# After the export is written into the unseen DownloadButton: click it, which downloads its value.
+DOWNLOAD_JS = """
+() => {
+  const root = document.getElementById('a27-export-file');
+  const button = root && (root.tagName === 'BUTTON' ? root : root.querySelector('button'));
+  if (button) { button.click(); }
+}
+"""
+
+
 K = TypeVar("K")
 V = TypeVar("V")
 
@@ -224,12 +234,14 @@ class WebApp:
 
     # ---- handlers: plain values in and out --------------------------------------------------------------
 
-    def start(self, browser: str | None) -> tuple[str, str, str, str | None]:
-        """On page load: the browser's id (made once, kept in its local storage), its conversation, the view."""
+    def start(self, browser: str | None) -> tuple[str, str, str, None]:
+        """On page load: the browser's id (made once, kept in its local storage), its conversation, the view.
+
+        The last value clears the export prepared for an earlier download (it is written on each click only).
+        """
         browser = browser or uuid.uuid4().hex
         conversation = self.conversations.current_conversation(browser)
-        turns = self.conversations.turns(conversation)
-        return browser, conversation, render_chat(turns), self.export_markdown(conversation, turns)
+        return browser, conversation, self._chat(conversation), None
 
     def new_conversation(self, browser: str | None) -> tuple[str, str, str, str, str | None]:
         browser = browser or uuid.uuid4().hex
@@ -243,48 +255,50 @@ class WebApp:
         turn that `generate` continues in the generation queue (its stream, or the error shown instead).
         """
         question = (question or "").strip()
-        turns = self.conversations.turns(conversation)
+        turns, total = self._shown(conversation)
         no_panel = render_passages_panel(None)
         if not conversation:  # the page has not finished loading its conversation yet
             error = "La page se charge encore ; réessayez dans un instant."
             pending = self._hold(PendingTurn(question, None, no_panel, error))
-            yield render_chat(turns, error=error), no_panel, "", question, pending
+            yield render_chat(turns, error=error, total=total), no_panel, "", question, pending
             return
         if not question:
-            yield render_chat(turns), no_panel, "", "", ""
+            yield render_chat(turns, total=total), no_panel, "", "", ""
             return
-        chat = render_chat(turns, pending_question=question, pending_text="")
+        chat = render_chat(turns, pending_question=question, pending_text="", total=total)
         yield chat, no_panel, status_html("Recherche des passages…"), "", ""
-        history = history_of(turns)
+        history = history_of(turns)  # the shown turns hold more than the generator reads (its last 2)
         try:
             stream = self.assistant.ask_stream(question, history)
             first = next(stream)
         except QuestionError:
             error = question_message(question)
             pending = self._hold(PendingTurn(question, None, no_panel, error))
-            yield render_chat(turns, error=error), no_panel, "", question, pending
+            yield render_chat(turns, error=error, total=total), no_panel, "", question, pending
             return
         except Exception:
             log.exception("retrieval failed for %r", question)
             pending = self._hold(PendingTurn(question, None, no_panel, ERROR_MESSAGE))
-            yield render_chat(turns, error=ERROR_MESSAGE), no_panel, "", question, pending
+            yield render_chat(turns, error=ERROR_MESSAGE, total=total), no_panel, "", question, pending
             return
         panel = render_passages_panel(first if isinstance(first, PassagesFound) else None, question)
         pending = self._hold(PendingTurn(question, stream, panel))
         yield chat, panel, status_html("En attente de rédaction…"), "", pending
 
-    def generate(self, pending: str, conversation: str) -> Iterator[tuple[str, str, str, str | None]]:
+    def generate(self, pending: str, conversation: str) -> Iterator[tuple[str, str, str, None]]:
         """Second half (generation queue): stream the answer, store it. Yields (chat, panel, status, export).
 
         Every yield carries a value for every output, never `gr.skip()`: Gradio 6 keeps a new copy of a component
         in the session for each update followed by a value (about 10 KB a chat turn, for the session's life).
+        The export is None: it is written when the user asks for it (`export_markdown`), not at each turn.
         """
         turn = self._pending.pop(pending)
-        turns = self.conversations.turns(conversation)
-        export = self._export_as_is(conversation, turns)
+        turns, total = self._shown(conversation)
+        export = None
         if turn is None or turn.stream is None:  # nothing to write: show what `retrieve` showed
             error = turn.error if turn else ""
-            yield render_chat(turns, error=error), turn.panel if turn else render_passages_panel(None), "", export
+            chat = render_chat(turns, error=error, total=total)
+            yield chat, turn.panel if turn else render_passages_panel(None), "", export
             return
         question, text, last = turn.question, "", 0.0
         try:
@@ -294,25 +308,30 @@ class WebApp:
                     now = time.perf_counter()
                     if now - last > 0.05:  # at most 20 redraws a second, whatever the generator's speed
                         last = now
-                        chat = render_chat(turns, pending_question=question, pending_text=text)
+                        chat = render_chat(turns, pending_question=question, pending_text=text, total=total)
                         yield chat, turn.panel, status_html("Rédaction de la réponse…"), export
                 elif isinstance(event, Answer):
                     data = event.to_json()
                     self.conversations.add_turn(conversation, data)
-                    turns = self.conversations.turns(conversation)
+                    turns, total = self._shown(conversation)
                     took = f"{event.timings.total_s:.1f} s"
                     status = "Pas de réponse dans les publications" if event.refused else f"Réponse en {took}"
-                    yield (
-                        render_chat(turns),
-                        render_passages_panel(event),
-                        status_html(status, done=True),
-                        self.export_markdown(conversation, turns),
-                    )
+                    chat = render_chat(turns, total=total)
+                    yield chat, render_passages_panel(event), status_html(status, done=True), export
         except Exception:
             log.exception("generation failed for %r", question)
-            yield render_chat(turns, pending_question=question, error=ERROR_MESSAGE), turn.panel, "", export
+            chat = render_chat(turns, pending_question=question, error=ERROR_MESSAGE, total=total)
+            yield chat, turn.panel, "", export
         finally:
             self.memory.after_request()
+
+    def _shown(self, conversation: str) -> tuple[list[Turn], int]:
+        """The turns the page shows (the last SHOWN_TURNS) and the conversation's number of turns."""
+        return self.conversations.last_turns(conversation, SHOWN_TURNS)
+
+    def _chat(self, conversation: str) -> str:
+        turns, total = self._shown(conversation)
+        return render_chat(turns, total=total)
 
     def _hold(self, turn: PendingTurn) -> str:
         """Keep a turn for `generate`; returns its pending id."""
@@ -322,24 +341,19 @@ class WebApp:
 
     def rate(self, conversation: str, turn: int, rating: str) -> tuple[str, dict[str, Any]]:
         """A thumb on one answer of this conversation; returns the redrawn chat and what the comment box refers to."""
-        turns = self.conversations.turns(conversation)
-        if rating not in ("up", "down") or turn not in {t.id for t in turns}:
-            return render_chat(turns), {}
-        previous = next(t.comment for t in turns if t.id == turn)
-        self.conversations.set_feedback(turn, rating, previous, self.settings_snapshot())
-        return render_chat(self.conversations.turns(conversation)), {"turn": turn, "rating": rating}
+        rated = self.conversations.turn(conversation, turn) if rating in ("up", "down") else None
+        if rated is None:
+            return self._chat(conversation), {}
+        self.conversations.set_feedback(turn, rating, rated.comment, self.settings_snapshot())
+        return self._chat(conversation), {"turn": turn, "rating": rating}
 
     def comment(self, conversation: str, rated: dict[str, Any], text: str) -> tuple[str, str]:
         """The optional comment on the answer last rated. Returns (chat, confirmation)."""
-        if not rated:
-            return render_chat(
-                self.conversations.turns(conversation)
-            ), "Notez d'abord une réponse (« Utile » ou « À revoir »)."
-        turns = self.conversations.turns(conversation)
-        if int(rated.get("turn", 0)) not in {t.id for t in turns} or rated.get("rating") not in ("up", "down"):
-            return render_chat(turns), "Notez d'abord une réponse (« Utile » ou « À revoir »)."
-        self.conversations.set_feedback(int(rated["turn"]), str(rated["rating"]), text, self.settings_snapshot())
-        return render_chat(self.conversations.turns(conversation)), "Merci, votre avis est enregistré."
+        turn = int(rated.get("turn", 0)) if rated else 0
+        if rated.get("rating") not in ("up", "down") or self.conversations.turn(conversation, turn) is None:
+            return self._chat(conversation), "Notez d'abord une réponse (« Utile » ou « À revoir »)."
+        self.conversations.set_feedback(turn, str(rated["rating"]), text, self.settings_snapshot())
+        return self._chat(conversation), "Merci, votre avis est enregistré."
 
     def search(
         self, query: str, year_min: int | None, year_max: int | None, kinds: list[str], sources: list[str]
@@ -454,22 +468,18 @@ class WebApp:
             )
         return "<div class='a27-programme'>" + "".join(parts) + "</div>"
 
-    def export_markdown(self, conversation: str, turns: list[Turn] | None = None) -> str | None:
-        """Write the conversation as Markdown for the download button; None while it is empty."""
-        turns = self.conversations.turns(conversation) if turns is None else turns
+    def export_markdown(self, conversation: str) -> str | None:
+        """Write the whole conversation as Markdown, when the user asks to download it; None while it is empty.
+
+        Only here is the whole conversation read: a chat turn reads the turns shown and writes no file.
+        """
+        turns = self.conversations.turns(conversation)
         if not turns:
             return None
         path = self._exports / f"conversation-{conversation}.md"
         path.write_text(conversation_markdown(turns), encoding="utf-8")
         self._export_files.put(conversation, path)
         return str(path)
-
-    def _export_as_is(self, conversation: str, turns: list[Turn]) -> str | None:
-        """The export the page already offers (written again only when this process kept none for it)."""
-        path = self._exports / f"conversation-{conversation}.md"
-        if turns and conversation in self._export_files and path.exists():
-            return str(path)
-        return self.export_markdown(conversation, turns)
 
     def settings_snapshot(self) -> dict[str, Any]:
         """The settings an answer was made with, stored with its feedback (no secrets)."""
@@ -529,7 +539,12 @@ class WebApp:
                         comment_status = gr.Markdown("", elem_id="a27-comment-status")
                         with gr.Row():
                             new = gr.Button("Nouvelle conversation", elem_id="a27-new")
-                            export = gr.DownloadButton("Exporter en Markdown", value=None, elem_id="a27-export")
+                            export = gr.Button("Exporter en Markdown", elem_id="a27-export")
+                            # The file is written on the click above, then this button (in the page, unseen)
+                            # downloads it: a DownloadButton only downloads the value it already holds.
+                            export_file = gr.DownloadButton(
+                                "Télécharger", value=None, visible="hidden", elem_id="a27-export-file"
+                            )
                     with gr.Column(scale=2):
                         panel = gr.HTML(render_passages_panel(None), elem_id="a27-passages")
                 with gr.Tab("Recherche", id="search"):
@@ -595,8 +610,8 @@ class WebApp:
                         elem_id="a27-publications",
                     )
 
-            demo.load(self.start, [browser], [browser, conversation, chat, export], show_progress="hidden").then(
-                lambda c: gr.Row(visible=not self.conversations.turns(c)), [conversation], examples
+            demo.load(self.start, [browser], [browser, conversation, chat, export_file], show_progress="hidden").then(
+                lambda c: gr.Row(visible=not self.conversations.last_turns(c, 0)[1]), [conversation], examples
             )
             ask_inputs: dict[str, Any] = {"fn": self.retrieve, "inputs": [question, conversation]}
             ask_outputs = [chat, panel, status, question, pending]
@@ -604,7 +619,7 @@ class WebApp:
             writing: dict[str, Any] = {
                 "fn": self.generate,
                 "inputs": [pending, conversation],
-                "outputs": [chat, panel, status, export],
+                "outputs": [chat, panel, status, export_file],
                 "concurrency_limit": GENERATION_CONCURRENCY,
                 "concurrency_id": "generate",
                 "show_progress_on": [status],
@@ -636,9 +651,12 @@ class WebApp:
             comment_send.click(self.comment, [conversation, rated, comment], [chat, comment_status]).then(
                 lambda: "", None, comment
             )
-            new.click(self.new_conversation, [browser], [browser, conversation, chat, panel, export]).then(
+            new.click(self.new_conversation, [browser], [browser, conversation, chat, panel, export_file]).then(
                 lambda: gr.Row(visible=True), None, examples
             )
+            export.click(
+                self.export_markdown, [conversation], [export_file], show_progress="hidden", **searching
+            ).success(None, None, None, js=DOWNLOAD_JS)
             prog_inputs = [prog_year, prog_partner, prog_kind]
             prog_filter.click(self.programme_table, prog_inputs, [prog_table], **searching)
             prog_partner.submit(self.programme_table, prog_inputs, [prog_table], **searching)
@@ -667,7 +685,7 @@ class WebApp:
             return self.rate(conversation, int(data.get("turn", 0)), str(data.get("rating", "")))
         except Exception:
             log.exception("feedback failed")
-            return render_chat(self.conversations.turns(conversation)), {}
+            return self._chat(conversation), {}
 
     def asgi_app(self, token: str | None = None) -> ASGIApp:
         """The page and `/source/FILE` (corpus files only) as one ASGI app; behind `TokenGate` when `token` is set."""
@@ -916,16 +934,20 @@ def render_chat(
     pending_text: str | None = None,
     error: str = "",
     shown: int = SHOWN_TURNS,
+    total: int | None = None,
 ) -> str:
-    """The conversation (its last `shown` turns), with the answer being written (or an error message) at the end."""
+    """The conversation (its last `shown` turns), with the answer being written (or an error message) at the end.
+
+    `turns` may be only the last ones; `total` is then the conversation's number of turns (default: len(turns)).
+    """
     if not turns and not pending_question and not error:
         return (
             "<div class='a27-chat'><p class='a27-empty'>Posez une question sur les publications de La 27e Région "
             "(programmes, partenaires, années), ou choisissez un exemple ci-dessous.</p></div>"
         )
     body = [render_turn(t) for t in turns[-shown:]]
-    if len(turns) > shown:
-        earlier = len(turns) - shown
+    earlier = (len(turns) if total is None else total) - len(body)
+    if earlier > 0:
         body.insert(
             0,
             f"<p class='a27-meta a27-earlier'>{earlier} question{'s' if earlier > 1 else ''} plus ancienne"
