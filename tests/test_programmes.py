@@ -309,3 +309,37 @@ def test_topic_and_partner_lists_quote_what_says_it() -> None:
     assert reply is not None
     # The sentence that names both, not the Hazira sentence that names them on either side of a full stop.
     assert "première phase" in reply.quotes[0] and "Hazira" not in reply.quotes[0]
+
+
+def test_a_programme_list_adds_what_the_passages_found_say_of_the_partner() -> None:
+    """A retrieved sentence that names the partner but no listed programme is added after the items, cited."""
+    from assistant27.schema import Passage
+
+    cat = catalogue()
+    by_id = {c.id: c for c in chunks()}
+    extra = Chunk(
+        id="extra",
+        source="rapport-2024.txt",
+        text="Nous avons été retenus par la Fondation Bloomberg Philanthropies pour des visites en 2025-2026. "
+        "La Transfo a aussi reçu le soutien de la Fondation Bloomberg Philanthropies.",
+        page=None,
+        heading="",
+        start=0,
+        end=10,
+        title="Rapport 2024",
+        year=2024,
+    )
+    by_id[extra.id] = extra
+    unrelated = by_id["rapport-2024.txt-0"]
+    found = [Passage.of(extra, rank=1), Passage.of(unrelated, rank=2)]
+    q = "Quels programmes ont été soutenus par Bloomberg Philanthropies ?"
+    shape = recognise(q, cat)
+    assert shape is not None
+    reply = answer(shape, q, cat, by_id, retrieved=found)
+    assert reply is not None
+    lines = reply.text.splitlines()
+    assert lines[1].startswith("- La Transfo") and lines[2] == "Aussi dans les passages retrouvés :"
+    (n,) = _markers(lines[3])
+    assert "2025-2026" in lines[3] and reply.cited[n - 1].id == "extra"
+    assert len(lines) == 4  # one sentence a passage; the Rebonds passage names no Bloomberg
+    assert "Aussi" not in (answer(shape, q, cat, by_id) or reply).text  # nothing retrieved, nothing added

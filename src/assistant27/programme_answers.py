@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from assistant27.analysis import analyze, fold
+from assistant27.analysis import analyze, fold, strip_urls
 from assistant27.programmes import (
     GENERIC_ORG_WORDS,
     Catalogue,
@@ -77,6 +77,7 @@ _TEXT = {
         "until": " avant {y}",
         "with": " avec {p}",
         "about": " sur « {t} »",
+        "also": "Aussi dans les passages retrouvés :",
     },
     "en": {
         "timeline": "{name} across the publications:",
@@ -93,6 +94,7 @@ _TEXT = {
         "until": " before {y}",
         "with": " with {p}",
         "about": ' about "{t}"',
+        "also": "Also in the passages found:",
     },
 }
 
@@ -356,7 +358,7 @@ def answer(
     elif shape.kind == "comparison":
         reply = _comparison(shape, question, builder)
     elif shape.target == "programmes":
-        reply = _programme_list(shape, catalogue, builder)
+        reply = _programme_list(shape, catalogue, builder, retrieved or [])
     elif shape.programmes:
         reply = _fact_list(shape.programmes[0], shape, builder, retrieved or [])
     else:
@@ -483,7 +485,9 @@ def _comparison(shape: Shape, question: str, b: _Builder) -> CatalogueAnswer | N
     return b.done()
 
 
-def _programme_list(shape: Shape, catalogue: Catalogue, b: _Builder) -> CatalogueAnswer | None:
+def _programme_list(
+    shape: Shape, catalogue: Catalogue, b: _Builder, retrieved: list[Passage]
+) -> CatalogueAnswer | None:
     scope = ""
     if shape.year_min and shape.year_max and shape.year_min != shape.year_max:
         scope += b.t("between", a=shape.year_min, b=shape.year_max)
@@ -507,7 +511,52 @@ def _programme_list(shape: Shape, catalogue: Catalogue, b: _Builder) -> Catalogu
         n = b.cite(chunk_id, quote)
         if n is not None:
             b.lines.append(f"- {p.name} ({note}) : {_quote(quote, 200, shape.partner_words)} [{n}]")
+    if b.cited:
+        _also_found(shape, b, retrieved, [p for p, *_ in items])
     return b.done()
+
+
+def _also_found(
+    shape: Shape, b: _Builder, retrieved: list[Passage], listed: list[Programme], most: int = 2, among: int = 6
+) -> None:
+    """Sentences of the best passages found that name the list's partner or topic and that the list lacks.
+
+    The catalogue lists what its rules tie to a programme by name; a passage may say more without naming one
+    ("retenus dans le cadre du programme européen Erasmus+ pour aller à la rencontre, en 2025-2026, ...") or
+    say it in another publication than the one an item cites.
+    """
+    from assistant27.chunking import passage_sentences
+
+    if not shape.partner_words and not shape.topic:
+        return
+    topic = set(shape.topic)
+    cited = {c.source for c in b.cited}
+    found = []
+    for passage in retrieved[:among]:
+        for sentence in passage_sentences(strip_urls(passage.text)):
+            if len(sentence) < 40 or any(sentence in q for q in b.quotes):
+                continue
+            if passage.source in cited and any(_names(p, sentence) for p in listed):
+                continue  # a listed programme, in a publication the list cites already
+            if shape.partner_words and not _has_words(sentence, shape.partner_words):
+                continue
+            if topic and not topic & set(analyze(sentence)):
+                continue
+            if shape.year_min and (passage.year or 0) < shape.year_min:
+                continue
+            if shape.year_max and (passage.year or 9999) > shape.year_max:
+                continue
+            found.append((passage, sentence))
+            break  # one sentence a passage
+        if len(found) == most:
+            break
+    lines = []
+    for passage, sentence in found:
+        n = b.cite(passage.chunk_id, sentence)
+        if n is not None:
+            lines.append(f"- ({passage.year or '?'}) {_quote(sentence, 220, shape.partner_words)} [{n}]")
+    if lines:
+        b.lines += [b.t("also"), *lines]
 
 
 def _programme_support(p: Programme, shape: Shape, chunks: dict[str, Chunk]) -> tuple[str, str, str] | None:
