@@ -62,3 +62,18 @@ def test_english_questions_are_told_from_french_ones() -> None:
     assert not is_english("Qu'est-ce que le programme Enacting the commons ?")
     assert not is_english("Quelles collectivités ont participé à Nouveaux Accords ?")
     assert not is_english("cb d'adherents en 2025")
+
+
+def test_the_names_a_question_asks_about_and_those_no_text_holds() -> None:
+    from assistant27.analysis import asked_names, unmatched_names
+
+    q = "Quel programme La 27e Région a-t-elle mené avec la Ville de Nice en 2019 ?"
+    assert asked_names(q) == ["Région", "Ville", "Nice", "2019"]  # 'Quel' starts the sentence, 'La' is a stop word
+    assert asked_names("Comment est qualifiée L'École du terrain ? Et le CO2 ?") == ["École", "CO2"]
+    assert asked_names("c ki le tresorier de la 27e region ?") == []
+    # English: a French name may be translated ('Brittany'); only years and acronyms count.
+    assert asked_names("What did the Brittany region test with the DITP in 2020?", "en") == ["DITP", "2020"]
+    texts = ["La Ville de Nice et les Régions (2019)"]
+    assert unmatched_names("Quelles Régions, avec la Ville de Nice, en 2019 ?", texts) == []
+    assert unmatched_names("Avec la Ville de Nicea en 2020 ?", texts) == ["Nicea", "2020"]
+    assert unmatched_names("La Kafka Brigade ?", ["le do-tank lançait la 3Kafka Brigade"]) == []

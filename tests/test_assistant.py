@@ -70,6 +70,23 @@ def test_unanswerable_question_is_refused_with_pointers(settings: Settings) -> N
     assert answer.passages  # the closest passages are still listed as pointers
 
 
+def test_a_name_no_passage_holds_is_refused_before_generating(settings: Settings) -> None:
+    """'la Ville de Nice', 'le numéro SIRET', 'en 2030': no passage found names it, so the passages cannot answer."""
+    scripted = ScriptedGenerator(["never used"])
+    assistant = build(settings, scripted)
+    for question, name in [
+        ("Quel programme avons-nous mené avec la Ville de Nice ?", "Nice"),
+        ("Quel est le numéro SIRET de Nouveaux Accords ?", "SIRET"),
+        ("Qui a participé à Nouveaux Accords en 2030 ?", "2030"),
+    ]:
+        answer = assistant.ask(question)
+        assert answer.refused and answer.citations == [] and answer.passages, question
+        assert answer.answer.endswith(f"ne nomme : {name}."), answer.answer
+    assert not scripted.requests
+    english = assistant.ask("Which towns took part in Nouveaux Accords in 2031?")
+    assert english.refused and english.answer.endswith("names: 2031.")
+
+
 def test_follow_up_uses_the_conversation(settings: Settings) -> None:
     assistant = build(settings, ExtractiveGenerator())
     history = [

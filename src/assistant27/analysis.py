@@ -316,3 +316,43 @@ def is_english(text: str) -> bool:
     words = [fold(w) for w in re.findall(r"[^\W\d_]+", text)]
     english = sum(w in _ENGLISH for w in words)
     return english >= 2 and english > sum(w in _FRENCH for w in words)
+
+
+_NAME_TOKEN = re.compile(r"[^\W_][\w’'-]*|[.?!;:]")
+_YEAR_TOKEN = re.compile(r"(?:19|20)\d\d")
+_ACRONYM = re.compile(r"[A-Z][A-Z0-9]+|[A-Z]+\d[A-Z0-9]*")
+_LEADING_ELISION = re.compile(r"^(?:[LlDdJjMmNnSsTtCc]|[Qq]u)['’]")
+
+
+def asked_names(question: str, language: str = "fr") -> list[str]:
+    """What a question names that the publications must name too to answer it: years, acronyms (`SIRET`,
+    `CO2`) and, in French, words written with a capital inside the sentence (`la Ville de Nice`).
+
+    In English questions only years and acronyms count: a French name may be translated (`Brittany`).
+    """
+    names = []
+    start = True  # the first word of a sentence has its capital anyway
+    for m in _NAME_TOKEN.finditer(question):
+        token = m.group(0)
+        if token in ".?!;:":
+            start = True
+            continue
+        word = _LEADING_ELISION.sub("", token).removesuffix("'s").removesuffix("’s").strip("'’-")
+        figure = _YEAR_TOKEN.fullmatch(word) or (_ACRONYM.fullmatch(word) and len(word) >= 2)
+        capital = language != "en" and not start and word[:1].isupper() and fold(word) not in stop_words()
+        if figure or capital:
+            names.append(word)
+        start = False
+    return list(dict.fromkeys(names))
+
+
+def unmatched_names(question: str, texts: list[str], language: str = "fr") -> list[str]:
+    """The names of `asked_names` that none of `texts` contains as a word (a final s aside, accents folded)."""
+    folded = fold(" ".join(texts))
+    missing = []
+    for name in asked_names(question, language):
+        stem = fold(name).removesuffix("s")
+        # Not inside a longer word; a digit glued on by the layout ("3Kafka Brigade") does not count.
+        if not re.search(rf"(?<![^\W\d_]){re.escape(stem)}s?(?![^\W\d_])", folded):
+            missing.append(name)
+    return missing

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from assistant27.analysis import unmatched_names
 from assistant27.answering import (
     REFUSAL,
     ValidatedAnswer,
@@ -177,6 +178,14 @@ class Assistant:
         query = retrieval_query(question, history)
         passages, _ = self.retriever.retrieve(query, max(10, s.top_k), filters)
         language = detect_language(question)
+        # "avec la Ville de Nice", "le numéro SIRET", "en 2030": a name no passage found holds is not answerable.
+        missing = unmatched_names(question, [f"{p.title} {p.year or ''} {p.text}" for p in passages], language)
+        if missing:
+            retrieval_s = time.perf_counter() - started
+            yield PassagesFound(passages, retrieval_s)
+            timings = Timings(retrieval_s=round(retrieval_s, 4), total_s=round(retrieval_s, 4))
+            yield self._refusal(question, passages, timings, language, missing)
+            return
         shaped = self._from_catalogue(question, query, language, passages)
         # "en 2014, et en 2019 ?": each year's publications searched on their own, answered side by side.
         years = [] if shaped is not None else compared_years(query, self.years, filters)
@@ -388,16 +397,25 @@ class Assistant:
             generated=text,
         )
 
-    def _refusal(self, question: str, passages: list[Passage], timings: Timings, language: str) -> Answer:
+    def _refusal(
+        self, question: str, passages: list[Passage], timings: Timings, language: str, missing: list[str] | None = None
+    ) -> Answer:
+        note = _NOT_NAMED[language].format(names=", ".join(missing)) if missing else ""
         return Answer(
             question=question,
-            answer=REFUSAL[language],
+            answer=f"{REFUSAL[language]} {note}".strip(),
             refused=True,
             citations=[],
             passages=passages,
             timings=timings,
             generator=self.generator.name,
         )
+
+
+_NOT_NAMED = {
+    "fr": "Aucun des passages trouvés ne nomme : {names}.",
+    "en": "None of the passages found names: {names}.",
+}
 
 
 def _stack(vectors: list[np.ndarray | None]) -> np.ndarray | None:
