@@ -4,13 +4,16 @@ Usage:
     python benchmarks/refusal_threshold.py run SET --out DIR     # eval SET with the local model, refuse_at=1.0
     python benchmarks/refusal_threshold.py curve DIR [DIR ...]   # metrics for each threshold, from such runs
 
-The local generator measures, at the first token, the probability that the model starts its refusal sentence
-(`refusal_probability` in each result; generators.RefusalGate). With refuse_at=1.0 it never refuses that way:
-every answer the model would give below any threshold is generated and recorded. Because decoding is greedy and
-the threshold only decides whether the refusal's first token is allowed, the run answers for every threshold at
-once: at threshold t an item is refused when it was refused anyway (retrieval gate, or a refusal written in
-other words) or when its probability is >= t, and keeps its recorded answer otherwise. `curve` prints answer
-accuracy, citation accuracy, refusal accuracy and false refusals for a grid of thresholds.
+The local generator measures the probability that the model starts its refusal sentence, over the sentence's
+first two tokens (`refusal_probability` in each result; generators.RefusalGate). With refuse_at=1.0 it never
+refuses that way: every answer the model would give below any threshold is generated and recorded. Decoding is
+greedy, so the run answers for every threshold at once: at threshold t an item is refused when it was refused
+anyway (retrieval gate, or a refusal written in other words) or when its probability is >= t, and keeps its
+recorded answer otherwise. One approximation: where the model did not start with the refusal's first token, only
+that token's probability is recorded (an upper bound); the gate at a threshold t below it would have made the
+model start the refusal and then decided on both tokens (mostly for t < 0.5: above, the first token is usually
+the greedy choice anyway). `curve` prints answer accuracy, citation accuracy, refusal accuracy and false refusals
+for a grid of thresholds.
 """
 
 from __future__ import annotations

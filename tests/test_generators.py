@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant27.answering import build_messages
+from assistant27.answering import MODEL_REFUSAL, build_messages
 from assistant27.config import Settings
 from assistant27.errors import GeneratorError
 from assistant27.generators import (
@@ -59,7 +59,11 @@ PASSAGES = [
 
 
 def request() -> GenerationRequest:
-    return GenerationRequest(QUESTION, PASSAGES, build_messages(QUESTION, PASSAGES, [], "fr", 700), "fr", 80)
+    """The question with its passages, the prompt, and the refusal as `ask` gives them (the local model's gate)."""
+    messages = build_messages(QUESTION, PASSAGES, [], "fr", Settings().context_chars)
+    return GenerationRequest(
+        QUESTION, PASSAGES, messages, "fr", 80, refusal=MODEL_REFUSAL["fr"], refuse_at=Settings().refuse_at
+    )
 
 
 class FakeOpenAIServer(BaseHTTPRequestHandler):
@@ -111,8 +115,6 @@ def test_generator_contract(kind: str, openai_server: str) -> None:
         "openai": lambda: OpenAICompatibleGenerator(openai_server, "scripted-model"),
         "local": _local,
     }[kind]()
-    if kind == "local":
-        pytest.xfail("open: since the refusal gate and prompt of 5df233a/a882820 the 1.5B model cites the La Transfo passage here")
     pieces = list(generator.generate(request()))
     assert len(pieces) >= 2, "generators stream their answer in pieces"
     text = "".join(pieces)
@@ -151,21 +153,50 @@ def test_a_full_answer_through_an_openai_compatible_server(settings: Settings, o
     assert answer.citations and "Dunkerque" in answer.citations[0].passage.text
 
 
-def test_refusal_gate_rules_out_a_hesitant_refusal() -> None:
-    """Below the threshold the refusal's first token is forbidden at the first step; later steps are untouched."""
-    logits = np.log(np.array([0.5, 0.3, 0.2, 1e-9], dtype=np.float32))  # token 1 starts the refusal, 3 is the end
-    gate = RefusalGate(frozenset({1}), refuse_at=0.5, eos=3)
-    first = gate(None, logits.copy())
-    assert gate.probability is not None and abs(gate.probability - 0.3) < 1e-6 and not gate.refused
-    assert first[1] == -np.inf and first[0] == logits[0]
-    assert np.array_equal(gate(None, logits.copy()), logits)
+PROMPT = np.array([7, 8, 9])  # the prompt's tokens; the gate reads the chosen token at the end of input_ids
+
+
+def _logits(*probabilities: float) -> np.ndarray:
+    return np.log(np.array(probabilities, dtype=np.float32))
+
+
+def test_refusal_gate_lets_an_answer_start_like_the_refusal() -> None:
+    """Token 1 starts both the refusal (then 2) and answers: a likely first token alone does not refuse."""
+    gate = RefusalGate({1: 2}, refuse_at=0.5, eos=4)
+    first = gate(PROMPT, _logits(0.3, 0.6, 0.05, 0.05, 1e-9))
+    assert gate.probability is not None and abs(gate.probability - 0.6) < 1e-6 and not gate.decided
+    assert np.isinf(first[[0, 2, 3, 4]]).all() and first[1] == np.log(np.float32(0.6))  # the refusal is started
+    second_logits = _logits(0.5, 0.1, 0.3, 0.1, 1e-9)  # P(2 | 1) = 0.3: 0.6 x 0.3 = 0.18
+    second = gate(np.append(PROMPT, 1), second_logits.copy())
+    assert gate.decided and not gate.refused and abs(gate.probability - 0.18) < 1e-6
+    assert second[2] == -np.inf and np.array_equal(np.delete(second, 2), np.delete(second_logits, 2))
+    assert np.array_equal(gate(np.append(PROMPT, [1, 0]), second_logits.copy()), second_logits)
 
 
 def test_refusal_gate_stops_a_confident_refusal() -> None:
-    logits = np.log(np.array([0.2, 0.7, 0.1, 1e-9], dtype=np.float32))
-    gate = RefusalGate(frozenset({1}), refuse_at=0.5, eos=3)
-    first = gate(None, logits)
-    assert gate.refused and int(np.argmax(first)) == 3 and np.isinf(first[:3]).all()
+    gate = RefusalGate({1: 2}, refuse_at=0.5, eos=4)
+    gate(PROMPT, _logits(0.2, 0.7, 0.05, 0.05, 1e-9))
+    second = gate(np.append(PROMPT, 1), _logits(0.05, 0.05, 0.8, 0.1, 1e-9))  # 0.7 x 0.8 = 0.56
+    assert gate.refused and abs(gate.probability - 0.56) < 1e-6
+    assert int(np.argmax(second)) == 4 and np.isinf(second[:4]).all()
+
+
+def test_refusal_gate_leaves_other_answers_alone() -> None:
+    """Below the threshold at the first token nothing is forced; a model that starts elsewhere is not refusing."""
+    gate = RefusalGate({1: 2, 3: 2}, refuse_at=0.5, eos=4)  # two spellings of the first token
+    logits = _logits(0.5, 0.2, 0.05, 0.25, 1e-9)
+    assert np.array_equal(gate(PROMPT, logits.copy()), logits)
+    assert abs(gate.probability - 0.45) < 1e-6
+    assert np.array_equal(gate(np.append(PROMPT, 0), logits.copy()), logits)
+    assert gate.decided and not gate.refused and abs(gate.probability - 0.45) < 1e-6
+
+
+def test_refusal_gate_rules_out_the_second_token_below_the_threshold() -> None:
+    """A first token chosen below the threshold goes on as an answer: the refusal's second token is forbidden."""
+    gate = RefusalGate({1: 2}, refuse_at=0.5, eos=4)
+    gate(PROMPT, _logits(0.3, 0.4, 0.1, 0.2, 1e-9))
+    second = gate(np.append(PROMPT, 1), _logits(0.01, 0.01, 0.97, 0.01, 1e-9))  # 0.4 x 0.97 < 0.5
+    assert not gate.refused and second[2] == -np.inf and int(np.argmax(second)) != 2
 
 
 @pytest.mark.slow
@@ -173,7 +204,7 @@ def test_refusal_gate_stops_a_confident_refusal() -> None:
 def test_local_model_measures_its_refusal(refuse_at: float) -> None:
     """refuse_at 0 always refuses (with the refusal sentence), 1 never does; both measure the probability."""
     req = request()
-    req.refusal, req.refuse_at = "Je ne trouve pas la réponse dans les extraits.", refuse_at
+    req.refusal, req.refuse_at = MODEL_REFUSAL["fr"], refuse_at
     text = "".join(_local().generate(req))
     assert req.refusal_probability is not None and 0.0 <= req.refusal_probability <= 1.0
     assert (text == req.refusal) == (refuse_at == 0.0)

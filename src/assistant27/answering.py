@@ -18,13 +18,12 @@ REFUSAL = {
     "fr": "Les publications ne répondent pas à cette question.",
     "en": "The publications do not answer this question.",
 }
-# What the prompt tells the model to write when the passages do not answer: a sentence whose first word starts
-# no answer, so the probability of that word is the model's own measure of "not in the passages" (see
-# generators.RefusalGate). Users see REFUSAL instead.
-MODEL_REFUSAL = {
-    "fr": "Je ne trouve pas la réponse dans les extraits.",
-    "en": "I cannot find the answer in the excerpts.",
-}
+# What the prompt tells the model to write when the passages do not answer: the sentence users see. Its first word
+# starts answers too ("Les collectivités ..."), so generators.RefusalGate measures the refusal over its first two
+# tokens ("Les publications"). A sentence that starts no answer ("Je ne trouve pas la réponse dans les extraits.",
+# measured by its first token alone) made the 1.5B model answer from the wrong passage in
+# tests/test_generators.py::test_generator_contract[local] (evals/reports/2026-11-23-local-subsets/README.md).
+MODEL_REFUSAL = REFUSAL
 # What a language model writes when it cannot answer, even when it does not copy our sentence exactly.
 _REFUSAL_PATTERNS = re.compile(
     r"ne (?:repondent|disent|contiennent|mentionnent|precisent|permettent|trouve) pas"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -75,72 +75,105 @@ class LlamaCppGenerator:
         return self._llm
 
     def generate(self, request: GenerationRequest) -> Iterator[str]:
-        first = None
+        gate = None
         try:
             from llama_cpp import LogitsProcessorList
 
             if request.refusal and request.refuse_at is not None:
-                first = RefusalGate(self._first_tokens(request.refusal), request.refuse_at, int(self.llm.token_eos()))
+                gate = RefusalGate(self._refusal_starts(request.refusal), request.refuse_at, int(self.llm.token_eos()))
             stream = self.llm.create_chat_completion(
                 messages=request.messages,
                 max_tokens=request.max_tokens,
                 temperature=0.0,  # greedy: the same question gets the same answer, and evaluations repeat
                 repeat_penalty=1.1,
                 stream=True,
-                logits_processor=LogitsProcessorList([first]) if first else None,
+                logits_processor=LogitsProcessorList([gate]) if gate else None,
             )
+            held: list[str] = []  # the first token stays here until the gate has decided at the second
             for part in stream:
                 delta = part["choices"][0].get("delta", {})
                 text = delta.get("content")
-                if text:
-                    yield text
+                if not text:
+                    continue
+                if gate is not None and not gate.decided:
+                    held.append(text)
+                    continue
+                if gate is not None and gate.refused:
+                    continue  # only the end token was allowed
+                if held:
+                    yield "".join(held)
+                    held = []
+                yield text
         except ModelMissingError:
             raise
         except Exception as exc:  # llama.cpp errors are plain RuntimeError/ValueError
             raise GeneratorError(f"The local model failed: {exc}. Try ASSISTANT27_GENERATOR=extractive.") from exc
-        if first is not None:
-            request.refusal_probability = first.probability
-            if first.refused:
+        if gate is not None:
+            request.refusal_probability = gate.probability
+            if gate.refused:
                 yield request.refusal
+                return
+        if held:
+            yield "".join(held)
 
-    def _first_tokens(self, text: str) -> frozenset[int]:
-        """The tokens that can start `text` as the first word of an answer (with or without a leading space)."""
-        starts = set()
+    def _refusal_starts(self, text: str) -> dict[int, int]:
+        """The first token of `text` as an answer's start (with or without a leading space) -> its second token."""
+        starts = {}
         for variant in (text, " " + text):
             tokens = self.llm.tokenize(variant.encode("utf-8"), add_bos=False, special=False)
-            if tokens:
-                starts.add(tokens[0])
-        return frozenset(starts)
+            if len(tokens) >= 2:
+                starts[tokens[0]] = tokens[1]
+        return starts
 
 
 class RefusalGate:
-    """A llama.cpp logits processor for the first generated token: how likely is the model to start its refusal?
+    """A llama.cpp logits processor for the first two generated tokens: how likely is the model to start its refusal?
 
-    At the first step it records the probability of the tokens that start the refusal sentence. At or above
-    `refuse_at` the model is stopped there (only the end token is allowed: the caller writes the refusal);
-    below it, those tokens are ruled out, so a model that hesitates answers instead of refusing.
-    Later steps pass through unchanged.
+    The refusal sentence starts with words an answer may start with too ("Les publications ne répondent pas ..."
+    and "Les collectivités ..." share "Les"), so the measure is over its first two tokens: P(first) at step 1,
+    times P(second | first) at step 2, the second token being the one that follows the first the model chose.
+    At step 1, a first-token probability at or above `refuse_at` makes the model start the refusal (only its
+    first tokens are allowed); below, nothing changes, since the product cannot reach the threshold. At step 2,
+    when the model started the refusal, a product at or above `refuse_at` stops the model (only the end token
+    is allowed: the caller drops the first token and writes the refusal); below, the refusal's second token is
+    ruled out, so "Les ..." goes on as an answer. Later steps pass through unchanged.
     """
 
-    def __init__(self, refusal_tokens: frozenset[int], refuse_at: float, eos: int) -> None:
-        self.refusal_tokens = sorted(refusal_tokens)
+    def __init__(self, starts: Mapping[int, int], refuse_at: float, eos: int) -> None:
+        self.starts = dict(starts)  # first token -> the second token of the refusal after it
+        self.first = sorted(starts)
         self.refuse_at = refuse_at
         self.eos = eos
-        self.probability: float | None = None
+        self.probability: float | None = None  # P(first tokens), times P(second | first) once measured
         self.refused = False
+        self.decided = False  # True from step 2 on: the text generated so far stays
+        self._prompt_length: int | None = None
 
     def __call__(self, input_ids: Any, logits: np.ndarray) -> np.ndarray:
-        if self.probability is not None:
+        if self.decided:
             return logits
         shifted = np.exp(logits.astype(np.float64) - float(np.max(logits)))
-        self.probability = float(shifted[self.refusal_tokens].sum() / shifted.sum())
+        if self._prompt_length is None:  # step 1
+            self._prompt_length = len(input_ids)
+            self.probability = float(shifted[self.first].sum() / shifted.sum())
+            if self.probability < self.refuse_at:
+                return logits
+            out = np.full_like(logits, -np.inf)
+            out[self.first] = logits[self.first]
+            return out
+        self.decided = True
+        chosen = int(input_ids[-1])
+        if len(input_ids) != self._prompt_length + 1 or chosen not in self.starts:
+            return logits  # the model started something else: not its refusal
+        second = self.starts[chosen]
+        self.probability = (self.probability or 0.0) * float(shifted[second] / shifted.sum())
         out = logits.copy()
         if self.probability >= self.refuse_at:
             self.refused = True
             out[:] = -np.inf
             out[self.eos] = 0.0
         else:
-            out[self.refusal_tokens] = -np.inf
+            out[second] = -np.inf
         return out
 
 
