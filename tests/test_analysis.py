@@ -77,3 +77,7 @@ def test_the_names_a_question_asks_about_and_those_no_text_holds() -> None:
     assert unmatched_names("Quelles Régions, avec la Ville de Nice, en 2019 ?", texts) == []
     assert unmatched_names("Avec la Ville de Nicea en 2020 ?", texts) == ["Nicea", "2020"]
     assert unmatched_names("La Kafka Brigade ?", ["le do-tank lançait la 3Kafka Brigade"]) == []
+    # A title in quotes: its words; one letter apart is the same word (the publication writes « hackaton »).
+    q = "Qu'a donné le « hackathon juridique » et le programme « Villes nourricières » ?"
+    assert asked_names(q) == ["Villes", "hackathon", "juridique", "nourricières"]
+    assert unmatched_names(q, ["un «hackaton juridique» dans nos villes, pour nourrir"]) == ["nourricières"]

@@ -322,13 +322,15 @@ _NAME_TOKEN = re.compile(r"[^\W_][\w’'-]*|[.?!;:]")
 _YEAR_TOKEN = re.compile(r"(?:19|20)\d\d")
 _ACRONYM = re.compile(r"[A-Z][A-Z0-9]+|[A-Z]+\d[A-Z0-9]*")
 _LEADING_ELISION = re.compile(r"^(?:[LlDdJjMmNnSsTtCc]|[Qq]u)['’]")
+_QUOTED = re.compile(r"[«\"“]\s*([^»\"”]{3,80}?)\s*[»\"”]")
 
 
 def asked_names(question: str, language: str = "fr") -> list[str]:
     """What a question names that the publications must name too to answer it: years, acronyms (`SIRET`,
-    `CO2`) and, in French, words written with a capital inside the sentence (`la Ville de Nice`).
+    `CO2`), the words of a title in quotes (« Villes nourricières ») and, in French, words written with a
+    capital inside the sentence (`la Ville de Nice`).
 
-    In English questions only years and acronyms count: a French name may be translated (`Brittany`).
+    In English questions the capitals do not count: a French name may be translated (`Brittany`).
     """
     names = []
     start = True  # the first word of a sentence has its capital anyway
@@ -343,16 +345,38 @@ def asked_names(question: str, language: str = "fr") -> list[str]:
         if figure or capital:
             names.append(word)
         start = False
-    return list(dict.fromkeys(names))
+    for quoted in _QUOTED.finditer(question):
+        words = (_LEADING_ELISION.sub("", w) for w in re.findall(r"[^\W\d_][\w’'-]*", quoted.group(1)))
+        names.extend(w for w in words if len(w) >= 4 and fold(w) not in stop_words())
+    first: dict[str, str] = {}
+    for name in names:
+        first.setdefault(fold(name), name)
+    return list(first.values())
 
 
 def unmatched_names(question: str, texts: list[str], language: str = "fr") -> list[str]:
-    """The names of `asked_names` that none of `texts` contains as a word (a final s aside, accents folded)."""
+    """The names of `asked_names` that none of `texts` contains as a word (accents folded, a final s aside,
+    and for a single word of 6+ letters one letter apart: « hackathon » is the publication's « hackaton »)."""
     folded = fold(" ".join(texts))
+    vocabulary = set(re.findall(r"[^\W\d_]{5,}", folded))
     missing = []
     for name in asked_names(question, language):
         stem = fold(name).removesuffix("s")
         # Not inside a longer word; a digit glued on by the layout ("3Kafka Brigade") does not count.
-        if not re.search(rf"(?<![^\W\d_]){re.escape(stem)}s?(?![^\W\d_])", folded):
-            missing.append(name)
+        if re.search(rf"(?<![^\W\d_]){re.escape(stem)}s?(?![^\W\d_])", folded):
+            continue
+        if len(stem) >= 6 and stem.isalpha() and any(_one_apart(stem, w.removesuffix("s")) for w in vocabulary):
+            continue
+        missing.append(name)
     return missing
+
+
+def _one_apart(a: str, b: str) -> bool:
+    """One letter inserted, removed or changed."""
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return a == b
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b)) == 1
+    short, long = sorted((a, b), key=len)
+    i = next((k for k, (x, y) in enumerate(zip(short, long)) if x != y), len(short))
+    return short[i:] == long[i + 1 :]
