@@ -343,3 +343,35 @@ def test_a_programme_list_adds_what_the_passages_found_say_of_the_partner() -> N
     assert "2025-2026" in lines[3] and reply.cited[n - 1].id == "extra"
     assert len(lines) == 4  # one sentence a passage; the Rebonds passage names no Bloomberg
     assert "Aussi" not in (answer(shape, q, cat, by_id) or reply).text  # nothing retrieved, nothing added
+
+
+def test_partners_of_a_programme_from_a_passage_about_it_that_names_them_lines_away() -> None:
+    """The page's sub-heading 'Exploration en partenariat avec l'ANCT' is far from the programme's name."""
+    from assistant27.schema import Passage
+
+    cat = catalogue()
+    by_id = {c.id: c for c in chunks()}
+    page = Chunk(
+        id="page",
+        source="rapport-2024.txt",
+        text="Exploration en partenariat avec l'ANCT\nDans quelle mesure les communs peuvent-ils inspirer les "
+        "collectivités ? Nous organisons une série d'ateliers pour sensibiliser ces acteurs. L'ensemble est "
+        "documenté sur le blog de Rebonds.",
+        page=None,
+        heading="",
+        start=0,
+        end=10,
+        title="Rapport 2024",
+        year=2024,
+    )
+    by_id[page.id] = page
+    q = "Avec quelles agences nationales Rebonds a-t-il travaillé ?"
+    shape = recognise(q, cat)
+    assert shape is not None and shape.target == "partners"
+    reply = answer(shape, q, cat, by_id, retrieved=[Passage.of(page, rank=1)])
+    assert reply is not None
+    line = next(line for line in reply.text.splitlines() if line.startswith("- ANCT"))
+    (n,) = _markers(line)
+    assert reply.cited[n - 1].id == "page"
+    without = answer(shape, q, cat, by_id)  # the catalogue alone does not know it
+    assert without is None or "ANCT" not in without.text

@@ -704,7 +704,21 @@ def _retrieved_facts(p: Programme, target: str, passages: list[Passage]) -> list
                     continue
                 quote = sentence if value in sentence or i + 1 >= len(sentences) else sentences[i + 1]
                 out[value] = Fact(value, [passage.chunk_id], [passage.source], [quote])
+        if target == "funders" or not any(any(v in s for v in p.variants) for s in sentences):
+            continue
+        # A passage about the programme: its lines that say "en partenariat avec X" (the page's sub-headings
+        # "Exploration en partenariat avec l'ANCT") name partners even where the name is sentences away.
+        for sentence in sentences:
+            if not _WITH_PARTNER.search(sentence):
+                continue
+            for value in organisations(sentence) if target == "partners" else enumerated(sentence):
+                if name_key(value) in own or any(same_body(value, f.value) for f in out.values()):
+                    continue
+                out[value] = Fact(value, [passage.chunk_id], [passage.source], [sentence])
     return list(out.values())
+
+
+_WITH_PARTNER = re.compile(r"\ben partenariat avec\b|\bin partnership with\b", re.I)
 
 
 _FUNDING_WORDS = re.compile(r"financ|soutien|soutenu|mécén|subvention|grâce à", re.I)
