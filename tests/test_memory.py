@@ -5,11 +5,12 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
 from appserver import make_app, serving
 
 from assistant27.config import Settings
 from assistant27.generators import ScriptedGenerator
-from assistant27.webapp import PENDING_TURNS, SHOWN_TURNS, MemoryTrim, Recent, WebApp, render_chat
+from assistant27.webapp import PENDING_TURNS, SHOWN_TURNS, MemoryTrim, Recent, WebApp, render_chat, tune_malloc
 
 QUESTION = "Qui a participé à Nouveaux Accords ?"
 REPLY = "La Communauté urbaine de Dunkerque a participé à Nouveaux Accords [1]."
@@ -112,6 +113,11 @@ def test_memory_is_trimmed_at_most_every_interval() -> None:
         trim.after_request()
     assert calls == [61, 122]
     assert not MemoryTrim(0, release=lambda: calls.append(-1)).after_request() and -1 not in calls
+
+
+def test_malloc_settings_leave_what_the_environment_chose(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")  # glibc read it at start; the app must not override it
+    assert tune_malloc() in ([], ["MALLOC_MMAP_THRESHOLD_=131072"])  # [] off glibc
 
 
 def test_gradio_keeps_the_state_of_web_sessions_sessions_at_most(settings: Settings) -> None:
