@@ -365,14 +365,14 @@ def unmatched_names(question: str, texts: list[str], language: str = "fr") -> li
         # Not inside a longer word; a digit glued on by the layout ("3Kafka Brigade") does not count.
         if re.search(rf"(?<![^\W\d_]){re.escape(stem)}s?(?![^\W\d_])", folded):
             continue
-        if len(stem) >= 6 and stem.isalpha() and any(_one_apart(stem, w.removesuffix("s")) for w in vocabulary):
+        if len(stem) >= 6 and stem.isalpha() and any(one_letter_apart(stem, w.removesuffix("s")) for w in vocabulary):
             continue
         missing.append(name)
     return missing
 
 
-def _one_apart(a: str, b: str) -> bool:
-    """One letter inserted, removed or changed."""
+def one_letter_apart(a: str, b: str) -> bool:
+    """Equal, or one letter inserted, removed or changed (`hackathon`/`hackaton`, `foret`/`forest`)."""
     if abs(len(a) - len(b)) > 1 or a == b:
         return a == b
     if len(a) == len(b):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from assistant27.analysis import analyze, fold, strip_urls
+from assistant27.analysis import analyze, fold, one_letter_apart, strip_urls
 from assistant27.programmes import (
     GENERIC_ORG_WORDS,
     Catalogue,
@@ -322,14 +322,7 @@ def _topic(rest: str, catalogue: Catalogue, partner_words: list[str]) -> list[st
 
 def _cognate(a: str, b: str) -> bool:
     """Two stems for one word across French and English (`commun`/`common`, `foret`/`forest`): equal, or one letter apart."""
-    if a == b:
-        return True
-    if min(len(a), len(b)) < 5 or abs(len(a) - len(b)) > 1:
-        return False
-    if len(a) == len(b):
-        return sum(x != y for x, y in zip(a, b)) == 1
-    short, long = sorted((a, b), key=len)
-    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+    return a == b or (min(len(a), len(b)) >= 5 and one_letter_apart(a, b))
 
 
 def _label(rest: str, topic: list[str]) -> str:
@@ -542,9 +535,7 @@ def _also_found(
                 continue
             if topic and not topic & set(analyze(sentence)):
                 continue
-            if shape.year_min and (passage.year or 0) < shape.year_min:
-                continue
-            if shape.year_max and (passage.year or 9999) > shape.year_max:
+            if not _in_range(passage.year, shape):
                 continue
             found.append((passage, sentence))
             break  # one sentence a passage
@@ -689,10 +680,14 @@ def _retrieved_facts(p: Programme, target: str, passages: list[Passage]) -> list
 
     out: dict[str, Fact] = {}
     own = {name_key(v) for v in p.variants}
+
+    def known(value: str) -> bool:
+        return name_key(value) in own or any(same_body(value, f.value) for f in out.values())
+
     for passage in passages:
         sentences = passage_sentences(passage.text)
         for i, sentence in enumerate(sentences):
-            if not any(v in sentence for v in p.variants):
+            if not _names(p, sentence):
                 continue
             window = " ".join(sentences[i : i + 2])
             cue = _FUNDING_WORDS if target == "funders" else _PARTNER_WORDS
@@ -700,11 +695,11 @@ def _retrieved_facts(p: Programme, target: str, passages: list[Passage]) -> list
                 continue
             values = enumerated(window) if target == "places" else [*organisations(window), *enumerated(window)]
             for value in values:
-                if name_key(value) in own or any(same_body(value, f.value) for f in out.values()):
+                if known(value):
                     continue
                 quote = sentence if value in sentence or i + 1 >= len(sentences) else sentences[i + 1]
                 out[value] = Fact(value, [passage.chunk_id], [passage.source], [quote])
-        if target == "funders" or not any(any(v in s for v in p.variants) for s in sentences):
+        if target == "funders" or not any(_names(p, s) for s in sentences):
             continue
         # A passage about the programme: its lines that say "en partenariat avec X" (the page's sub-headings
         # "Exploration en partenariat avec l'ANCT") name partners even where the name is sentences away.
@@ -712,7 +707,7 @@ def _retrieved_facts(p: Programme, target: str, passages: list[Passage]) -> list
             if not _WITH_PARTNER.search(sentence):
                 continue
             for value in organisations(sentence) if target == "partners" else enumerated(sentence):
-                if name_key(value) in own or any(same_body(value, f.value) for f in out.values()):
+                if known(value):
                     continue
                 out[value] = Fact(value, [passage.chunk_id], [passage.source], [sentence])
     return list(out.values())

@@ -200,7 +200,7 @@ MALLOC_SETTINGS = {"MALLOC_ARENA_MAX": (_M_ARENA_MAX, 2), "MALLOC_MMAP_THRESHOLD
 def tune_malloc() -> list[str]:
     """Fewer malloc arenas and a fixed mmap threshold for this process (glibc only); returns what was set.
 
-    With e5 and many request threads, glibc's free memory kept grew 106 -> 165 MB over 1,400 requests even with a
+    With e5 and many request threads, glibc's free memory grew 106 -> 165 MB over 1,400 requests even with a
     trim a round (benchmarks/README.md, memory): each thread gets an arena (up to 8 per core) whose freed pieces a
     trim cannot return, and after a large block is freed glibc raises its mmap threshold, so later large blocks
     (e5's activations, rendered pages) land in those arenas too. Two arenas and a threshold that stays at 128 KB
@@ -378,7 +378,8 @@ class WebApp:
 
     def comment(self, conversation: str, rated: dict[str, Any], text: str) -> tuple[str, str]:
         """The optional comment on the answer last rated. Returns (chat, confirmation)."""
-        turn = int(rated.get("turn", 0)) if rated else 0
+        rated = rated or {}
+        turn = int(rated.get("turn", 0))
         if rated.get("rating") not in ("up", "down") or self.conversations.turn(conversation, turn) is None:
             return self._chat(conversation), "Notez d'abord une réponse (« Utile » ou « À revoir »)."
         self.conversations.set_feedback(turn, str(rated["rating"]), text, self.settings_snapshot())
