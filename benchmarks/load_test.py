@@ -83,7 +83,9 @@ def make_webapp(state: Path, word_delay: float, embedder_name: str) -> Any:
     from assistant27.generators import GenerationRequest
     from assistant27.indexing import ingest
     from assistant27.store import ChunkStore
-    from assistant27.webapp import WebApp
+    from assistant27.webapp import WebApp, tune_malloc
+
+    tune_malloc()  # as `serve` does, before the models' threads make their malloc arenas
 
     class SlowScripted:
         """The local model's shape without the model: one fixed answer, word by word."""
@@ -234,11 +236,63 @@ def slope_per_minute(points: list[tuple[float, float]]) -> float | None:
     return round(sum((x - mx) * (y - my) for x, y in points) / sxx, 3) if sxx else None
 
 
+def slope_and_error(points: list[tuple[float, float]]) -> tuple[float, float] | None:
+    """Least-squares slope of (minute, MB) points and its standard error, MB a minute (None under 4 points)."""
+    n = len(points)
+    if n < 4:
+        return None
+    mx = sum(x for x, _ in points) / n
+    my = sum(y for _, y in points) / n
+    sxx = sum((x - mx) ** 2 for x, _ in points)
+    if not sxx:
+        return None
+    slope = sum((x - mx) * (y - my) for x, y in points) / sxx
+    residuals = sum((y - my - slope * (x - mx)) ** 2 for x, y in points)
+    return round(slope, 3), round((residuals / (n - 2) / sxx) ** 0.5, 3)
+
+
+# A slope under this, in MB a minute, counts as flat: 15 MB an hour, about 1 % of the e5 app's RSS.
+FLAT_MB_PER_MIN = 0.25
+MIN_HALF_MINUTES = 5  # fewer whole minutes in a half than this: too short to tell
+
+
+def plateau(lowest: list[tuple[float, float]]) -> dict[str, Any]:
+    """The slope of each minute's lowest sample over the first and the second half of the minutes after warm-up.
+
+    Memory that levels off after a slow climb shows as a first half that rises and a second half that does not.
+    The verdict reads the second half only, with its slope's interval of 2 standard errors: `growing` when the
+    interval lies above zero (a rise, however slow, stands out of the noise), `flat` when it reaches zero or
+    below and the slope is at most FLAT_MB_PER_MIN, `unclear` otherwise (a slope too noisy to call),
+    `too short` when a half has fewer than MIN_HALF_MINUTES minutes.
+    """
+    half = len(lowest) // 2
+    parts = {"first_half": lowest[:half], "second_half": lowest[half:]}
+    out: dict[str, Any] = {"flat_mb_per_min": FLAT_MB_PER_MIN}
+    for key, points in parts.items():
+        fit = slope_and_error(points)
+        out[key] = {
+            "minutes": [int(points[0][0]), int(points[-1][0])] if points else [],
+            "slope_mb_per_min": fit[0] if fit else None,
+            "stderr_mb_per_min": fit[1] if fit else None,
+            "from_mb": points[0][1] if points else None,
+            "to_mb": points[-1][1] if points else None,
+        }
+    second, error = out["second_half"]["slope_mb_per_min"], out["second_half"]["stderr_mb_per_min"]
+    if half < MIN_HALF_MINUTES or second is None:
+        out["verdict"] = "too short"
+    elif second - 2 * error > 0:
+        out["verdict"] = "growing"
+    else:
+        out["verdict"] = "flat" if second <= FLAT_MB_PER_MIN else "unclear"
+    return out
+
+
 def rss_trend(samples: list[tuple[float, float]], warm_up_min: int) -> dict[str, Any]:
     """The RSS trend after `warm_up_min` minutes, over whole minutes only (the last, partial one is left out).
 
     Each minute's lowest sample (the app trims its memory at most once a minute, so it is the level right after a
-    trim) and mean sample, and the least-squares slope of each in MB a minute; also the slope of every 2 s sample.
+    trim) and mean sample, and the least-squares slope of each in MB a minute; also the slope of every 2 s sample,
+    and `plateau`: the lowest samples' slope over each half of those minutes, with a verdict on the second half.
     """
     by_minute: dict[int, list[float]] = {}
     for t, mb in samples:
@@ -256,6 +310,7 @@ def rss_trend(samples: list[tuple[float, float]], warm_up_min: int) -> dict[str,
         "slope_lowest_mb_per_min": slope_per_minute(lowest),
         "slope_mean_mb_per_min": slope_per_minute(mean),
         "slope_all_samples_mb_per_min": slope_per_minute(every),
+        "plateau": plateau(lowest),
     }
 
 
@@ -496,7 +551,33 @@ def _trend_lines(trend: dict[str, Any] | None) -> list[str]:
         f"({trend['lowest_mb'][0]:.0f} -> {trend['lowest_mb'][-1]:.0f} MB), mean of each minute "
         f"{trend['slope_mean_mb_per_min']:+.2f} MB/min ({trend['mean_mb'][0]:.0f} -> {trend['mean_mb'][-1]:.0f} MB), "
         f"every 2 s sample {trend['slope_all_samples_mb_per_min']:+.2f} MB/min.",
+        *_plateau_lines(trend.get("plateau")),
         "",
+    ]
+
+
+def _plateau_lines(p: dict[str, Any] | None) -> list[str]:
+    if not p or p["second_half"]["slope_mb_per_min"] is None:
+        return []
+    halves = []
+    for key, label in (("first_half", "first half"), ("second_half", "second half")):
+        h = p[key]
+        if h["slope_mb_per_min"] is None:
+            continue
+        halves.append(
+            f"{label} (minutes {h['minutes'][0]}-{h['minutes'][1]}) {h['slope_mb_per_min']:+.2f} "
+            f"± {2 * h['stderr_mb_per_min']:.2f} MB/min ({h['from_mb']:.0f} -> {h['to_mb']:.0f} MB)"
+        )
+    verdict = {
+        "flat": f"FLAT: no rise stands out of the noise in the second half, and its slope is at most "
+        f"{p['flat_mb_per_min']} MB/min",
+        "growing": "STILL GROWING: the second half's rise stands out of the noise (its interval lies above zero)",
+        "unclear": f"UNCLEAR: the second half's slope is above {p['flat_mb_per_min']} MB/min but within its noise",
+        "too short": "too short to tell a plateau",
+    }[p["verdict"]]
+    return [
+        "",
+        "Plateau (lowest sample of each minute; slope ± 2 standard errors): " + "; ".join(halves) + f". {verdict}.",
     ]
 
 

@@ -12,7 +12,11 @@ and file-backed), glibc's malloc counters (mallinfo2: bytes in use, free bytes k
 tracemalloc sees alive, the count of live objects by type, and a tracemalloc snapshot. Python objects that pile up
 show in tracemalloc and the object counts; memory that native code (torch, chroma's Rust core, SQLite) keeps in
 use shows in malloc's in-use bytes without tracemalloc moving; memory freed but kept by the allocator shows in
-malloc's free bytes (`--trim` calls malloc_trim(0) after each round and records what it gave back).
+malloc's free bytes (`--trim` calls malloc_trim(0) after each round and records what it gave back). Each round
+also splits the resident anonymous memory (after the trim, with --trim) by where it lives: glibc's main heap, its
+other arenas, the rest (Python's own arenas, blocks mapped whole, thread stacks). MALLOC_* variables in the
+environment replace the app's own malloc settings (`webapp.tune_malloc`), so a setting can be tried without a code
+change: `MALLOC_ARENA_MAX=2 ... memory_probe.py ... --label NAME`.
 
 Writes benchmarks/results/memory-LABEL-DATE.json and .md (LABEL: --label, default the --via mode).
 """
@@ -116,6 +120,35 @@ def malloc_trim() -> tuple[float, float]:
         LIBC.malloc_trim(0)
     took = (time.perf_counter() - started) * 1000
     return round(before - process_memory()["VmRSS"], 1), round(took, 1)
+
+
+# glibc maps each arena but the main one as a heap aligned to HEAP_MAX_SIZE (64 MiB on 64-bit).
+_ARENA_ALIGN = 64 * MB
+
+
+def resident_by_kind() -> dict[str, float]:
+    """Resident anonymous memory by where it lives (/proc/self/smaps), MB.
+
+    `brk_heap`: glibc's main arena; `malloc_arenas`: its other arenas (mappings starting on a 64 MiB boundary);
+    `other_anon`: the rest (Python's own 1 MiB arenas, blocks glibc mapped whole, thread stacks, native caches).
+    A growth that stays in `other_anon` while the malloc counters stay flat is not glibc's heap.
+    """
+    kinds = {"brk_heap": 0, "malloc_arenas": 0, "other_anon": 0}
+    kind = ""
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        head = line.split()
+        if head and "-" in head[0] and not head[0].endswith(":"):
+            start = int(head[0].split("-")[0], 16)
+            name = head[5] if len(head) > 5 else ""
+            if name == "[heap]":
+                kind = "brk_heap"
+            elif not name:
+                kind = "malloc_arenas" if start % _ARENA_ALIGN == 0 else "other_anon"
+            else:
+                kind = ""  # files, stacks of the main thread, vdso
+        elif kind and head and head[0] == "Rss:":
+            kinds[kind] += int(head[1])
+    return {k: round(v / 1024, 1) for k, v in kinds.items()}
 
 
 def object_counts() -> Counter[str]:
@@ -302,7 +335,7 @@ def main() -> int:
                 if not args.no_trace:
                     tracemalloc.start(args.frames)
                 first_objects = object_counts()
-                row = {"round": "warm-up", **process_memory(), "malloc": malloc_counters()}
+                row = {"round": "warm-up", **process_memory(), "malloc": malloc_counters(), **resident_by_kind()}
                 rows.append(row)
                 print(_row_line(row), flush=True)
                 if not args.no_trace:
@@ -329,6 +362,7 @@ def main() -> int:
             if args.trim:
                 row["trimmed_mb"], row["trim_ms"] = malloc_trim()
                 row["VmRSS_after_trim"] = process_memory()["VmRSS"]
+            row.update(resident_by_kind())  # after the trim, when there is one: what a trim cannot give back
             rows.append(row)
             print(_row_line(row), flush=True)
             for site in row.get("top_growth", []):
@@ -355,6 +389,7 @@ def main() -> int:
         "new_sessions": args.new_sessions,
         "traced": not args.no_trace,
         "malloc_arena_max": os.environ.get("MALLOC_ARENA_MAX"),
+        "malloc_env": {k: v for k, v in os.environ.items() if k.startswith("MALLOC_")},
         "rows": rows,
         "growth_sites_last_round": sites_last,
         "growth_sites_since_warm_up": sites_all,
@@ -378,7 +413,8 @@ def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
         return round((values[-1] - values[0]) / (len(part) - 1), 2)  # type: ignore[operator]
 
     half = measured[len(measured) // 2 - (len(measured) % 2 == 0) :]
-    keys = ("VmRSS", "RssAnon", "malloc.in_use", "malloc.free_kept", "traced_mb")
+    keys = ("VmRSS", "RssAnon", "malloc.in_use", "malloc.free_kept", "traced_mb", "VmRSS_after_trim")
+    keys += ("brk_heap", "malloc_arenas", "other_anon")
     return {
         "mb_per_round_all": {k: rate(k, measured) for k in keys},
         "mb_per_round_second_half": {k: rate(k, half) for k in keys},
@@ -404,6 +440,8 @@ def _row_line(row: dict[str, Any]) -> str:
         parts.append(f"objects {row['objects']} python blocks {row['py_blocks']}")
     if "trimmed_mb" in row:
         parts.append(f"trim gave back {row['trimmed_mb']} MB in {row['trim_ms']} ms -> {row['VmRSS_after_trim']}")
+    if "other_anon" in row:
+        parts.append(f"[heap {row['brk_heap']} arenas {row['malloc_arenas']} other anon {row['other_anon']}]")
     if row.get("errors"):
         parts.append(f"ERRORS {row['errors']} (first: {row['error_samples'][:1]})")
     if "seconds" in row:
@@ -421,11 +459,13 @@ def markdown(r: dict[str, Any]) -> str:
         f"Via {r['via']}, {r['embedder']} embedder; {r['warm_up']} warm-up rounds then {r['rounds']} measured, each "
         f"{per['searches']} searches and {per['chats']} chat turns over {per['users']} "
         + ("new sessions a round" if r["new_sessions"] else "sessions kept for the run")
-        + f"; tracemalloc {'on' if r['traced'] else 'off'}; MALLOC_ARENA_MAX={r['malloc_arena_max'] or 'unset'}.",
+        + f"; tracemalloc {'on' if r['traced'] else 'off'}; "
+        + (" ".join(f"{k}={v}" for k, v in r.get("malloc_env", {}).items()) or "no MALLOC_* in the environment")
+        + " (the app's own settings apply where the environment sets none: `webapp.tune_malloc`).",
         "",
         "| round | RSS MB | anon MB | file MB | malloc in use MB | malloc free kept MB | traced MB | objects "
-        "| Python blocks | trim gave back MB | RSS after trim MB |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| Python blocks | trim gave back MB | RSS after trim MB | brk heap MB | malloc arenas MB | other anon MB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in r["rows"]:
         m = row.get("malloc", {})
@@ -433,7 +473,8 @@ def markdown(r: dict[str, Any]) -> str:
             f"| {row['round']} | {row['VmRSS']} | {row.get('RssAnon', '')} | {row.get('RssFile', '')} | "
             f"{m.get('in_use', '')} | {m.get('free_kept', '')} | {row.get('traced_mb', '')} | "
             f"{row.get('objects', '')} | {row.get('py_blocks', '')} | {row.get('trimmed_mb', '')} | "
-            f"{row.get('VmRSS_after_trim', '')} |"
+            f"{row.get('VmRSS_after_trim', '')} | {row.get('brk_heap', '')} | {row.get('malloc_arenas', '')} | "
+            f"{row.get('other_anon', '')} |"
         )
     s = r["summary"]
     if s:

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import os
+import platform
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from appserver import make_app, serving
+from click.testing import CliRunner
 
+from assistant27.cli import main
 from assistant27.config import Settings
 from assistant27.generators import ScriptedGenerator
 from assistant27.webapp import PENDING_TURNS, SHOWN_TURNS, MemoryTrim, Recent, WebApp, render_chat, tune_malloc
@@ -117,7 +124,80 @@ def test_memory_is_trimmed_at_most_every_interval() -> None:
 
 def test_malloc_settings_leave_what_the_environment_chose(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MALLOC_ARENA_MAX", "4")  # glibc read it at start; the app must not override it
-    assert tune_malloc() in ([], ["MALLOC_MMAP_THRESHOLD_=131072"])  # [] off glibc
+    assert tune_malloc() in ([], ["MALLOC_MMAP_THRESHOLD_=65536"])  # [] off glibc
+
+
+# Run in a fresh process (no thread has allocated yet): after tune_malloc, how many arenas glibc made for 4 new
+# threads, and whether a block of 100 KB freed by one of them was mapped whole (mallinfo2's mmapped blocks).
+_ARENAS_SCRIPT = """
+import ctypes, ctypes.util, json, tempfile, threading
+from assistant27.webapp import tune_malloc
+class Info(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_size_t) for n in "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost".split()]
+libc = ctypes.CDLL(ctypes.util.find_library("c"))
+libc.malloc.restype = ctypes.c_void_p
+libc.malloc.argtypes = [ctypes.c_size_t]
+libc.free.argtypes = [ctypes.c_void_p]
+libc.fopen.restype = ctypes.c_void_p
+libc.fopen.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+libc.malloc_info.argtypes = [ctypes.c_int, ctypes.c_void_p]
+libc.fclose.argtypes = [ctypes.c_void_p]
+libc.mallinfo2.restype = Info
+set_ = tune_malloc()
+mapped = []
+def work():
+    block = libc.malloc(100_000)
+    mapped.append(libc.mallinfo2().hblks)
+    libc.free(block)
+threads = [threading.Thread(target=work) for _ in range(4)]
+for t in threads: t.start()
+for t in threads: t.join()
+path = tempfile.mktemp()
+fp = libc.fopen(path.encode(), b"w"); libc.malloc_info(0, fp); libc.fclose(fp)
+print(json.dumps({"set": set_, "arenas": open(path).read().count("<heap nr="), "mapped": min(mapped) > 0}))
+"""
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's malloc settings")
+def test_threads_started_after_tune_malloc_share_one_arena_and_map_large_blocks() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
+    out = subprocess.run(
+        [sys.executable, "-c", _ARENAS_SCRIPT], env=env, capture_output=True, text=True, check=True, timeout=120
+    )
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["set"] == ["MALLOC_ARENA_MAX=1", "MALLOC_MMAP_THRESHOLD_=65536"]
+    assert result["arenas"] == 1  # 2 with MALLOC_ARENA_MAX=2: the first new thread makes its own
+    assert result["mapped"]  # with the 128 KB threshold, 100 KB came from an arena
+
+
+def test_serve_tunes_malloc_before_the_models_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    import assistant27.assistant
+    import assistant27.webapp
+
+    calls: list[str] = []
+
+    class Models:
+        @classmethod
+        def from_settings(cls, settings: Settings) -> Models:
+            calls.append("models")
+            return cls()
+
+        def warm_up(self) -> None:
+            calls.append("warm up")
+
+    class Page:
+        def __init__(self, assistant: Models) -> None:
+            pass
+
+        def launch(self, host: str, port: int, token: str | None = None) -> None:
+            calls.append("launch")
+
+    monkeypatch.setattr(assistant27.webapp, "tune_malloc", lambda: calls.append("malloc") or [])
+    monkeypatch.setattr(assistant27.assistant, "Assistant", Models)
+    monkeypatch.setattr(assistant27.webapp, "WebApp", Page)
+    result = CliRunner().invoke(main, ["serve", "--port", "7999"])
+    assert result.exit_code == 0, result.output
+    assert calls == ["malloc", "models", "warm up", "launch"]
 
 
 def test_gradio_keeps_the_state_of_web_sessions_sessions_at_most(settings: Settings) -> None:

@@ -384,9 +384,11 @@ def serve(obj: Context, host: str, port: int, generator: str | None) -> None:
     """Start the web app (chat, search, publications) and print its local URL."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     from assistant27.assistant import Assistant
-    from assistant27.webapp import TOKEN_ENV, WebApp, is_loopback
+    from assistant27.webapp import TOKEN_ENV, WebApp, is_loopback, tune_malloc
 
     settings = obj.settings(generator=generator)
+    if settings.memory_trim_s > 0:  # before the models load: their threads' malloc arenas outlive a later limit
+        tune_malloc()
     token = settings.web_token.strip() or None
     if token is None and not is_loopback(host):
         _fail(

@@ -194,18 +194,24 @@ class MemoryTrim:
 
 # glibc's mallopt parameters, and the values the web app sets unless the environment already chose them.
 _M_MMAP_THRESHOLD, _M_ARENA_MAX = -3, -8
-MALLOC_SETTINGS = {"MALLOC_ARENA_MAX": (_M_ARENA_MAX, 2), "MALLOC_MMAP_THRESHOLD_": (_M_MMAP_THRESHOLD, 128 * 1024)}
+MALLOC_SETTINGS = {"MALLOC_ARENA_MAX": (_M_ARENA_MAX, 1), "MALLOC_MMAP_THRESHOLD_": (_M_MMAP_THRESHOLD, 64 * 1024)}
 
 
 def tune_malloc() -> list[str]:
-    """Fewer malloc arenas and a fixed mmap threshold for this process (glibc only); returns what was set.
+    """One malloc arena and a 64 KB mmap threshold for this process (glibc only); returns what was set.
 
-    With e5 and many request threads, glibc's free memory grew 106 -> 165 MB over 1,400 requests even with a
-    trim a round (benchmarks/README.md, memory): each thread gets an arena (up to 8 per core) whose freed pieces a
-    trim cannot return, and after a large block is freed glibc raises its mmap threshold, so later large blocks
-    (e5's activations, rendered pages) land in those arenas too. Two arenas and a threshold that stays at 128 KB
-    (large blocks are mapped and unmapped whole) keep that bounded. Call it before the server's threads start;
-    a setting already given in the environment is left as it is.
+    Call it first thing, before any thread allocates: `serve` does, before loading the models. glibc gives a
+    thread its own arena on its first allocation (up to 8 per core), and a limit set later does not take back the
+    arenas already made: torch's worker threads made 4 more while e5 embedded the corpus, before the app started.
+    Freed pieces scattered in those arenas are what a trim cannot give back, and blocks above the mmap threshold
+    (e5's activations, rendered pages) are mapped and unmapped whole instead (a fixed threshold: glibc otherwise
+    raises it each time a large block is freed). Probe of 16 rounds of 70 requests, e5, through Gradio, a trim
+    after each round, rounds 4-16 (benchmarks/README.md, memory probe, 2026-11-23): as before (2 arenas set after
+    the models' threads had made 5, 128 KB), glibc kept 99-112 MB free, a trim gave back 24-31 MB and the RSS after
+    it was 1,310-1,327 MB; 64 KB alone, 43-51 MB free and still rising, 1,293-1,316 MB, +1.2 MB a round; 1 arena
+    alone, 131-170 MB free, 1,291-1,309 MB; both, from the start: 30-33 MB free, a trim gave back 2-4 MB, 1,284-1,301
+    MB (slope -0.17 +- 0.35 MB a round), and rounds took no longer (10.9 s against 13.5 s, under other load). A
+    setting already given in the environment is left as it is (glibc read it at start).
     """
     try:
         mallopt = ctypes.CDLL(ctypes.util.find_library("c")).mallopt
@@ -258,6 +264,7 @@ class WebApp:
         self._pending: Recent[str, PendingTurn] = Recent(PENDING_TURNS)
         self.memory = MemoryTrim(self.settings.memory_trim_s)
         if self.settings.memory_trim_s > 0:  # the same switch: the app manages its process's memory
+            # Again, for an app built without `serve` (tests, the load test): a limit applies to later threads.
             log.debug("malloc: %s", ", ".join(tune_malloc()) or "unchanged")
         self.page: gr.Blocks | None = None
 
