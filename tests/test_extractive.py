@@ -60,3 +60,33 @@ def test_the_year_all_passages_share_does_not_pick_the_sentence() -> None:
     assert "La Vigotte Lab accueille le programme Tronc Commun" in text
     mixed = [passages[0], _passage(2, passages[1].text, year=2024)]  # two years: the year tells them apart
     assert "Vigotte" not in _answer("Où Tronc Commun a-t-il travaillé en 2024 et en 2025 ?", mixed)
+
+
+def test_a_sentence_a_narrow_column_wraps_before_capitals_is_read_whole() -> None:
+    """A calendar column cuts « 27-29.10 Participation au Public / Innovators Summit ... » at every line; the lines
+    start with capitals, so they look like list items, yet only the joined sentence names Baltimore and Bloomberg."""
+    passage = _passage(
+        1,
+        "14.10 Participation à la réunion\nALLISS – Alliance Sciences\nCitoyennes ; participation à la\n"
+        "Semaine européenne des Régions à\nBruxelles.\n27-29.10 Participation au Public\n"
+        "Innovators Summit de la Fondation\nBloomberg à Baltimore.\n"
+        "31.10 Intervention aux rencontres de la Société française de l’évaluation à Rennes.",
+    )
+    text = _answer("Quelles rencontres de la Fondation Bloomberg avons-nous suivies ?", [passage])
+    assert "Innovators Summit de la Fondation Bloomberg à Baltimore. [1]" in text
+    assert text.count("Baltimore") == 1  # the lines are not quoted again one by one
+
+
+def test_a_line_cut_before_a_quote_mark_is_quoted_to_the_end_of_its_sentence() -> None:
+    """« ... mené dans le cadre du projet / « Construire au futur » porté par / La Région Île-de-France ... »: the
+    first line alone shares most of the question's words, yet the answer is at the sentence's end."""
+    passage = _passage(
+        1,
+        "Lieux Communs prend appui sur une expérimentation pilote menée à Sevran avec des bailleurs sociaux. "
+        "Lieux Communs est mené dans le cadre du projet\n« Construire au futur, habiter le futur » porté par\n"
+        "La Région Île-de-France et un consortium de 120 partenaires.\nBillet de blog\nRapport de l’étude\n"
+        "En quoi ça consiste ?",
+    )
+    text = _answer("Dans quel projet s'inscrit le programme Lieux Communs ?", [passage])
+    assert "porté par La Région Île-de-France et un consortium de 120 partenaires. [1]" in text
+    assert "Billet de blog" not in text  # short lines (a heading, a link's label) wrap nothing

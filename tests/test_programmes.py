@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant27.programme_answers import answer, recognise
+from assistant27.programme_answers import CatalogueAnswer, answer, recognise
 from assistant27.programmes import Catalogue, build_catalogue, name_key
 from assistant27.schema import Chunk
 
@@ -375,3 +375,61 @@ def test_partners_of_a_programme_from_a_passage_about_it_that_names_them_lines_a
     assert reply.cited[n - 1].id == "page"
     without = answer(shape, q, cat, by_id)  # the catalogue alone does not know it
     assert without is None or "ANCT" not in without.text
+
+
+def _reply_from_one_publication(texts: list[str], year: int, question: str, kind: str) -> CatalogueAnswer:
+    """The catalogue answer to `question` over one publication of `year` whose chunks are `texts`."""
+    found = [
+        Chunk(id=f"p-{i}", source="p.txt", text=t, page=None, heading="", start=0, end=len(t), title="P", year=year)
+        for i, t in enumerate(texts)
+    ]
+    cat = build_catalogue(found)
+    shape = recognise(question, cat)
+    assert shape is not None and shape.kind == kind
+    reply = answer(shape, question, cat, {c.id: c for c in found})
+    assert reply is not None
+    return reply
+
+
+def test_a_topic_list_quotes_what_a_programme_named_after_the_topic_says_of_it() -> None:
+    """« Lieux Communs » is on a list about « communs » by its name; its quote is the sentence that speaks of
+    communs beyond the name, not the dated one the list would otherwise take."""
+    texts = [
+        "Le programme Lieux Communs a tenu trois ateliers à Sevran en mars 2022.",
+        "Lieux Communs accompagne les bailleurs qui veulent gérer leurs locaux résidentiels comme des communs.",
+    ]
+    reply = _reply_from_one_publication(texts, 2022, "Quels programmes ont porté sur les communs ?", "list")
+    line = next(line for line in reply.text.splitlines() if line.startswith("- Lieux Communs"))
+    assert "comme des communs" in line and "ateliers" not in line
+
+
+def test_a_timeline_quotes_the_dated_list_under_a_heading_that_names_the_programme() -> None:
+    """« LES QUATRE TRANSFO / DÉJÀ MENÉES / Bourgogne (2011-2013) / ... »: the heading alone is too short to be a
+    step; with its dated items (their subtitles left out, marked) it says in what order the programme ran."""
+    texts = [
+        "La Transfo est un programme inter-régional initié en 2011 par La 27e Région avec quatre Régions.",
+        "LES QUATRE TRANSFO\nDÉJÀ MENÉES\nBourgogne (2011-2013)\nImmersion prospective dans la ruralité\n"
+        "Champagne-Ardenne (2011-2014)\nRepenser les politiques jeunesse\nPays de la Loire (2012-2014)\n"
+        "La prospective au service de l'innovation\nLes résidents travaillent avec les agents pendant dix semaines.",
+    ]
+    q = "Dans quel ordre les premières Transfo ont-elles été menées ?"
+    reply = _reply_from_one_publication(texts, 2014, q, "timeline")
+    step = "LES QUATRE TRANSFO DÉJÀ MENÉES … Bourgogne (2011-2013) … Champagne-Ardenne (2011-2014) … Pays de la Loire"
+    assert step in reply.text
+    assert "Immersion" not in reply.text  # a subtitle between the items
+
+
+def test_a_timeline_step_the_layout_cut_before_a_quote_mark_is_read_to_its_end() -> None:
+    """« Lieux Communs est mené dans le cadre du projet / « Construire au futur » ... » ends on the next lines: the
+    step quotes the whole sentence, up to « Territoires d'innovation »."""
+    texts = [
+        "Le programme Lieux Communs prend appui sur l'expérimentation menée à Sevran de mars 2021 à décembre 2022.",
+        "Lieux Communs est mené dans le cadre du projet\n« Construire au futur, habiter le futur » porté par\n"
+        "La Région Île-de-France, lauréat de l'appel à projets national « Territoires d'innovation ».\n"
+        "Nous organisons avec l'ANRU une série d'ateliers.",
+    ]
+    reply = _reply_from_one_publication(texts, 2022, "Quelles ont été les étapes de Lieux Communs ?", "timeline")
+    assert "« Lieux Communs est mené dans le cadre du projet « Construire au futur, habiter le futur » porté par " in (
+        reply.text
+    )
+    assert "« Territoires d'innovation ». » [" in reply.text  # read up to the sentence's end, not beyond

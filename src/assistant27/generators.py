@@ -231,26 +231,57 @@ class ExtractiveGenerator:
         years = {p.year for p in request.passages[: self.from_passages]}
         if len(years) == 1:  # one year's passages (a year of a comparison): its year tells no sentence apart
             terms.discard(str(years.pop()))
-        candidates: list[tuple[float, int, int, str]] = []
+        candidates: list[tuple[float, int, int, int, str]] = []
         for n, passage in enumerate(request.passages[: self.from_passages], start=1):
-            for position, sentence in enumerate(passage_sentences(reflow(strip_urls(passage.text)))):
+            lines = passage_sentences(reflow(strip_urls(passage.text)))
+            line_score: dict[int, float] = {}
+            for position, last, sentence in _with_wrapped(lines):
                 words = analyze(sentence)
                 overlap = shared_terms(terms, words)
-                fragment = len(words) < 4 or (len(words) < 8 and sentence[-1] not in '.!?…»)"')
-                if fragment and not (overlap and _FIGURE.search(sentence)):
-                    continue  # short heading lines and fragments make poor answers; a table's line is kept
                 # Favour sentences that share the question's words, in passages ranked high.
                 score = overlap / (1 + 0.03 * len(words)) + 0.5 / n
-                candidates.append((score, n, position, sentence.strip()))
-        unique: dict[str, tuple[float, int, int, str]] = {}
-        for c in candidates:  # overlapping chunks repeat sentences: keep each once, at its best
-            if c[3] not in unique or c[0] > unique[c[3]][0]:
-                unique[c[3]] = c
-        best = sorted(unique.values(), key=lambda c: -c[0])[: self.max_sentences]
+                fragment = len(words) < 4 or (len(words) < 8 and sentence[-1] not in _END)
+                if position != last and position in line_score:
+                    # An unfinished line read to its sentence's end wins over the line alone.
+                    score = max(score, line_score[position] + 1e-6)
+                if fragment and not (overlap and _FIGURE.search(sentence)):
+                    continue  # short heading lines and fragments make poor answers; a table's line is kept
+                if position == last:
+                    line_score[position] = score
+                candidates.append((score, n, position, last, sentence.strip()))
+        best: list[tuple[float, int, int, int, str]] = []
+        for c in sorted(candidates, key=lambda c: -c[0]):
+            # Overlapping chunks repeat sentences, and a wrapped sentence is also a candidate line by line:
+            # each text once, at its best, and no line twice.
+            if any(c[4] == b[4] or (c[1] == b[1] and c[2] <= b[3] and b[2] <= c[3]) for b in best):
+                continue
+            best.append(c)
+            if len(best) == self.max_sentences:
+                break
         best = [b for b in best if b[0] > 0.3 / self.from_passages] or best[:1]
         best.sort(key=lambda c: (c[1], c[2]))  # passage order, then reading order
-        for i, (_score, n, _pos, sentence) in enumerate(best):
+        for i, (_score, n, _pos, _last, sentence) in enumerate(best):
             yield ("" if i == 0 else " ") + f"{sentence} [{n}]"
+
+
+_END = '.!?…»)"'
+
+
+def _with_wrapped(lines: list[str], most: int = 4) -> Iterator[tuple[int, int, str]]:
+    """Each line (first and last position, text), and each run of unfinished lines joined up to the line that
+    ends the sentence: a narrow column wraps a sentence into lines that start with a capital, which `reflow`
+    keeps apart as list items (« 27-29.10 Participation au Public / Innovators Summit de la Fondation /
+    Bloomberg à Baltimore. »)."""
+    for i, line in enumerate(lines):
+        yield i, i, line
+        run = [line]
+        for j in range(i + 1, min(i + most, len(lines))):
+            if run[-1][-1] in _END or len(lines[j - 1]) < 20:
+                break  # a sentence's end, or a short line (a heading, a link's label) that wraps nothing
+            run.append(lines[j])
+            if lines[j][-1] in _END:
+                yield i, j, " ".join(run)
+                break
 
 
 # A figure in a table's line ("DITP 70 000 €", "6 sessions ont été organisées en 2022 :").

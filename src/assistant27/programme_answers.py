@@ -9,7 +9,7 @@ another shape, or naming nothing the catalogue knows, go back to the usual retri
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from assistant27.analysis import analyze, fold, one_letter_apart, strip_urls
 from assistant27.programmes import (
@@ -132,10 +132,7 @@ def recognise(question: str, catalogue: Catalogue) -> Shape | None:
     named = catalogue.named_in(question)
     # The question without the programme names and the publisher's ("La 27e Région" is no place), for the
     # words that say what is asked.
-    rest = _PUBLISHER.sub(" ", q)
-    for p in named:
-        for v in sorted(p.variants, key=len, reverse=True):
-            rest = re.sub(rf"(?:^| ){re.escape(plain(v))}(?= |$)", " ", rest)
+    rest = _without_names(_PUBLISHER.sub(" ", q), named)
     # "ou" is "or" unless written "où": look for the accent in the question itself.
     where = "où" in question.lower() or bool(re.search(r"\bwhere\b", rest))
     year_min, year_max = _years(q)
@@ -320,6 +317,19 @@ def _topic(rest: str, catalogue: Catalogue, partner_words: list[str]) -> list[st
     ]
 
 
+def _without_names(text: str, programmes: list[Programme]) -> str:
+    """`text` (already `plain`) without the programmes' names, whole words only."""
+    for p in programmes:
+        for v in sorted(p.variants, key=len, reverse=True):
+            text = re.sub(rf"(?:^| ){re.escape(plain(v))}(?= |$)", " ", text)
+    return text
+
+
+def _beyond_name(p: Programme, sentence: str, topic: list[str]) -> bool:
+    """Whether a sentence has a topic word outside the programme's own name."""
+    return any(_cognate(t, w) for t in topic for w in analyze(_without_names(plain(sentence), [p])))
+
+
 def _cognate(a: str, b: str) -> bool:
     """Two stems for one word across French and English (`commun`/`common`, `foret`/`forest`): equal, or one letter apart."""
     return a == b or (min(len(a), len(b)) >= 5 and one_letter_apart(a, b))
@@ -422,6 +432,7 @@ def _timeline(p: Programme, shape: Shape, question: str, b: _Builder) -> Catalog
     b.lines.append(b.t("timeline", name=p.name))
     by_source: dict[str, list[Mention]] = {}
     for m in p.mentions:
+        m = _heading_list(m, b.chunks) or _read_on(m, b.chunks) or m
         if _in_range(m.year, shape) and len(m.sentence) >= 40:
             by_source.setdefault(m.source, []).append(m)
     # About eight sentences in all: more of each publication when few publications name the programme.
@@ -447,6 +458,56 @@ def _timeline(p: Programme, shape: Shape, question: str, b: _Builder) -> Catalog
             b.lines.append(f"- {picked[0].year} ({title}) : " + " ".join(parts))
     _disagreements(p, b)
     return b.done() if len(b.lines) > 1 else None
+
+
+# An item of a dated list: « Bourgogne (2011-2013) ».
+_DATED_ITEM = re.compile(r"\((?:19|20)\d\d(?:\s*[-–]\s*(?:19|20)\d\d)?\)")
+
+
+def _heading_list(m: Mention, chunks: dict[str, Chunk]) -> Mention | None:
+    """A heading that names the programme over a list of dated items, as one step with its items:
+    « LES QUATRE TRANSFO / DÉJÀ MENÉES / Bourgogne (2011-2013) / Immersion prospective ... / Champagne-Ardenne
+    (2011-2014) / ... » says in what order they were run; the heading alone is too short to quote. The items'
+    subtitles are left out, with an ellipsis."""
+    chunk = chunks.get(m.chunk_id)
+    if not m.named or len(m.sentence) >= 40 or chunk is None:
+        return None
+    lines = [line.strip() for line in chunk.text.split("\n") if line.strip()]
+    if m.sentence.strip() not in lines:
+        return None
+    at = lines.index(m.sentence.strip())
+    head, items = [lines[at]], []
+    for line in lines[at + 1 : at + 13]:
+        if _DATED_ITEM.search(line) and len(line) < 60:
+            items.append(line)
+        elif line[-1] in ".!?:" or len(line) >= 80:
+            break  # prose: the list is over
+        elif not items:
+            head.append(line)  # the heading's next line (« DÉJÀ MENÉES »)
+    if len(items) < 2:
+        return None
+    return replace(m, sentence=" … ".join([" ".join(head), *items]))  # what is left out, marked as left out
+
+
+_SENTENCE_END = re.compile(r"[.!?…](?=\s|$)")
+
+
+def _read_on(m: Mention, chunks: dict[str, Chunk], most: int = 240) -> Mention | None:
+    """A sentence the layout cut before a line that starts with a capital or a quote mark, read to its end:
+    « Lieux Communs est mené dans le cadre du projet / « Construire au futur, habiter le futur » porté par /
+    La Région Île-de-France ..., lauréat de l'appel à projets national « Territoires d'innovation ». »"""
+    chunk = chunks.get(m.chunk_id)
+    sentence = m.sentence.rstrip()
+    if chunk is None or len(sentence) < 40 or sentence[-1] in '.!?…:;»)"':
+        return None
+    at = chunk.text.find(sentence)
+    rest = chunk.text[at + len(sentence) :] if at >= 0 else ""
+    if not rest.startswith("\n"):
+        return None
+    end = _SENTENCE_END.search(rest, 0, most)
+    if end is None:
+        return None
+    return replace(m, sentence=" ".join(f"{sentence} {rest[: end.end()]}".split()))
 
 
 def _disagreements(p: Programme, b: _Builder) -> None:
@@ -585,6 +646,14 @@ def _programme_support(p: Programme, shape: Shape, chunks: dict[str, Chunk]) -> 
         if hits and not shape.partner_words:
             said = hits[0].sentence if wanted & set(analyze(hits[0].sentence)) else hits[0].following
             chunk_id, quote = hits[0].chunk_id, said or hits[0].sentence
+        elif in_name and not shape.partner_words:
+            # Its name has the topic (« Lieux Communs »): a sentence that speaks of the topic beyond the name
+            # says why it is on the list; one of its own passages counts too (a sentence under its heading
+            # does not repeat the name), one that names it first.
+            about = [m for m in p.mentions if m.others == 0 and _beyond_name(p, m.sentence, in_name)]
+            if about:
+                best = min(about, key=lambda m: not m.named)
+                chunk_id, quote = best.chunk_id, best.sentence
     start = p.start
     if shape.all_years:
         if not set(shape.all_years) <= set(p.years):
