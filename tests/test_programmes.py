@@ -433,3 +433,15 @@ def test_a_timeline_step_the_layout_cut_before_a_quote_mark_is_read_to_its_end()
         reply.text
     )
     assert "« Territoires d'innovation ». » [" in reply.text  # read up to the sentence's end, not beyond
+
+
+def test_a_timeline_step_after_a_line_ending_with_a_colon_is_quoted_with_it() -> None:
+    """« 6 sessions ont été organisées en 2022 : / En juillet, ... »: the line before the step says what it is one of."""
+    texts = [
+        "Le programme Les Labonautes a été lancé début 2022 avec la DITP.",
+        "Presque toutes les sessions des Labonautes ont fait l'objet d'un compte-rendu en ligne.\n"
+        "6 sessions ont été organisées en 2022 :\n"
+        "En juillet, les premiers enseignements ont été présentés et testés sur un groupe « miroir ».",
+    ]
+    reply = _reply_from_one_publication(texts, 2022, "Comment s'est déroulée l'année 2022 des Labonautes ?", "timeline")
+    assert "« 6 sessions ont été organisées en 2022 : En juillet, les premiers enseignements" in reply.text

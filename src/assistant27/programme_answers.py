@@ -433,6 +433,7 @@ def _timeline(p: Programme, shape: Shape, question: str, b: _Builder) -> Catalog
     by_source: dict[str, list[Mention]] = {}
     for m in p.mentions:
         m = _heading_list(m, b.chunks) or _read_on(m, b.chunks) or m
+        m = _with_lead_in(m, b.chunks)
         if _in_range(m.year, shape) and len(m.sentence) >= 40:
             by_source.setdefault(m.source, []).append(m)
     # About eight sentences in all: more of each publication when few publications name the programme.
@@ -508,6 +509,19 @@ def _read_on(m: Mention, chunks: dict[str, Chunk], most: int = 240) -> Mention |
     if end is None:
         return None
     return replace(m, sentence=" ".join(f"{sentence} {rest[: end.end()]}".split()))
+
+
+def _with_lead_in(m: Mention, chunks: dict[str, Chunk]) -> Mention:
+    """A sentence after a line that ends with a colon, quoted with that line, which says what it is one of:
+    « 6 sessions ont été organisées en 2022 : En juillet, les premiers enseignements ont été présentés ... »."""
+    chunk = chunks.get(m.chunk_id)
+    at = chunk.text.find(m.sentence) if chunk else -1
+    if chunk is None or at <= 0 or chunk.text[at - 1] != "\n":
+        return m
+    before = chunk.text[:at].rstrip("\n").rsplit("\n", 1)[-1].strip()
+    if not before.endswith(":") or len(before) > 80 or _SENTENCE_END.search(before):
+        return m
+    return replace(m, sentence=f"{before} {m.sentence}")
 
 
 def _disagreements(p: Programme, b: _Builder) -> None:
