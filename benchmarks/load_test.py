@@ -12,7 +12,10 @@ Bounded in time (--seconds, 600 for the soak of issue 5) and count (--max-reques
 benchmarks/results/NAME-DATE.json and .md (NAME: --name, default `load`; NAME-DATE-TAG with --tag): requests
 served, errors, latency percentiles per kind, whether every chat turn was stored exactly once, the server's memory
 over the run with its trend (least-squares slope of each minute's lowest and mean sample after --warm-up-min
-minutes), and the load average at start, each minute and end (other work on the machine makes every figure slower).
+minutes; the lowest samples' slope over each half of those minutes, with a verdict on the second half: flat,
+growing, unclear), the same for its anonymous memory alone (RssAnon), and the load average at start, each minute and
+end (other work on the machine makes every figure slower). Keep --max-requests above what the run will send (about
+150 a minute with e5 and 10 users), or the users stop early.
 """
 
 from __future__ import annotations
@@ -124,8 +127,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def rss_mb(pid: int) -> float | None:
-    """Resident memory of a process and its children (Linux /proc), in MB."""
+def rss_mb(pid: int, field: str = "VmRSS") -> float | None:
+    """Resident memory of a process and its children (Linux /proc), in MB: all of it (VmRSS), or one part of it
+    (RssAnon: heap, arenas, Python's objects, what a leak grows; RssFile: the mapped model and libraries, whose
+    pages the kernel may drop and read again)."""
     total = 0.0
     pids = [pid]
     try:
@@ -136,7 +141,7 @@ def rss_mb(pid: int) -> float | None:
     for p in pids:
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+                if line.startswith(field + ":"):
                     total += int(line.split()[1]) / 1024
         except OSError:
             if p == pid:
@@ -400,6 +405,7 @@ def main() -> int:
             time.sleep(0.5)
 
         memory: list[tuple[float, float]] = []
+        anonymous: list[tuple[float, float]] = []  # RssAnon alone: the file-backed pages come and go with the cache
         loads: list[tuple[float, float]] = []  # (seconds, 1-minute load average), once a minute
         out = Results()
         started = time.time()
@@ -409,8 +415,10 @@ def main() -> int:
             while not stop.is_set() and pid:
                 now = time.time() - started
                 value = rss_mb(pid)
-                if value is not None:
+                anon = rss_mb(pid, "RssAnon")
+                if value is not None and anon is not None:
                     memory.append((round(now, 1), value))
+                    anonymous.append((round(now, 1), anon))
                 if not loads or now - loads[-1][0] >= 60:
                     loads.append((round(now, 1), round(os.getloadavg()[0], 2)))
                 stop.wait(2.0)
@@ -477,6 +485,7 @@ def main() -> int:
             "trend": rss_trend(memory, args.warm_up_min),
             "samples": memory,
         },
+        "anon_mb": {"trend": rss_trend(anonymous, args.warm_up_min), "samples": anonymous},
         "target_search_p95_below_1s": (out.search_s != [] and percentiles(out.search_s)["p95_s"] < 1.0),  # type: ignore[operator]
     }
     write_results(report, args.out, args.name, markdown, args.tag)
@@ -526,6 +535,7 @@ def markdown(r: dict[str, Any]) -> str:
         f"Server memory (RSS): start {m['start']} MB, peak {m['peak']} MB, end {m['end']} MB.",
         *_memory_by_minute(m["samples"]),
         *_trend_lines(m.get("trend")),
+        *_trend_lines(r.get("anon_mb", {}).get("trend"), "Anonymous memory (RssAnon: no mapped files)"),
         *_load_lines(la.get("each_minute_1min")),
         f"Load average (1, 5, 15 min) at start {la['start']}, at end {la['end']} on {os.cpu_count()} cores"
         + (
@@ -540,13 +550,13 @@ def markdown(r: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _trend_lines(trend: dict[str, Any] | None) -> list[str]:
+def _trend_lines(trend: dict[str, Any] | None, what: str = "RSS") -> list[str]:
     if not trend or trend["slope_lowest_mb_per_min"] is None:
         return []
     first, last = trend["minutes"][0], trend["minutes"][-1]
     return [
         "",
-        f"RSS trend over minutes {first}-{last} (after {trend['warm_up_min']} minutes of warm-up; least-squares "
+        f"{what} trend over minutes {first}-{last} (after {trend['warm_up_min']} minutes of warm-up; least-squares "
         f"slope): lowest sample of each minute {trend['slope_lowest_mb_per_min']:+.2f} MB/min "
         f"({trend['lowest_mb'][0]:.0f} -> {trend['lowest_mb'][-1]:.0f} MB), mean of each minute "
         f"{trend['slope_mean_mb_per_min']:+.2f} MB/min ({trend['mean_mb'][0]:.0f} -> {trend['mean_mb'][-1]:.0f} MB), "
