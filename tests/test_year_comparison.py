@@ -8,7 +8,7 @@ from test_assistant import build
 from assistant27.answering import REFUSAL
 from assistant27.assistant import Token
 from assistant27.config import Settings
-from assistant27.generators import ExtractiveGenerator, ScriptedGenerator
+from assistant27.generators import ExtractiveGenerator, LlamaCppGenerator, ScriptedGenerator
 from assistant27.schema import Answer
 from assistant27.store import Filters
 from assistant27.year_comparison import OTHER_YEARS, compared_years, year_query
@@ -100,3 +100,15 @@ def test_a_timeline_gets_the_years_the_catalogue_lacks_from_their_passages(setti
     last = answer.citations[-1]
     assert last.passage.year == 2025 and f"[{last.n}]" in text.splitlines()[-1]
     assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+
+
+def test_with_the_local_model_each_year_is_quoted_without_loading_it(settings: Settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """One generation a year is minutes with the small local model, and its parts were worse than quotes: the
+    parts are the extractive generator's, and the answer says so."""
+    weights = tmp_path / "model.gguf"
+    weights.write_bytes(b"")  # never read: the model loads on its first generation only
+    local = LlamaCppGenerator(weights)
+    data = build(settings, local).ask("Que disent les rapports de 2022 et 2025 sur la Région ?").to_json()
+    assert not data["refused"] and data["generator"] == "extractive"
+    assert data["answer"].startswith("- 2022") and "\n- 2025" in data["answer"]
+    assert local._llm is None

@@ -101,6 +101,10 @@ class Assistant:
         self.store = store
         self.embedder = embedder
         self.generator = generator
+        # What answers each year of a question that names several years (see `quotes_year_parts`).
+        self.part_generator: Generator = (
+            ExtractiveGenerator() if getattr(generator, "quotes_year_parts", False) else generator
+        )
         self.retriever = Retriever(
             store,
             embedder,
@@ -279,7 +283,7 @@ class Assistant:
         generated: list[str],
         flagged: list[str],
     ) -> Iterator[Token]:
-        """Answer from each year's passages with the generator, one part per year (streamed), into `parts`."""
+        """Answer from each year's passages with `part_generator`, one part per year (streamed), into `parts`."""
         s = self.settings
         query = year_query(question)
         for year, found in by_year.items():
@@ -290,12 +294,12 @@ class Assistant:
             evidence = assess(query, found, min_coverage=s.min_coverage, min_dense=s.min_dense)
             if not found or not (evidence.answerable or evidence.coverage >= s.min_coverage):
                 continue
-            context = found[: getattr(self.generator, "context_passages", s.context_passages)]
+            context = found[: getattr(self.part_generator, "context_passages", s.context_passages)]
             request = request_for(
                 question, context, history, language, s.context_chars, s.max_answer_tokens, s.refuse_at
             )
             pieces: list[str] = []
-            for piece in self.generator.generate(request):
+            for piece in self.part_generator.generate(request):
                 if timings.first_token_s is None:
                     timings.first_token_s = round(time.perf_counter() - started, 4)
                 if not pieces:  # each year's words streamed under its year
@@ -339,7 +343,7 @@ class Assistant:
             citations=citations,
             passages=passages,
             timings=timings,
-            generator=self.generator.name,
+            generator=self.part_generator.name,
             flagged=flagged,
             generated="\n".join(generated),
         )

@@ -46,6 +46,10 @@ class LlamaCppGenerator:
     """Qwen2.5-Coder-1.5B-Instruct (GGUF Q4_K_M) run in-process by llama-cpp-python."""
 
     name = "local"
+    # A question naming several years has one part a year: with this model, one generation a year is minutes
+    # on two cores (latency p95 252 s on the programme items), and its parts were worse than quotes
+    # (comparisons 4/13 against 8/13; evals/reports/2026-11-23-programmes-local). The parts are quoted instead.
+    quotes_year_parts = True
 
     def __init__(self, model_path: Path, n_ctx: int = 2048, n_threads: int | None = None) -> None:
         if not model_path.exists():
