@@ -445,3 +445,11 @@ def test_a_timeline_step_after_a_line_ending_with_a_colon_is_quoted_with_it() ->
     ]
     reply = _reply_from_one_publication(texts, 2022, "Comment s'est déroulée l'année 2022 des Labonautes ?", "timeline")
     assert "« 6 sessions ont été organisées en 2022 : En juillet, les premiers enseignements" in reply.text
+
+
+def test_associe_says_with_whom_not_what_about() -> None:
+    """« A quels programmes X a-t-il été associé ? » asks for the programmes run with X: « associé » is no topic
+    (as a topic it found no programme, and the question went to the generator)."""
+    shape = recognise("A quels programmes le Parc naturel régional des Boucles a-t-il été associé ?", catalogue())
+    assert shape is not None and shape.kind == "list" and shape.target == "programmes"
+    assert "boucles" in shape.partner_words and shape.topic == []

@@ -298,7 +298,7 @@ _NOT_TOPIC = set(
         "soutien territoire territoires ville villes partner partners launched run worked support supported "
         "funded since depuis avant après entre between année années year years nous avons ont été ya eu quoi comme "
         "27e région liste list all tous toutes which what where with autres other did have were porté porter "
-        "participé participer rapport rapports publication publications figurent figurer fois celui celle aussi "
+        "participé participer associé associés associée associées rapport rapports publication publications figurent figurer fois celui celle aussi "
         "également bossé bosser sujet sujets thème thèmes koi quoi nouveaux nouvelles new our nos notre eux "
         "ensemble together took part worked work about sur concerné concernant quels quelles ville villes région "
         "régions département métropole communauté urbaine agence agences fondation institut conseil national nationale"
