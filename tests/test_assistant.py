@@ -118,3 +118,18 @@ def test_empty_question_and_missing_index_are_clear_errors(settings: Settings) -
         build(settings, ExtractiveGenerator()).ask("   ")
     with pytest.raises(IndexMissingError, match="assistant27 ingest"):
         Assistant.from_settings(settings.replace(index_dir=settings.index_dir / "nothing"))
+
+
+def test_the_extractive_generators_weigh_sentences_with_the_embedder(settings: Settings) -> None:
+    """The assistant hands its embedder's similarity to the extractive generator (see test_extractive)."""
+    generator = ExtractiveGenerator()
+    assistant = build(settings, generator)
+    assert generator.similarity is not None
+    sims = generator.similarity(
+        "Nouveaux Accords contrat de ville", ["Nouveaux Accords et le contrat de ville", "Budget"]
+    )
+    assert sims[0] > sims[1]
+    before = assistant.embedder.embedded
+    answer = assistant.ask("Quand le programme Nouveaux Accords a-t-il démarré ?")
+    assert answer.generator == "extractive"
+    assert assistant.embedder.embedded > before  # the candidate sentences were embedded

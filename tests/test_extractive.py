@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from assistant27.analysis import analyze
 from assistant27.generators import ExtractiveGenerator, GenerationRequest, shared_terms
 from assistant27.schema import Passage
@@ -90,3 +92,25 @@ def test_a_line_cut_before_a_quote_mark_is_quoted_to_the_end_of_its_sentence() -
     text = _answer("Dans quel projet s'inscrit le programme Lieux Communs ?", [passage])
     assert "porté par La Région Île-de-France et un consortium de 120 partenaires. [1]" in text
     assert "Billet de blog" not in text  # short lines (a heading, a link's label) wrap nothing
+
+
+def test_an_english_question_picks_the_french_sentence_closest_in_meaning() -> None:
+    """No word of « Which nine member Regions supported it? » is in the French sentence that answers it: the
+    similarity the assistant gives the generator (its embedder's; a scripted one here) decides."""
+    passage = _passage(
+        1,
+        "La 27e Région participe à des programmes nationaux et internationaux. "
+        "Depuis ses débuts, neuf Régions membres la soutiennent : Aquitaine, Bourgogne, Bretagne. "
+        "Elle est devenue une association indépendante en janvier 2012.",
+    )
+    question = "Which nine member Regions supported La 27e Région from its beginnings?"
+
+    def similarity(q: str, sentences: list[str]) -> np.ndarray:
+        assert q == question
+        return np.array([0.9 if "Aquitaine" in s else 0.8 for s in sentences])
+
+    request = GenerationRequest(question, [passage])
+    plain = "".join(ExtractiveGenerator(max_sentences=1).generate(request))
+    weighed = "".join(ExtractiveGenerator(max_sentences=1, similarity=similarity).generate(request))
+    assert "Aquitaine" not in plain
+    assert "neuf Régions membres la soutiennent : Aquitaine, Bourgogne, Bretagne. [1]" in weighed

@@ -21,7 +21,7 @@ from assistant27.answering import (
     without_refusals,
 )
 from assistant27.config import Settings
-from assistant27.embedding import E5Embedder, Embedder, HashingEmbedder
+from assistant27.embedding import E5Embedder, Embedder, HashingEmbedder, similarity_to
 from assistant27.errors import QuestionError
 from assistant27.generators import (
     ExtractiveGenerator,
@@ -105,6 +105,10 @@ class Assistant:
         self.part_generator: Generator = (
             ExtractiveGenerator() if getattr(generator, "quotes_year_parts", False) else generator
         )
+        # The extractive generator weighs each sentence's meaning with the embedder the passages were found with.
+        for extractive in {id(g): g for g in (generator, self.part_generator)}.values():
+            if isinstance(extractive, ExtractiveGenerator) and extractive.similarity is None:
+                extractive.similarity = similarity_to(embedder)
         self.retriever = Retriever(
             store,
             embedder,

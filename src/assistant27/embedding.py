@@ -25,6 +25,15 @@ class Embedder(Protocol):
     def embed_queries(self, texts: list[str]) -> np.ndarray: ...
 
 
+def similarity_to(embedder: Embedder) -> Callable[[str, list[str]], np.ndarray]:
+    """question, sentences -> the cosine of each sentence (embedded as a passage) with the question (as a query)."""
+
+    def similarity(question: str, sentences: list[str]) -> np.ndarray:
+        return embedder.embed_passages(sentences) @ embedder.embed_query(question)
+
+    return similarity
+
+
 class E5Embedder:
     """multilingual-e5-small through sentence-transformers, with its `query: ` / `passage: ` prefixes."""
 
