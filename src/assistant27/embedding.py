@@ -25,11 +25,18 @@ class Embedder(Protocol):
     def embed_queries(self, texts: list[str]) -> np.ndarray: ...
 
 
-def similarity_to(embedder: Embedder) -> Callable[[str, list[str]], np.ndarray]:
-    """question, sentences -> the cosine of each sentence (embedded as a passage) with the question (as a query)."""
+# question, sentences -> one similarity per sentence (cosine of the embedder's vectors)
+Similarity = Callable[[str, list[str]], np.ndarray]
+
+
+def similarity_to(embedder: Embedder) -> Similarity:
+    """question, sentences -> the cosine of each sentence (embedded as a passage) with the question (as a query);
+    a sentence given twice (overlapping chunks repeat them) is embedded once."""
 
     def similarity(question: str, sentences: list[str]) -> np.ndarray:
-        return embedder.embed_passages(sentences) @ embedder.embed_query(question)
+        unique = list(dict.fromkeys(sentences))
+        cosines = dict(zip(unique, embedder.embed_passages(unique) @ embedder.embed_query(question)))
+        return np.array([cosines[s] for s in sentences])
 
     return similarity
 

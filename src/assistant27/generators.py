@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -12,6 +12,7 @@ import numpy as np
 
 from assistant27.analysis import analyze, strip_urls
 from assistant27.chunking import passage_sentences, reflow
+from assistant27.embedding import Similarity
 from assistant27.errors import GeneratorError, ModelMissingError
 from assistant27.schema import Passage
 
@@ -220,10 +221,8 @@ class OpenAICompatibleGenerator:
             ) from exc
 
 
-# question, sentences -> one similarity per sentence (cosine of the embedder's vectors)
-Similarity = Callable[[str, list[str]], np.ndarray]
 # How much a sentence's meaning weighs against its words: the order adds DENSE_WEIGHT x (its similarity - the best
-# sentence's). 12 on the full set's recorded passages (benchmarks/extractive_dense.py): 103 -> 107 of 180 answers
+# sentence's). 12 on the full set's recorded passages (benchmarks/extractive_dense.py): 103 -> 107 of 167 answers
 # (0.5-8: +0-2; 12-24: +4; 64: +2; 200: +0).
 DENSE_WEIGHT = 12.0
 
