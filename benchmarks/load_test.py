@@ -1,7 +1,7 @@
 """Load test of the web app: N simulated users, mixed search and chat, through Gradio's own client API.
 
 Usage: .venv/bin/python benchmarks/load_test.py [--users 10] [--seconds 60] [--max-requests 5000] [--url URL]
-       [--embedder hashing|e5] [--name load] [--tag TAG] [--warm-up-min 3]
+       [--embedder hashing|e5] [--unique-words] [--name load] [--tag TAG] [--warm-up-min 3]
 
 Without --url it starts the app in a child process on a free loopback port: the repo's corpus ingested into a
 temp index with the hashing embedder (no model; `--embedder e5`: the real multilingual-e5-small, so every search
@@ -10,7 +10,8 @@ embeds its query with the model), and a scripted generator that writes a 24-word
 `assistant27 serve` (loopback addresses only; --token if it has ASSISTANT27_WEB_TOKEN; --pid to sample its memory).
 Bounded in time (--seconds, 600 for the soak of issue 5) and count (--max-requests). Writes
 benchmarks/results/NAME-DATE.json and .md (NAME: --name, default `load`; NAME-DATE-TAG with --tag): requests
-served, errors, latency percentiles per kind, whether every chat turn was stored exactly once, the server's memory
+served, errors, latency percentiles per kind, whether every chat turn was stored exactly once (each user's
+answered questions lined up with its conversation's stored turns), the server's memory
 over the run with its trend (least-squares slope of each minute's lowest and mean sample after --warm-up-min
 minutes; the lowest samples' slope over each half of those minutes, with a verdict on the second half: flat,
 growing, unclear), the same for its anonymous memory alone (RssAnon), and the load average at start, each minute and
@@ -22,6 +23,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import difflib
+import html
 import json
 import os
 import platform
@@ -159,8 +162,9 @@ class Results:
     passages_s: list[float] = field(default_factory=list)
     chat_s: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-    chats_sent: list[str] = field(default_factory=list)  # the unique tag of each chat question sent
-    chats_answered: list[str] = field(default_factory=list)
+    browsers: dict[int, str] = field(default_factory=dict)  # user -> its browser id (one conversation each)
+    chats_sent: dict[int, list[str]] = field(default_factory=dict)  # user -> its chat questions, in order
+    chats_answered: dict[int, list[str]] = field(default_factory=dict)  # user -> those its page showed answered
     requests: int = 0
 
     def take(self, limit: int) -> bool:
@@ -172,26 +176,39 @@ class Results:
             return True
 
 
-def one_request(client: Any, rng: random.Random, tag: str, chat_share: float, out: Results) -> None:
-    """One search, or one chat turn (passages, then the answer) tagged `tag`; records its time or its error."""
+def answered_on_page(chat: str, question: str) -> bool:
+    """Whether the page's last exchange is `question` with an answer (not an error, not still pending)."""
+    last = chat.rsplit("<div class='a27-msg a27-user'>", 1)
+    if len(last) < 2 or not last[1].startswith(html.escape(question) + "</div>"):
+        return False
+    return "a27-bot" in last[1] and "a27-error" not in last[1] and "a27-streaming" not in last[1]
+
+
+def one_request(
+    client: Any, rng: random.Random, n: int, i: int, chat_share: float, unique_words: bool, out: Results
+) -> None:
+    """User `n`'s request `i`: one search, or one chat turn (passages, then the answer); records its time or error.
+
+    A chat question comes from QUESTIONS, as real users repeat a few questions; with `unique_words` it also
+    carries a tag no other question has (`(demande u3-q17)`), new words for every cache keyed by word.
+    """
     try:
         if rng.random() < chat_share:
-            question = f"{rng.choice(QUESTIONS)} (demande {tag})"
+            question = rng.choice(QUESTIONS) + (f" (demande u{n}-q{i})" if unique_words else "")
             with out.lock:
-                out.chats_sent.append(tag)
+                out.chats_sent.setdefault(n, []).append(question)
             started = time.perf_counter()
             first = client.predict(question, api_name="/retrieve")
             passages = time.perf_counter() - started
             assert "a27-passage" in str(first[1]), "no passages before the answer"
             final = client.predict(api_name="/generate")
             total = time.perf_counter() - started
-            chat = str(final[0])
-            if f"(demande {tag})" not in chat or "Une erreur" in chat:
-                raise RuntimeError(f"chat {tag}: answer missing from the page")
+            if not answered_on_page(str(final[0]), question):
+                raise RuntimeError(f"chat u{n}-q{i}: answer missing from the page")
             with out.lock:
                 out.passages_s.append(passages)
                 out.chat_s.append(total)
-                out.chats_answered.append(tag)
+                out.chats_answered.setdefault(n, []).append(question)
         else:
             started = time.perf_counter()
             results, status = client.predict(rng.choice(SEARCHES), None, None, [], [], api_name="/search")
@@ -202,7 +219,7 @@ def one_request(client: Any, rng: random.Random, tag: str, chat_share: float, ou
                 out.search_s.append(took)
     except Exception as exc:  # noqa: BLE001 - a load test records every failure and goes on
         with out.lock:
-            out.errors.append(f"{tag}: {type(exc).__name__}: {exc}"[:300])
+            out.errors.append(f"u{n}-q{i}: {type(exc).__name__}: {exc}"[:300])
 
 
 def open_session(url: str, headers: dict[str, str], n: int, out: Results) -> Any | None:
@@ -211,7 +228,9 @@ def open_session(url: str, headers: dict[str, str], n: int, out: Results) -> Any
 
     try:
         client = Client(url, headers=headers, verbose=False)
-        client.predict(None, api_name="/start")
+        started = client.predict(None, api_name="/start")  # (browser id, chat, export): the conversation is state
+        with out.lock:
+            out.browsers[n] = str(started[0])
         return client
     except Exception as exc:  # noqa: BLE001
         with out.lock:
@@ -220,14 +239,21 @@ def open_session(url: str, headers: dict[str, str], n: int, out: Results) -> Any
 
 
 def user(
-    url: str, headers: dict[str, str], n: int, deadline: float, limit: int, chat_share: float, out: Results
+    url: str,
+    headers: dict[str, str],
+    n: int,
+    deadline: float,
+    limit: int,
+    chat_share: float,
+    unique_words: bool,
+    out: Results,
 ) -> None:
     rng = random.Random(n)
     client = open_session(url, headers, n, out)
     i = 0
     while client is not None and time.time() < deadline and out.take(limit):
         i += 1
-        one_request(client, rng, f"u{n}-q{i}", chat_share, out)
+        one_request(client, rng, n, i, chat_share, unique_words, out)
 
 
 def slope_per_minute(points: list[tuple[float, float]]) -> float | None:
@@ -330,19 +356,42 @@ def percentiles(values: list[float]) -> dict[str, float | int | None]:
     return {"n": len(values), "p50_s": at(0.5), "p95_s": at(0.95), "max_s": round(ordered[-1], 3)}
 
 
-def stored_turns(data_dir: Path) -> dict[str, int]:
-    """How many stored turns carry each chat tag (exactly one each when nothing was lost or answered twice)."""
+def stored_turns(data_dir: Path) -> dict[str, list[str]]:
+    """The questions stored for each browser, in the order they were stored."""
     db = sqlite3.connect(data_dir / "conversations.sqlite3")
     try:
-        counts: dict[str, int] = {}
-        for (answer,) in db.execute("SELECT answer FROM turns"):
-            question = json.loads(answer).get("question", "")
-            if "(demande " in question:
-                tag = question.rsplit("(demande ", 1)[1].rstrip(")")
-                counts[tag] = counts.get(tag, 0) + 1
-        return counts
+        stored: dict[str, list[str]] = {}
+        rows = db.execute(
+            "SELECT c.browser, t.answer FROM turns t JOIN conversations c ON c.id = t.conversation ORDER BY t.id"
+        )
+        for browser, answer in rows:
+            stored.setdefault(browser, []).append(json.loads(answer).get("question", ""))
+        return stored
     finally:
         db.close()
+
+
+def chat_integrity(out: Results, stored: dict[str, list[str]] | None) -> dict[str, Any]:
+    """Whether every chat turn a page showed answered was stored exactly once, for its browser, in order.
+
+    Each user's answered questions are lined up with those stored for its browser (difflib): a turn answered
+    but not stored is lost; a stored turn no answer matches is extra (a turn stored twice, or one the page
+    never showed).
+    """
+    answered = sum(len(q) for q in out.chats_answered.values())
+    integrity: dict[str, Any] = {"chats_sent": sum(len(q) for q in out.chats_sent.values()), "chats_answered": answered}
+    if stored is None:
+        return integrity
+    once, lost, extra = 0, [], []
+    for n, browser in sorted(out.browsers.items()):
+        mine, kept = out.chats_answered.get(n, []), stored.get(browser, [])
+        for op, a1, a2, b1, b2 in difflib.SequenceMatcher(None, mine, kept, autojunk=False).get_opcodes():
+            if op == "equal":
+                once += a2 - a1
+            lost += [f"u{n} turn {k + 1}: {mine[k]}" for k in range(a1, a2) if op in ("delete", "replace")]
+            extra += [f"u{n} stored {k + 1}: {kept[k]}" for k in range(b1, b2) if op in ("insert", "replace")]
+    integrity.update(stored_exactly_once=once, stored_twice=extra, lost=lost)
+    return integrity
 
 
 # ---- the run ---------------------------------------------------------------------------------------------------
@@ -354,6 +403,11 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60.0, help="how long users send requests (600: the soak)")
     parser.add_argument("--max-requests", type=int, default=5000, help="stop after this many requests in all")
     parser.add_argument("--chat-share", type=float, default=0.3, help="share of requests that are chat turns")
+    parser.add_argument(
+        "--unique-words",
+        action="store_true",
+        help="tag each chat question with words no other has (grows every per-word cache: PyStemmer's, the tokenizer's)",
+    )
     parser.add_argument("--word-delay", type=float, default=0.05, help="scripted generator: seconds per word")
     parser.add_argument(
         "--embedder", choices=("hashing", "e5"), default="hashing", help="the child app's embedder (e5: the real model)"
@@ -427,7 +481,17 @@ def main() -> int:
         sampler.start()
         users = [
             threading.Thread(
-                target=user, args=(url, headers, n, started + args.seconds, args.max_requests, args.chat_share, out)
+                target=user,
+                args=(
+                    url,
+                    headers,
+                    n,
+                    started + args.seconds,
+                    args.max_requests,
+                    args.chat_share,
+                    args.unique_words,
+                    out,
+                ),
             )
             for n in range(args.users)
         ]
@@ -445,16 +509,7 @@ def main() -> int:
             child.wait(20)
         shutil.rmtree(state, ignore_errors=True)
 
-    sent, answered = out.chats_sent, out.chats_answered
-    integrity: dict[str, Any] = {
-        "chats_sent": len(sent),
-        "chats_answered": len(answered),
-        "answered_twice_on_page": len(answered) - len(set(answered)),
-    }
-    if stored is not None:
-        integrity["stored_exactly_once"] = sum(1 for tag in answered if stored.get(tag) == 1)
-        integrity["stored_twice"] = sorted(tag for tag, count in stored.items() if count > 1)
-        integrity["lost"] = sorted(tag for tag in answered if tag not in stored)
+    integrity = chat_integrity(out, stored)
     rss = [m for _, m in memory]
     report: dict[str, Any] = {
         "date": dt.datetime.now().isoformat(timespec="seconds"),
@@ -469,6 +524,7 @@ def main() -> int:
         "seconds": args.seconds,
         "elapsed_s": round(elapsed, 1),
         "chat_share": args.chat_share,
+        "unique_words": args.unique_words,
         "word_delay_s": args.word_delay if child else None,
         "requests": out.requests,
         "served": len(out.search_s) + len(out.chat_s),
@@ -513,7 +569,9 @@ def markdown(r: dict[str, Any]) -> str:
         f"# Load test {r['date']} ({r['machine']})",
         "",
         f"{r['users']} users for {r['seconds']:.0f} s ({r['elapsed_s']} s with the last queued chats), "
-        f"{r['chat_share']:.0%} chat turns; {r['setup']}"
+        f"{r['chat_share']:.0%} chat turns"
+        + (", each chat question tagged with words of its own" if r.get("unique_words") else ", questions repeated")
+        + f"; {r['setup']}"
         + (f", {r['word_delay_s']} s a word (about 1.2 s a generation, one at a time)." if r["word_delay_s"] else "."),
         "",
         "| measure | n | p50 | p95 | max |",

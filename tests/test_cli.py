@@ -78,3 +78,56 @@ def test_eval_compare_lists_fixed_and_broken_items(tmp_path) -> None:  # type: i
     assert "answer_accuracy    0.670 -> 0.670" in lines
     missing = CliRunner().invoke(main, ["eval", "--compare", old, str(tmp_path)])
     assert missing.exit_code == 2 and "No results.jsonl in" in missing.output and "--out DIR" in missing.output
+
+
+def test_eval_rescore_names_missed_targets_and_where_each_type_fails(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A finished run scored again: stale verdicts replaced, targets met or missed, failures counted by stage."""
+    evidence = "Nouveaux Accords réunit huit collectivités autour du contrat de ville"
+    found = [{"rank": 1, "source": "r.txt", "text": f"En 2022, {evidence} et de la cohésion."}]
+    other = [{"rank": 1, "source": "r.txt", "text": "La Transfo est un programme inter-régional."}]
+    cited = [{"n": 1, "text": found[0]["text"]}]
+
+    def row(key: str, kind: str, answer: str, refused: bool, passages: list, citations: list) -> dict:  # type: ignore[type-arg]
+        result = {"question": key, "answer": answer, "refused": refused, "citations": citations, "passages": passages}
+        return {
+            "id": key,
+            "type": kind,
+            "question": f"question {key}",
+            "must_include": [["huit"]] if kind != "unanswerable" else [],
+            "evidence": evidence if kind != "unanswerable" else None,
+            "result": {**result, "timings": {"total_s": 1.0, "retrieval_s": 0.1, "first_token_s": 0.5}},
+            "verdict": {"answerable": True, "refused": False, "answer_correct": True, "cited_correctly": True},
+        }
+
+    rows = [
+        row("q1", "factual", "Huit collectivités [1].", False, found, cited),  # passes
+        row("q2", "factual", "Huit [1].", False, other, []),  # evidence never retrieved
+        row("q3", "factual", "", True, found, []),  # refused with the evidence at hand
+        row("q4", "list", "Des collectivités [1].", False, found, cited),  # retrieved, answer lacks « huit »
+        row("q5", "unanswerable", "Le trésorier est Paul [1].", False, other, []),  # answered the unanswerable
+    ]
+    folder = tmp_path / "run"
+    folder.mkdir()
+    (folder / "results.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    (folder / "summary.json").write_text(json.dumps({"set": "s.jsonl", "generator": "local"}), encoding="utf-8")
+
+    result = CliRunner().invoke(main, ["eval", "--rescore", str(folder)])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    assert summary["failures_by_type"] == {
+        "factual": {"items": 3, "failed": 2, "retrieval": 1, "refusal": 1, "answer": 0, "unanswerable": 0},
+        "list": {"items": 1, "failed": 1, "retrieval": 0, "refusal": 0, "answer": 1, "unanswerable": 0},
+        "unanswerable": {"items": 1, "failed": 1, "retrieval": 0, "refusal": 0, "answer": 0, "unanswerable": 1},
+    }
+    targets = {t["metric"]: t for t in summary["targets"]}
+    assert targets["hit@5"]["value"] == 0.75 and targets["hit@5"]["met"] is False
+    assert targets["false_refusals"]["value"] == 0.25 and targets["false_refusals"]["met"] is False
+    verdicts = [json.loads(line)["verdict"] for line in (folder / "results.jsonl").read_text().splitlines()]
+    assert [v["answer_correct"] for v in verdicts] == [True, True, False, False, False]  # rescored, not the stale ones
+    assert targets["mrr@10"]["met"] is True  # 0.75 reaches its target exactly
+    assert "targets met       1/6; missed: hit@5, answer_accuracy, citation_accuracy, refusal_accuracy" in result.output
+    assert "failed factual     2/3: retrieval 1, refusal 1" in result.output
+    report = (folder / "report.html").read_text(encoding="utf-8")
+    assert "Why items fail, by question type" in report and "<b>missed</b>" in report
+    missing = CliRunner().invoke(main, ["eval", "--rescore", str(tmp_path)])
+    assert missing.exit_code == 2 and "No results.jsonl in" in missing.output

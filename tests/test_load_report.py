@@ -42,3 +42,32 @@ def test_a_short_run_or_a_noisy_slope_gives_no_verdict() -> None:
     lowest = [(float(m), 1300 + 0.5 * m + rng.choice((-15, 15))) for m in range(3, 40)]
     p = load_test.plateau(lowest)
     assert p["verdict"] == "unclear" and p["second_half"]["stderr_mb_per_min"] > 0.25
+
+
+def test_integrity_lines_up_each_users_answers_with_its_stored_conversation() -> None:
+    """Repeated questions (no unique tags) still show a lost turn and a turn stored twice, each in its place."""
+    out = load_test.Results()
+    out.browsers = {0: "c0", 1: "c1"}
+    out.chats_sent = {0: ["A", "B", "A"], 1: ["A", "A"]}
+    out.chats_answered = {0: ["A", "B", "A"], 1: ["A", "A"]}
+    whole = load_test.chat_integrity(out, {"c0": ["A", "B", "A"], "c1": ["A", "A"]})
+    assert (whole["stored_exactly_once"], whole["lost"], whole["stored_twice"]) == (5, [], [])
+    broken = load_test.chat_integrity(out, {"c0": ["A", "A"], "c1": ["A", "A", "A"]})
+    assert broken["stored_exactly_once"] == 4
+    assert broken["lost"] == ["u0 turn 2: B"]
+    assert broken["stored_twice"] == ["u1 stored 3: A"]
+
+
+def test_page_check_wants_the_question_last_and_answered() -> None:
+    from assistant27.webapp import render_chat
+
+    q = "Qu'est-ce que La 27e Région ?"
+    assert not load_test.answered_on_page(render_chat([], pending_question=q, pending_text="La 27e"), q)
+    assert not load_test.answered_on_page(render_chat([], pending_question=q, error="Une erreur"), q)
+    assert not load_test.answered_on_page(render_chat([]), q)
+    from assistant27.conversations import Turn
+
+    earlier = Turn(1, "c", {"question": "Qu'est-ce que La Transfo ?", "answer": "Un programme.", "citations": []})
+    done = Turn(2, "c", {"question": q, "answer": "Un laboratoire.", "citations": []})
+    assert load_test.answered_on_page(render_chat([earlier, done]), q)
+    assert not load_test.answered_on_page(render_chat([done, earlier]), q)

@@ -281,6 +281,12 @@ def _chat(assistant: Any, filters: Filters) -> None:
     type=click.Path(path_type=Path, exists=True, file_okay=False),
     help="Compare two result folders item by item: OLD_DIR NEW_DIR.",
 )
+@click.option(
+    "--rescore",
+    "rescore_dir",
+    type=click.Path(path_type=Path, exists=True, file_okay=False),
+    help="Score a result folder again with today's scoring (answers kept): rewrites its summary and report.",
+)
 @click.pass_obj
 def evaluate(
     obj: Context,
@@ -289,12 +295,13 @@ def evaluate(
     generator: str | None,
     retrieval_only: bool,
     compare_dirs: tuple[Path, Path] | None,
+    rescore_dir: Path | None,
 ) -> None:
     """Run an evaluation set (EVAL_FORMAT.md) through ask and score it: results.jsonl, summary.json, report.html."""
     import datetime as dt
 
     from assistant27.assistant import Assistant
-    from assistant27.evalrunner import compare, metric_lines, run_eval
+    from assistant27.evalrunner import compare, failure_lines, metric_lines, rescore, run_eval
 
     if compare_dirs:
         missing = [str(d) for d in compare_dirs if not (d / "results.jsonl").is_file()]
@@ -305,6 +312,16 @@ def evaluate(
         for line in compare(*compare_dirs):
             click.echo(line)
         return
+    if rescore_dir:
+        if not (rescore_dir / "results.jsonl").is_file():
+            raise click.UsageError(
+                f"No results.jsonl in {rescore_dir}: rescore a folder written by `assistant27 eval SET --out DIR`."
+            )
+        summary = rescore(rescore_dir)
+        for line in metric_lines(summary) + failure_lines(summary):
+            click.echo(line)
+        click.echo(f"report: {rescore_dir / 'report.html'}")
+        return
     if set_path is None:
         raise click.UsageError("Give an evaluation set, e.g. assistant27 eval evals/smoke.jsonl")
     out_dir = out_dir or Path("evals/runs") / dt.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -313,7 +330,7 @@ def evaluate(
         summary = run_eval(assistant, set_path, out_dir, retrieval_only=retrieval_only)
     except Assistant27Error as exc:
         _fail(exc)
-    for line in metric_lines(summary):
+    for line in metric_lines(summary) + failure_lines(summary):
         click.echo(line)
     click.echo(f"report: {out_dir / 'report.html'}")
 

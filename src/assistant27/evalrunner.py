@@ -12,14 +12,19 @@ from typing import Any
 
 from assistant27.assistant import Assistant
 from assistant27.evaluation import (
+    STAGES,
     EvidenceMatcher,
     Verdict,
     by_tag,
     by_type,
+    failure_causes,
+    failure_stage,
+    failures_by_type,
     load_set,
     retrieval_metrics,
     score_item,
     summarise,
+    target_check,
 )
 from assistant27.textclean import clean_text
 
@@ -99,10 +104,8 @@ def run_eval(
                 "chunk_overlap_words",
             )
         },
-        "metrics": summarise(verdicts, results, retrieval_only),
-        "by_type": by_type(items, verdicts, results, retrieval_only),
-        "by_tag": by_tag(items, verdicts, results, retrieval_only),
     }
+    summary.update(scores(items, results, verdicts, retrieval_only))
     if baselines:
         summary["baselines"] = {}
         for mode in ("bm25", "dense"):
@@ -111,6 +114,48 @@ def run_eval(
     (out_dir / "summary.json").write_text(
         json.dumps(summary, ensure_ascii=False, indent=1, default=str), encoding="utf-8"
     )
+    (out_dir / "report.html").write_text(render_report(summary, items, results, verdicts), encoding="utf-8")
+    return summary
+
+
+def scores(
+    items: list[dict[str, Any]], results: list[dict[str, Any]], verdicts: list[Verdict], retrieval_only: bool
+) -> dict[str, Any]:
+    """The summary's scores: metrics, by type, by tag, the targets, and where each type's failures come from."""
+    metrics = summarise(verdicts, results, retrieval_only)
+    return {
+        "metrics": metrics,
+        "by_type": by_type(items, verdicts, results, retrieval_only),
+        "by_tag": by_tag(items, verdicts, results, retrieval_only),
+        "targets": target_check(metrics),
+        "failures_by_type": failures_by_type(items, verdicts, retrieval_only),
+    }
+
+
+def rescore(out_dir: Path) -> dict[str, Any]:
+    """Score a finished run again with today's scoring (the answers kept as they are): rewrite its results.jsonl
+    verdicts, summary.json and report.html. The baselines, measured by retrieving again, stay as they were."""
+    path = out_dir / "results.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    items = [{k: v for k, v in row.items() if k not in ("result", "verdict")} for row in rows]
+    results = [row["result"] for row in rows]
+    matcher = EvidenceMatcher(_repair)
+    verdicts = [score_item(item, result, matcher) for item, result in zip(items, results)]
+    summary_path = out_dir / "summary.json"
+    summary = json.loads(summary_path.read_text(encoding="utf-8")) if summary_path.is_file() else {}
+    summary.setdefault("set", str(out_dir))
+    summary.setdefault("date", "unknown")
+    summary.setdefault("generator", rows[0]["result"].get("generator", "unknown") if rows else "unknown")
+    summary.setdefault("embedder", "unknown")
+    summary.setdefault("settings", {})
+    retrieval_only = str(summary["generator"]).startswith("none")
+    summary.update(scores(items, results, verdicts, retrieval_only))
+    summary["rescored"] = dt.datetime.now().isoformat(timespec="seconds")
+    with path.open("w", encoding="utf-8") as f:
+        for item, result, verdict in zip(items, results, verdicts):
+            row = {**item, "result": result, "verdict": {**asdict(verdict), "rank": verdict.rank}}
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    summary_path.write_text(json.dumps(summary, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
     (out_dir / "report.html").write_text(render_report(summary, items, results, verdicts), encoding="utf-8")
     return summary
 
@@ -171,22 +216,12 @@ def render_report(
                     f"<tr><td>{e(t)}</td><td>{e(key)}</td><td><div class=bar style='width:{w}px'></div>"
                     f"</td><td>{_fmt(v)}</td></tr>"
                 )
+    retrieval_only = str(summary.get("generator", "")).startswith("none")
     failed = []
     for item, result, v in zip(items, results, verdicts):
-        ok = v.refused if not v.answerable else (v.answer_correct and v.cited_correctly and v.rank is not None)
-        if ok:
+        if failure_stage(v, retrieval_only) is None:
             continue
-        why = []
-        if v.answerable and v.rank is None:
-            why.append("evidence not retrieved in the top passages")
-        if v.answerable and v.refused:
-            why.append("refused an answerable question")
-        if v.answerable and not v.refused and not v.answer_correct:
-            why.append(f"answer lacks {item.get('must_include')}")
-        if v.answerable and not v.refused and not v.cited_correctly:
-            why.append("no citation contains the evidence")
-        if not v.answerable and not v.refused:
-            why.append("answered an unanswerable question")
+        why = failure_causes(item, v)
         cites = "".join(
             f"<li>[{c['n']}] {e(str(c.get('title')))} {c.get('year')}: {e(c['text'][:300])}</li>"
             for c in result.get("citations", [])
@@ -207,8 +242,62 @@ def render_report(
 .bar{{background:#3b6;height:12px}}details{{margin:.4em 0;border-bottom:1px solid #ddd}}</style>
 <h1>Evaluation of {e(summary["set"])}</h1><p>{e(summary["date"])} — generator {e(summary["generator"])},
 embedder {e(summary["embedder"])}, settings {e(json.dumps(summary["settings"]))}</p>
-<h2>Metrics</h2><table>{rows}</table><h2>By question type and tag</h2><table>{"".join(chart)}</table>
+<h2>Metrics</h2><table>{rows}</table>{_targets_html(summary)}{_failures_html(summary)}<h2>By question type and tag</h2><table>{"".join(chart)}</table>
 <h2>Failed items ({len(failed)})</h2>{"".join(failed)}</html>"""
+
+
+def _targets_html(summary: dict[str, Any]) -> str:
+    """The targets table: each target, the value reached, met or missed."""
+    rows = []
+    for t in summary.get("targets", []):
+        sign = "≥" if t["kind"] == "min" else "≤"
+        verdict = "not measured" if t["met"] is None else ("met" if t["met"] else "<b>missed</b>")
+        value = "–" if t["value"] is None else f"{t['value']:.2f}"
+        rows.append(
+            f"<tr><td>{html.escape(t['metric'])}</td><td>{sign} {t['target']:.2f}</td><td>{value}</td><td>{verdict}</td></tr>"
+        )
+    if not rows:
+        return ""
+    return (
+        "<h2>Targets (issue 4: the full set, local generator)</h2><table><tr><th>metric</th><th>target</th>"
+        f"<th>reached</th><th></th></tr>{''.join(rows)}</table>"
+    )
+
+
+def _failures_html(summary: dict[str, Any]) -> str:
+    """Why items fail, by question type: where each failed item went wrong first."""
+    table = summary.get("failures_by_type") or {}
+    if not table:
+        return ""
+    head = "".join(f"<th title='{html.escape(text)}'>{html.escape(stage)}</th>" for stage, text in STAGES.items())
+    rows = "".join(
+        f"<tr><td>{html.escape(t)}</td><td>{r['failed']}/{r['items']}</td>"
+        + "".join(f"<td>{r.get(stage, 0) or ''}</td>" for stage in STAGES)
+        + "</tr>"
+        for t, r in table.items()
+    )
+    legend = "".join(f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>" for k, v in STAGES.items())
+    return (
+        "<h2>Why items fail, by question type</h2><p>Each failed item counted once, at the first stage it failed "
+        f"at:</p><ul>{legend}</ul><table><tr><th>type</th><th>failed</th>{head}</tr>{rows}</table>"
+    )
+
+
+def failure_lines(summary: dict[str, Any]) -> list[str]:
+    """Targets missed and where each type's failures come from, as lines for the terminal."""
+    lines = []
+    missed = [t for t in summary.get("targets", []) if t["met"] is False]
+    measured = [t for t in summary.get("targets", []) if t["met"] is not None]
+    if measured:
+        lines.append(
+            f"targets met       {len(measured) - len(missed)}/{len(measured)}"
+            + (f"; missed: {', '.join(t['metric'] for t in missed)}" if missed else "")
+        )
+    for t, r in (summary.get("failures_by_type") or {}).items():
+        if r["failed"]:
+            parts = ", ".join(f"{stage} {r[stage]}" for stage in STAGES if r.get(stage))
+            lines.append(f"failed {t:<11} {r['failed']}/{r['items']}: {parts}")
+    return lines
 
 
 def compare(old_dir: Path, new_dir: Path) -> list[str]:

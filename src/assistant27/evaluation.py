@@ -221,3 +221,77 @@ def by_tag(
 
 def mean(values: list[float]) -> float:
     return statistics.fmean(values) if values else 0.0
+
+
+# The targets of the full set with the local generator (issue 4): metric -> (bound, "min" or "max").
+TARGETS: dict[str, tuple[float, str]] = {
+    "hit@5": (0.90, "min"),
+    "mrr@10": (0.75, "min"),
+    "answer_accuracy": (0.80, "min"),
+    "citation_accuracy": (0.85, "min"),
+    "refusal_accuracy": (0.90, "min"),
+    "false_refusals": (0.05, "max"),
+}
+
+# Where a failed item went wrong first, in the order a question travels through the system.
+STAGES = {
+    "retrieval": "evidence not in the retrieved passages",
+    "refusal": "refused, though the evidence was retrieved",
+    "answer": "evidence retrieved, answer incomplete or not cited from it",
+    "unanswerable": "answered a question the publications do not answer",
+}
+
+
+def target_check(metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each target with the value reached and whether it is met (None when the run did not measure it)."""
+    out = []
+    for name, (bound, kind) in TARGETS.items():
+        value = metrics.get(name, {}).get("value")
+        met = None if value is None else (value >= bound if kind == "min" else value <= bound)
+        out.append({"metric": name, "target": bound, "kind": kind, "value": value, "met": met})
+    return out
+
+
+def failure_stage(v: Verdict, retrieval_only: bool = False) -> str | None:
+    """The first stage an item failed at (a key of STAGES), None when it passed (retrieval alone: when found)."""
+    if retrieval_only:
+        return "retrieval" if v.answerable and v.rank is None else None
+    if not v.answerable:
+        return None if v.refused else "unanswerable"
+    if v.rank is None:
+        return "retrieval"
+    if v.refused:
+        return "refusal"
+    return None if v.answer_correct and v.cited_correctly else "answer"
+
+
+def failure_causes(item: dict[str, Any], v: Verdict) -> list[str]:
+    """Every way an item failed, in words (empty when it passed)."""
+    why = []
+    if v.answerable and v.rank is None:
+        why.append("evidence not retrieved in the top passages")
+    if v.answerable and v.refused:
+        why.append("refused an answerable question")
+    if v.answerable and not v.refused and not v.answer_correct:
+        why.append(f"answer lacks {item.get('must_include')}")
+    if v.answerable and not v.refused and not v.cited_correctly:
+        why.append("no citation contains the evidence")
+    if not v.answerable and not v.refused:
+        why.append("answered an unanswerable question")
+    return why
+
+
+def failures_by_type(
+    items: list[dict[str, Any]], verdicts: list[Verdict], retrieval_only: bool = False
+) -> dict[str, dict[str, int]]:
+    """Per question type: items, failed items, and how many failed first at each stage (STAGES)."""
+    out: dict[str, dict[str, int]] = {}
+    for t in TYPES:
+        mine = [v for item, v in zip(items, verdicts) if item.get("type") == t]
+        if not mine:
+            continue
+        stages = [failure_stage(v, retrieval_only) for v in mine]
+        row = {"items": len(mine), "failed": sum(s is not None for s in stages)}
+        row.update({stage: stages.count(stage) for stage in STAGES})
+        out[t] = row
+    return out
