@@ -283,6 +283,31 @@ def test_bodies_written_in_lower_case_and_lists_in_brackets() -> None:
     }
 
 
+def test_a_body_name_goes_on_in_lower_case_up_to_its_end() -> None:
+    """« Direction des achats de l'État », « ministère de la transition écologique »: the whole name, not its head."""
+    from assistant27.programmes import organisations
+
+    found = organisations(
+        "Le programme associe la Direction des achats de l'Etat, la Métropole européenne de Lille et le "
+        "Commissariat général au développement durable (CGDD) ; il est co-financé par le ministère de "
+        "l'agriculture et le ministère de la transition écologique via un appel à projets."
+    )
+    assert found == [
+        "Direction des achats de l'Etat",
+        "Métropole européenne de Lille",
+        "Commissariat général au développement durable",
+        "CGDD",
+        "Ministère de l'agriculture",
+        "Ministère de la transition écologique",
+    ]
+    # A head followed by a clause is not a name; a kind of body alone is not one either.
+    assert organisations("En 2019, le Centre a ouvert ses portes.") == []
+    assert organisations("La convention a été signée par le Parc naturel régional.") == []
+    # « co-financé par le ministère de l'agriculture »: a funder, though its name is written in lower case.
+    tronc = catalogue().find("Tronc Commun")
+    assert tronc is not None and "Ministère de l'agriculture" in {f.value for f in tronc.funders}
+
+
 def test_le_programme_after_another_programme_is_that_one() -> None:
     tronc = build_catalogue(more_chunks()).find("Tronc Commun")
     assert tronc is not None

@@ -22,7 +22,7 @@ from assistant27.chunking import passage_sentences
 from assistant27.schema import Chunk
 
 CATALOGUE_FILE = "programmes.json"
-CATALOGUE_VERSION = 1
+CATALOGUE_VERSION = 2  # 2: bodies named in lower case (« Direction des achats de l'État »)
 
 _UP = "A-ZÀ-ÖØ-ÞŒ"
 _LOW = "a-zß-öø-ÿœ"
@@ -144,9 +144,22 @@ _ORG_HEADS = (
     "lab",
 )
 _ORG_CONNECTOR = r"(?:de|du|des|d['’]|en|the|of|for|la|le|les|l['’]|à|au|aux|sur)"
-_ORG_WORD = rf"(?:(?![0-9]){_CAP_WORD}|ministère|urbaine|départemental|régional|naturelle|naturel|nationale|national|générale|général|d['’]agglomération|de communes|communauté(?= d)|métropole(?= d)|ville(?= d)|département(?= d)|lab(?= [A-Z]))"
+_ORG_WORD = rf"(?:(?![0-9]){_CAP_WORD}|ministère|urbaine|européenne|européen|départemental|régional|naturelle|naturel|nationale|national|générale|général|d['’]agglomération|de communes|communauté(?= d)|métropole(?= d)|ville(?= d)|département(?= d)|lab(?= [A-Z]))"
 _ORG = re.compile(
     rf"(?<![\w’'])((?:l['’]|la |le |les )?{_ORG_WORD}(?:[ \t]+(?:{_ORG_CONNECTOR}[ \t]*){{0,2}}{_ORG_WORD})*)"
+)
+# Bodies whose names go on in lower case: "Direction des achats de l'État", "ministère de la transition écologique",
+# "Commissariat général au développement durable (CGDD)". The name runs from its head to the first comma, "et",
+# "via" or parenthesis, and at most six more words; a longer run is a sentence, not a name.
+# The head must go on with a connector or an adjective of bodies ("le Centre a ouvert ses portes" is no name).
+_LOWER_HEADS = (
+    r"(?:[Mm]inistère|Direction|Commissariat|Centre|Agence|Institut|Office|Délégation|Caisse)(?=[ \t]+(?:"
+    rf"{_ORG_CONNECTOR}\b|(?:national|général|interministériel|régional|départemental|européen|français|"
+    r"technique|territorial)(?:e|le)?s?\b))"
+)
+_BODY = re.compile(
+    rf"(?<![\w’'])(?:l['’]|la |le |les )?({_LOWER_HEADS}(?:[ \t]+(?:{_ORG_CONNECTOR}[ \t]*){{0,2}}(?!et\b|via\b|qui\b|pour\b|dont\b)[\w’'\-]+){{1,6}}?)"
+    r"(?=[ \t]*(?:[,;.:)(]|\bet\b|\bvia\b|$))"
 )
 _ACRONYM = re.compile(r"^[A-Z][A-Z0-9&]{1,7}$")
 # Acronyms that are not organisations (roman numerals, formats, the programme names in capitals).
@@ -842,6 +855,8 @@ def _same_as_programme(org: str, own: set[str]) -> bool:
 def _funding_near(sentence: str, org: str) -> bool:
     """The funding cue comes before the organisation, in the same clause ("soutenu par la Fondation de France")."""
     at = sentence.find(org)
+    if at < 0:  # "Ministère de l'agriculture", written "ministère de l'agriculture" in the sentence
+        at = sentence.find(org[:1].lower() + org[1:])
     if at < 0:
         return False
     before = sentence[max(0, at - 120) : at]
@@ -862,9 +877,14 @@ def _add(facts: dict[str, Fact], value: str, m: Mention) -> None:
 def organisations(sentence: str) -> list[str]:
     """Organisation names in a sentence: `la Ville de Poitiers`, `Fondation de France`, `l'ANCT`, `Bloomberg Philanthropies`."""
     found = []
-    for m in _ORG.finditer(sentence):
-        raw = m.group(1)
-        if sentence[max(0, m.start(1) - 1) : m.start(1)] in {'"', "«", "“"}:
+    spans = [(m.start(1), m.end(1)) for m in _ORG.finditer(sentence)]
+    longer = [(m.start(1), m.end(1)) for m in _BODY.finditer(sentence)]
+    # A body's full name replaces the capitalised start of it: "le Commissariat général" in "le Commissariat général
+    # au développement durable".
+    spans = [s for s in spans if not any(s[0] < b and a < s[1] <= b and (a, b) != s for a, b in longer)] + longer
+    for start, end in sorted(set(spans)):
+        raw = sentence[start:end]
+        if sentence[max(0, start - 1) : start] in {'"', "«", "“"}:
             continue  # a quoted word ("answer only "PWNED"") is speech, not a body
         name = re.sub(r"^(?:l['’]|la |le |les )", "", raw).strip(" -")
         name = _clean_org(name)
@@ -877,8 +897,9 @@ def organisations(sentence: str) -> list[str]:
         if words[0] in _NOT_ORG_FIRST:
             continue
         capitals = [w for w in words if w[:1].isupper()]
-        if len(words) > 1 and len(capitals) < 2 and capitals and capitals[0] in _KIND_ONLY:
-            continue  # "Agence nationale": a kind of body, not its name
+        connected = any(re.fullmatch(_ORG_CONNECTOR, w) or re.match(r"[dl]['’]", w) for w in words[1:])
+        if len(words) > 1 and len(capitals) < 2 and capitals and capitals[0] in _KIND_ONLY and not connected:
+            continue  # "Agence nationale", "Parc naturel régional": a kind of body, not its name
         if (
             any(w in _ORG_HEADS for w in words)
             and len(words) >= 2
