@@ -252,7 +252,7 @@ def _targets_html(summary: dict[str, Any]) -> str:
     for t in summary.get("targets", []):
         sign = "≥" if t["kind"] == "min" else "≤"
         verdict = "not measured" if t["met"] is None else ("met" if t["met"] else "<b>missed</b>")
-        value = "–" if t["value"] is None else f"{t['value']:.2f}"
+        value = "–" if t["value"] is None else f"{t['value']:.3f}"
         rows.append(
             f"<tr><td>{html.escape(t['metric'])}</td><td>{sign} {t['target']:.2f}</td><td>{value}</td><td>{verdict}</td></tr>"
         )
