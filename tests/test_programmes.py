@@ -306,6 +306,10 @@ def test_a_body_name_goes_on_in_lower_case_up_to_its_end() -> None:
     # « co-financé par le ministère de l'agriculture »: a funder, though its name is written in lower case.
     tronc = catalogue().find("Tronc Commun")
     assert tronc is not None and "Ministère de l'agriculture" in {f.value for f in tronc.funders}
+    # A list item cut at its first lower-case word, leaving only the kind of body, is no partner.
+    from assistant27.programmes import enumerated
+
+    assert "Parc" not in enumerated("Tronc Commun associe le Parc naturel régional (PNR) des Boucles de la Seine.")
 
 
 def test_le_programme_after_another_programme_is_that_one() -> None:

@@ -22,7 +22,7 @@ from assistant27.chunking import passage_sentences
 from assistant27.schema import Chunk
 
 CATALOGUE_FILE = "programmes.json"
-CATALOGUE_VERSION = 2  # 2: bodies named in lower case (« Direction des achats de l'État »)
+CATALOGUE_VERSION = 3  # 2: bodies named in lower case (« Direction des achats de l'État »); 3: no « Parc » alone
 
 _UP = "A-ZÀ-ÖØ-ÞŒ"
 _LOW = "a-zß-öø-ÿœ"
@@ -827,6 +827,8 @@ def enumerated(sentence: str) -> list[str]:
             item = " ".join(m.group(0).split())
             if item[:1].islower() and " " not in item:
                 break  # "avec la communauté élargie": a common noun, not a body's name
+            if item in _KIND_ONLY:
+                continue  # "le Parc naturel régional (PNR)": the kind of body, cut at its first lower-case word
             items.append(item[:1].upper() + item[1:])  # "communauté d'agglomération de Cergy"
         if len(items) >= 2 or (items and any(w in _ORG_HEADS for w in items[0].split())):
             out.extend(i for i in items if name_key(i) not in _NOT_PLACES and len(i) > 2)
