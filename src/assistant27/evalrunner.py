@@ -28,6 +28,8 @@ from assistant27.evaluation import (
 )
 from assistant27.textclean import clean_text
 
+RETRIEVAL_ONLY = "none (retrieval only)"  # the summary's generator when nothing was generated
+
 
 def _repair(text: str) -> str:
     return clean_text(text).text
@@ -75,12 +77,11 @@ def run_eval(
             verdict = score_item(item, result, matcher)
             results.append(result)
             verdicts.append(verdict)
-            row = {**item, "result": result, "verdict": {**asdict(verdict), "rank": verdict.rank}}
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+            f.write(json.dumps(_row(item, result, verdict), ensure_ascii=False) + "\n")
     summary: dict[str, Any] = {
         "set": str(set_path),
         "date": dt.datetime.now().isoformat(timespec="seconds"),
-        "generator": "none (retrieval only)" if retrieval_only else assistant.generator.name,
+        "generator": RETRIEVAL_ONLY if retrieval_only else assistant.generator.name,
         "embedder": assistant.settings.embedder,
         "settings": {
             k: v
@@ -111,10 +112,7 @@ def run_eval(
         for mode in ("bm25", "dense"):
             base = [score_item(item, _retrieval_result(assistant, item["question"], mode), matcher) for item in items]
             summary["baselines"][mode] = retrieval_metrics(base)
-    (out_dir / "summary.json").write_text(
-        json.dumps(summary, ensure_ascii=False, indent=1, default=str), encoding="utf-8"
-    )
-    (out_dir / "report.html").write_text(render_report(summary, items, results, verdicts), encoding="utf-8")
+    _write_summary(out_dir, summary, items, results, verdicts)
     return summary
 
 
@@ -148,16 +146,36 @@ def rescore(out_dir: Path) -> dict[str, Any]:
     summary.setdefault("generator", rows[0]["result"].get("generator", "unknown") if rows else "unknown")
     summary.setdefault("embedder", "unknown")
     summary.setdefault("settings", {})
-    retrieval_only = str(summary["generator"]).startswith("none")
-    summary.update(scores(items, results, verdicts, retrieval_only))
+    summary.update(scores(items, results, verdicts, _is_retrieval_only(summary)))
     summary["rescored"] = dt.datetime.now().isoformat(timespec="seconds")
     with path.open("w", encoding="utf-8") as f:
         for item, result, verdict in zip(items, results, verdicts):
-            row = {**item, "result": result, "verdict": {**asdict(verdict), "rank": verdict.rank}}
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
-    summary_path.write_text(json.dumps(summary, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
-    (out_dir / "report.html").write_text(render_report(summary, items, results, verdicts), encoding="utf-8")
+            f.write(json.dumps(_row(item, result, verdict), ensure_ascii=False) + "\n")
+    _write_summary(out_dir, summary, items, results, verdicts)
     return summary
+
+
+def _row(item: dict[str, Any], result: dict[str, Any], verdict: Verdict) -> dict[str, Any]:
+    """One line of results.jsonl: the item's fields, the `ask --json` output, the verdict."""
+    return {**item, "result": result, "verdict": {**asdict(verdict), "rank": verdict.rank}}
+
+
+def _write_summary(
+    out_dir: Path,
+    summary: dict[str, Any],
+    items: list[dict[str, Any]],
+    results: list[dict[str, Any]],
+    verdicts: list[Verdict],
+) -> None:
+    (out_dir / "summary.json").write_text(
+        json.dumps(summary, ensure_ascii=False, indent=1, default=str), encoding="utf-8"
+    )
+    (out_dir / "report.html").write_text(render_report(summary, items, results, verdicts), encoding="utf-8")
+
+
+def _is_retrieval_only(summary: dict[str, Any]) -> bool:
+    """Whether the run scored retrieval alone (its summary names no generator)."""
+    return summary.get("generator") == RETRIEVAL_ONLY
 
 
 def _fmt(metric: dict[str, Any]) -> str:
@@ -216,7 +234,7 @@ def render_report(
                     f"<tr><td>{e(t)}</td><td>{e(key)}</td><td><div class=bar style='width:{w}px'></div>"
                     f"</td><td>{_fmt(v)}</td></tr>"
                 )
-    retrieval_only = str(summary.get("generator", "")).startswith("none")
+    retrieval_only = _is_retrieval_only(summary)
     failed = []
     for item, result, v in zip(items, results, verdicts):
         if failure_stage(v, retrieval_only) is None:
