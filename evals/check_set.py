@@ -5,7 +5,7 @@ Usage: python3 evals/check_set.py evals/publications.jsonl [--corpus corpus]
 Besides the fields of EVAL_FORMAT.md, an item may carry an optional `tags` list (see TAGS below);
 the summary counts the items per tag.
 
-Standalone on purpose (standard library only, no project imports), so the set can be
+Standalone on purpose (standard library only, pypdf for PDFs; no project imports), so the set can be
 validated before, and independently of, the system it is meant to measure.
 Exit status: 0 when every item is valid, 1 with the list of problems otherwise, 2 on usage errors.
 """
@@ -14,21 +14,27 @@ from __future__ import annotations
 
 import argparse
 import csv
+import html
 import json
 import re
 import sys
 import unicodedata
+import zipfile
 from collections import Counter
+from html.parser import HTMLParser
 from pathlib import Path
 
 TYPES = ("factual", "list", "definition", "synthesis", "english", "cross-doc", "unanswerable")
 FIELDS = ("id", "question", "type", "answer", "must_include", "source", "evidence", "year")
 OPTIONAL_FIELDS = ("tags",)
-# Optional `tags`: a list of strings drawn from TAGS; a tagged item carries every tag of REQUIRED_TAGS
-# and exactly one tag of KIND_TAGS (what kind of question it is).
-TAGS = ("programmes", "list", "timeline", "comparison")
+# Optional `tags`: a list of strings drawn from TAGS. An item tagged with any of PROGRAMME_TAGS carries
+# every tag of REQUIRED_TAGS and exactly one tag of KIND_TAGS (what kind of programme question it is).
+# `hard`: an unanswerable question asking a fact of a kind the publications hold but do not state;
+# `lookalike`: an answerable question phrased like those, so that refusing everything scores badly.
+TAGS = ("programmes", "list", "timeline", "comparison", "hard", "lookalike")
 REQUIRED_TAGS = ("programmes",)
 KIND_TAGS = ("list", "timeline", "comparison")
+PROGRAMME_TAGS = REQUIRED_TAGS + KIND_TAGS
 EVIDENCE_MIN, EVIDENCE_MAX = 40, 200
 
 # Typographic apostrophes, quotes and dashes mapped to ASCII before anything else.
@@ -80,12 +86,73 @@ def normalise(text: str, hyphen: re.Pattern[str] = _HYPHEN_ANY) -> str:
     return _NON_ALNUM.sub(" ", text).strip()
 
 
+class _HTMLText(HTMLParser):
+    """All text of an HTML page (menus included), a line per block; scripts and styles left out."""
+
+    _SKIP = {"script", "style", "template", "noscript"}
+    _BLOCKS = {"p", "div", "li", "tr", "td", "th", "br", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article",
+               "header", "footer", "nav", "main", "aside", "dt", "dd", "blockquote", "pre", "figcaption", "table"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._SKIP:
+            self.skipping += 1
+        elif tag in self._BLOCKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._SKIP and self.skipping:
+            self.skipping -= 1
+        elif tag in self._BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping:
+            self.parts.append(data)
+
+
+def read_text(path: Path) -> str:
+    """The text of one corpus file, read independently of the system under test.
+
+    .txt and .md as they are; .html/.htm through the standard library's parser; .docx from its XML;
+    .pdf through pypdf (the one non-standard import, needed only for PDFs: run with the project's
+    .venv/bin/python), pages joined with newlines.
+    """
+    suffix = path.suffix.lower()
+    if suffix in (".txt", ".md", ".markdown"):
+        return path.read_text(encoding="utf-8")
+    if suffix in (".html", ".htm"):
+        parser = _HTMLText()
+        parser.feed(path.read_bytes().decode("utf-8", errors="replace"))
+        return "".join(parser.parts)
+    if suffix == ".docx":
+        with zipfile.ZipFile(path) as archive:
+            xml = archive.read("word/document.xml").decode("utf-8")
+        xml = re.sub(r"</w:p>", "\n", xml)
+        return html.unescape(re.sub(r"<[^>]+>", "", xml))
+    if suffix == ".pdf":
+        try:
+            from pypdf import PdfReader
+        except ImportError as error:  # the checker stays standard-library-only for text corpora
+            raise SystemExit(f"Error: {path.name} is a PDF; run with .venv/bin/python (pypdf): {error}") from error
+        return "\n".join(page.extract_text() or "" for page in PdfReader(path).pages)
+    raise SystemExit(f"Error: {path.name}: no reader for {suffix!r} files (txt, md, html, htm, docx, pdf)")
+
+
+CORPUS_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".docx", ".pdf")
+
+
 def load_corpus(corpus: Path) -> tuple[dict[str, tuple[str, str]], dict[str, int]]:
     """Return {file name: (normalised text, letters-only variant)} and {file name: catalogue year}."""
     texts = {
         path.name: (normalise(raw), normalise(raw, _HYPHEN_LETTERS))
-        for path in sorted(corpus.glob("*.txt"))
-        for raw in [path.read_text(encoding="utf-8")]
+        for path in sorted(corpus.iterdir())
+        if path.is_file() and path.suffix.lower() in CORPUS_SUFFIXES
+        for raw in [read_text(path)]
     }
     years: dict[str, int] = {}
     catalogue = corpus / "catalogue.csv"
@@ -142,6 +209,8 @@ def check_tags(where: str, tags: object) -> list[str]:
     problems = [f"{where}: tag {tag!r} is not one of {', '.join(TAGS)}" for tag in tags if tag not in TAGS]
     if len(set(tags)) != len(tags):
         problems.append(f"{where}: tags must not repeat")
+    if not any(tag in PROGRAMME_TAGS for tag in tags):
+        return problems
     problems += [f"{where}: tags must include {tag!r}" for tag in REQUIRED_TAGS if tag not in tags]
     kinds = [tag for tag in dict.fromkeys(tags) if tag in KIND_TAGS]
     if len(kinds) != 1:
@@ -158,6 +227,11 @@ def check_item(item: dict, texts: dict[str, tuple[str, str]], years: dict[str, i
     problems = [f"{where}: unexpected field {key!r}" for key in item if key not in FIELDS + OPTIONAL_FIELDS]
     if "tags" in item:
         problems += check_tags(where, item["tags"])
+        tags = item["tags"] if isinstance(item["tags"], list) else []
+        if "hard" in tags and item.get("type") != "unanswerable":
+            problems.append(f"{where}: tag 'hard' is for unanswerable items")
+        if "lookalike" in tags and item.get("type") == "unanswerable":
+            problems.append(f"{where}: tag 'lookalike' is for answerable items")
     for field in ("id", "question", "answer"):
         if not isinstance(item[field], str) or not item[field].strip():
             problems.append(f"{where}: {field} must be a non-empty string")
