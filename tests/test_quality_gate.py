@@ -49,3 +49,23 @@ def test_programme_questions_stay_above_their_floors(real_index: dict[str, str],
     report = "\n".join(metric_lines(summary))
     for name, floor in floors.items():
         assert summary["metrics"][name]["value"] >= floor, f"{name} below the floor {floor}\n{report}"
+
+
+def test_held_out_part_stays_above_its_floors(real_index: dict[str, str], tmp_path: Path) -> None:
+    """The frozen held-out part of our set (evals/split.json), never tuned on: the gate that tells fitting from
+    generalising. The hard unanswerables' held-out part is gated too, as its own refusal line."""
+    floors = json.loads((REPO / "evals" / "floors.json").read_text(encoding="utf-8"))
+    settings = Settings.from_env({**os.environ, **real_index})
+    assistant = Assistant.from_settings(settings, generator="extractive")
+    for name, key in (("publications.jsonl", "heldout_extractive"), ("hard_unanswerable.jsonl", "hard_heldout_extractive")):
+        summary = run_eval(
+            assistant, REPO / "evals" / name, tmp_path / name, baselines=False, show_progress=False, part="held-out"
+        )
+        assert summary["metrics"]["items"] >= 30, f"{name}: the held-out part is too small to gate on"
+        report = "\n".join(metric_lines(summary))
+        for metric, floor in floors[key].items():
+            value = summary["metrics"][metric]["value"]
+            if metric == "false_refusals":
+                assert value <= floor, f"{name}: {metric} {value} above the ceiling {floor}\n{report}"
+            else:
+                assert value >= floor, f"{name}: {metric} {value} below the floor {floor}\n{report}"

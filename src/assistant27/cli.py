@@ -5,14 +5,18 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from assistant27.config import ENVIRONMENT, Settings
 from assistant27.errors import Assistant27Error, ConfigError
 from assistant27.store import Filters
+
+if TYPE_CHECKING:
+    from assistant27.indexing import IngestReport
 
 ENV_HELP = "\b\nEnvironment variables:\n" + "\n".join(f"  {k:<28} {h}" for k, (_f, h) in ENVIRONMENT.items())
 
@@ -67,37 +71,11 @@ def setup(obj: Context, local: bool) -> None:
 @click.pass_obj
 def ingest(obj: Context, paths: tuple[Path, ...], rebuild: bool, if_needed: bool) -> None:
     """Bring the index up to date with the corpus (or with PATHS): only changed files are embedded."""
-    from assistant27.assistant import make_embedder
-    from assistant27.indexing import clear_index, ingest_lock, load_manifest_embedder
-    from assistant27.indexing import ingest as run_ingest
-    from assistant27.programmes import Catalogue
-    from assistant27.store import ChunkStore
-
     try:
         settings = obj.settings()
-        # This machine's lock first (it guards the local folder), then the server's lease (other machines).
-        with ingest_lock(settings.index_dir):
-            built_with = load_manifest_embedder(settings.index_dir)
-            if rebuild:
-                clear_index(settings.index_dir)
-            store = ChunkStore.open(settings.index_dir, settings.chroma_url, create=True)
-            with store.lease():
-                if rebuild and settings.chroma_url:
-                    store.clear()
-                committed = store.committed()
-                built_with = (committed.embedder if committed else "") or built_with
-                if not rebuild and built_with and built_with != settings.embedder:
-                    where = settings.chroma_url or f"{settings.index_dir}/"
-                    raise ConfigError(
-                        f"The index in {where} was built with the {built_with!r} embedder, not "
-                        f"{settings.embedder!r}. Run: assistant27 ingest --rebuild"
-                    )
-                lines: list[str] = []
-                echo = lines.append if if_needed else click.echo
-                report = run_ingest(settings, lambda: make_embedder(settings), store, list(paths) or None, echo=echo)
-                catalogue, rebuilt = Catalogue.current(store.all_chunks(), settings.index_dir)
-                if rebuilt:
-                    echo(catalogue.summary())
+        lines: list[str] = []
+        echo = lines.append if if_needed else click.echo
+        report = _ingest(settings, list(paths) or None, rebuild=rebuild, echo=echo)
         if if_needed and (report.count("indexed") or report.count("deleted") or report.count("skipped")):
             for line in lines:
                 click.echo(line)
@@ -111,6 +89,46 @@ def ingest(obj: Context, paths: tuple[Path, ...], rebuild: bool, if_needed: bool
             sys.exit(1)
     except Assistant27Error as exc:
         _fail(exc)
+
+
+def _ingest(settings: Settings, paths: list[Path] | None, *, rebuild: bool, echo: Callable[[str], None]) -> IngestReport:
+    """Bring settings' index up to date with its corpus (or `paths`), the programme catalogue with it."""
+    from assistant27.assistant import make_embedder
+    from assistant27.indexing import clear_index, ingest_lock, load_manifest_embedder
+    from assistant27.indexing import ingest as run_ingest
+    from assistant27.programmes import Catalogue
+    from assistant27.store import ChunkStore
+
+    # This machine's lock first (it guards the local folder), then the server's lease (other machines).
+    with ingest_lock(settings.index_dir):
+        built_with = load_manifest_embedder(settings.index_dir)
+        if rebuild:
+            clear_index(settings.index_dir)
+        store = ChunkStore.open(settings.index_dir, settings.chroma_url, create=True)
+        with store.lease():
+            if rebuild and settings.chroma_url:
+                store.clear()
+            committed = store.committed()
+            built_with = (committed.embedder if committed else "") or built_with
+            if not rebuild and built_with and built_with != settings.embedder:
+                where = settings.chroma_url or f"{settings.index_dir}/"
+                raise ConfigError(
+                    f"The index in {where} was built with the {built_with!r} embedder, not "
+                    f"{settings.embedder!r}. Run: assistant27 ingest --rebuild"
+                )
+            report = run_ingest(settings, lambda: make_embedder(settings), store, paths, echo=echo)
+            catalogue, rebuilt = Catalogue.current(store.all_chunks(), settings.index_dir)
+            if rebuilt:
+                echo(catalogue.summary())
+    return report
+
+
+def corpus_settings(settings: Settings, corpus: Path) -> Settings:
+    """Settings for evaluating another corpus: its own local index under index/corpora/, never the main one."""
+    import hashlib
+
+    digest = hashlib.sha256(str(corpus.resolve()).encode()).hexdigest()[:8]
+    return settings.replace(corpus_dir=corpus, index_dir=settings.index_dir / "corpora" / f"{corpus.name}-{digest}", chroma_url="")
 
 
 def _filters(year_min: int | None, year_max: int | None, kind: tuple[str, ...], source: tuple[str, ...]) -> Filters:
@@ -275,6 +293,22 @@ def _chat(assistant: Any, filters: Filters) -> None:
 )
 @click.option("--retrieval-only", is_flag=True, help="Score retrieval only, without generating (seconds).")
 @click.option(
+    "--corpus",
+    type=click.Path(path_type=Path, exists=True, file_okay=False),
+    help="Evaluate on this corpus folder: it is ingested into its own index (index/corpora/) first.",
+)
+@click.option(
+    "--part",
+    type=click.Choice(["tuning", "held-out"]),
+    help="Only this part of the set's frozen split (evals/split.json).",
+)
+@click.option(
+    "--suite",
+    "suite_path",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help="Run every set of a suite file (evals/suite.json), each on its corpus, and report them side by side.",
+)
+@click.option(
     "--compare",
     "compare_dirs",
     nargs=2,
@@ -294,6 +328,9 @@ def evaluate(
     out_dir: Path | None,
     generator: str | None,
     retrieval_only: bool,
+    corpus: Path | None,
+    part: str | None,
+    suite_path: Path | None,
     compare_dirs: tuple[Path, Path] | None,
     rescore_dir: Path | None,
 ) -> None:
@@ -301,7 +338,16 @@ def evaluate(
     import datetime as dt
 
     from assistant27.assistant import Assistant
-    from assistant27.evalrunner import compare, failure_lines, metric_lines, rescore, run_eval
+    from assistant27.evalrunner import (
+        compare,
+        failure_lines,
+        load_suite,
+        metric_lines,
+        rescore,
+        run_eval,
+        run_suite,
+        suite_lines,
+    )
 
     if compare_dirs:
         missing = [str(d) for d in compare_dirs if not (d / "results.jsonl").is_file()]
@@ -322,13 +368,33 @@ def evaluate(
             click.echo(line)
         click.echo(f"report: {rescore_dir / 'report.html'}")
         return
+    out_dir = out_dir or Path("evals/runs") / dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    settings = obj.settings(generator=generator)
+
+    def assistant_for(folder: Path | None) -> Assistant:
+        if folder is None:
+            return Assistant.from_settings(settings)
+        own = corpus_settings(settings, folder)
+        click.echo(f"ingesting {folder} into {own.index_dir}", err=True)
+        click.echo(_ingest(own, None, rebuild=False, echo=lambda line: click.echo(line, err=True)).summary(), err=True)
+        return Assistant.from_settings(own)
+
+    if suite_path is not None:
+        if set_path is not None or corpus is not None or part is not None:
+            raise click.UsageError("--suite names its own sets and corpora: give no SET, --corpus or --part with it.")
+        try:
+            suite_summary = run_suite(load_suite(suite_path), assistant_for, out_dir)
+        except (Assistant27Error, OSError, ValueError) as exc:
+            _fail(exc)
+        for line in suite_lines(suite_summary):
+            click.echo(line)
+        click.echo(f"report: {out_dir / 'report.html'}")
+        return
     if set_path is None:
         raise click.UsageError("Give an evaluation set, e.g. assistant27 eval evals/smoke.jsonl")
-    out_dir = out_dir or Path("evals/runs") / dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     try:
-        assistant = Assistant.from_settings(obj.settings(generator=generator))
-        summary = run_eval(assistant, set_path, out_dir, retrieval_only=retrieval_only)
-    except Assistant27Error as exc:
+        summary = run_eval(assistant_for(corpus), set_path, out_dir, retrieval_only=retrieval_only, part=part)
+    except (Assistant27Error, ValueError) as exc:
         _fail(exc)
     for line in metric_lines(summary) + failure_lines(summary):
         click.echo(line)

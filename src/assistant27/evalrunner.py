@@ -6,21 +6,28 @@ import datetime as dt
 import html
 import json
 import sys
-from dataclasses import asdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from assistant27.assistant import Assistant
 from assistant27.evaluation import (
+    HELD_OUT,
     STAGES,
+    TUNING,
     EvidenceMatcher,
     Verdict,
+    by_part,
     by_tag,
     by_type,
     failure_causes,
     failure_stage,
     failures_by_type,
+    hard_refusals,
     load_set,
+    load_split,
+    part_gap,
     retrieval_metrics,
     score_item,
     summarise,
@@ -29,6 +36,7 @@ from assistant27.evaluation import (
 from assistant27.textclean import clean_text
 
 RETRIEVAL_ONLY = "none (retrieval only)"  # the summary's generator when nothing was generated
+PART_METRICS = ("hit@5", "answer_accuracy", "citation_accuracy", "refusal_accuracy", "false_refusals")
 
 
 def _repair(text: str) -> str:
@@ -59,11 +67,18 @@ def run_eval(
     retrieval_only: bool = False,
     baselines: bool = True,
     show_progress: bool = True,
+    part: str | None = None,
 ) -> dict[str, Any]:
-    """Score every item of `set_path`; return the summary (also written to `out_dir`)."""
+    """Score every item of `set_path` (or of one `part` of its frozen split); return the summary, also written
+    to `out_dir`. Items carry their part (`tuning`, `held-out`) when evals/split.json names the set."""
     from tqdm import tqdm
 
-    items = load_set(set_path)
+    split = load_split(set_path)
+    items = [{**item, "part": split[str(item["id"])]} if str(item["id"]) in split else item for item in load_set(set_path)]
+    if part is not None:
+        if not split:
+            raise ValueError(f"{set_path.name} has no split in {set_path.parent / 'split.json'}: run evals/split.py on it first.")
+        items = [item for item in items if item.get("part") == part]
     matcher = EvidenceMatcher(_repair)
     out_dir.mkdir(parents=True, exist_ok=True)
     results: list[dict[str, Any]] = []
@@ -80,6 +95,7 @@ def run_eval(
             f.write(json.dumps(_row(item, result, verdict), ensure_ascii=False) + "\n")
     summary: dict[str, Any] = {
         "set": str(set_path),
+        "part": part or "all",
         "date": dt.datetime.now().isoformat(timespec="seconds"),
         "generator": RETRIEVAL_ONLY if retrieval_only else assistant.generator.name,
         "embedder": assistant.settings.embedder,
@@ -121,8 +137,12 @@ def scores(
 ) -> dict[str, Any]:
     """The summary's scores: metrics, by type, by tag, the targets, and where each type's failures come from."""
     metrics = summarise(verdicts, results, retrieval_only)
+    parts = by_part(items, verdicts, results, retrieval_only)
     return {
         "metrics": metrics,
+        "by_part": parts,
+        "gap": part_gap(parts),
+        "hard_unanswerables": None if retrieval_only else hard_refusals(items, verdicts),
         "by_type": by_type(items, verdicts, results, retrieval_only),
         "by_tag": by_tag(items, verdicts, results, retrieval_only),
         "targets": target_check(metrics),
@@ -208,6 +228,13 @@ def metric_lines(summary: dict[str, Any]) -> list[str]:
             lines.append(f"{name:<18} p50 {m[name]['p50']:.3f} s, p95 {m[name]['p95']:.3f} s")
     for mode, base in summary.get("baselines", {}).items():
         lines.append(f"baseline {mode:<9} hit@5 {_fmt(base['hit@5'])}, mrr@10 {_fmt(base['mrr@10'])}")
+    for part, pm in summary.get("by_part", {}).items():
+        parts = [f"{k} {_fmt(pm[k])}" for k in PART_METRICS if k in pm]
+        lines.append(f"part {part:<13} " + ", ".join(parts))
+    if summary.get("gap"):
+        lines.append("gap tuning-held   " + ", ".join(f"{k} {v:+.3f}" for k, v in summary["gap"].items()))
+    if summary.get("hard_unanswerables"):
+        lines.append(f"hard unanswerables refused {_fmt(summary['hard_unanswerables'])}")
     for tag, tm in summary.get("by_tag", {}).items():
         parts = [f"{k} {_fmt(tm[k])}" for k in ("hit@5", "answer_accuracy", "citation_accuracy") if k in tm]
         lines.append(f"tag {tag:<14} " + ", ".join(parts))
@@ -260,8 +287,41 @@ def render_report(
 .bar{{background:#3b6;height:12px}}details{{margin:.4em 0;border-bottom:1px solid #ddd}}</style>
 <h1>Evaluation of {e(summary["set"])}</h1><p>{e(summary["date"])} — generator {e(summary["generator"])},
 embedder {e(summary["embedder"])}, settings {e(json.dumps(summary["settings"]))}</p>
-<h2>Metrics</h2><table>{rows}</table>{_targets_html(summary)}{_failures_html(summary)}<h2>By question type and tag</h2><table>{"".join(chart)}</table>
+<h2>Metrics</h2><table>{rows}</table>{_parts_html(summary)}{_targets_html(summary)}{_failures_html(summary)}<h2>By question type and tag</h2><table>{"".join(chart)}</table>
 <h2>Failed items ({len(failed)})</h2>{"".join(failed)}</html>"""
+
+
+def _parts_html(summary: dict[str, Any]) -> str:
+    """The whole run, its tuning part and its held-out part side by side."""
+    parts = summary.get("by_part") or {}
+    if not parts:
+        return ""
+    columns = [("all", summary["metrics"]), *parts.items()]
+    return (
+        "<h2>Tuning and held-out parts</h2><p>Tune on the tuning part only (evals/split.json); the held-out part "
+        "says whether a change generalises.</p>"
+        + _side_by_side([label for label, _ in columns], [m for _, m in columns])
+    )
+
+
+SIDE_BY_SIDE = ("items", "hit@5", "mrr@10", "answer_accuracy", "citation_accuracy", "refusal_accuracy",
+                "false_refusals", "hard_unanswerables")
+
+
+def _side_by_side(labels: list[str], columns: list[dict[str, Any]]) -> str:
+    """An HTML table: one row per metric (with its counts), one column per part or set."""
+    e = html.escape
+    head = "".join(f"<th>{e(label)}</th>" for label in labels)
+    rows = []
+    for name in SIDE_BY_SIDE:
+        cells = []
+        for m in columns:
+            v = m.get(name)
+            cells.append("–" if v is None else str(v) if isinstance(v, int) else _fmt(v))
+        if any(c != "–" for c in cells):
+            label = "refusal on hard unanswerables" if name == "hard_unanswerables" else name
+            rows.append(f"<tr><td>{e(label)}</td>" + "".join(f"<td>{e(c)}</td>" for c in cells) + "</tr>")
+    return f"<table border=1 cellspacing=0><tr><th>metric</th>{head}</tr>{''.join(rows)}</table>"
 
 
 def _targets_html(summary: dict[str, Any]) -> str:
@@ -342,3 +402,102 @@ def compare(old_dir: Path, new_dir: Path) -> list[str]:
         if name in a and name in b and a[name].get("value") is not None and b[name].get("value") is not None:
             lines.append(f"{name:<18} {a[name]['value']:.3f} -> {b[name]['value']:.3f}")
     return lines
+
+
+# An evaluation suite: several sets, each on its own corpus, scored side by side (evals/suite.json).
+@dataclass(frozen=True)
+class SuiteSet:
+    name: str
+    set_path: Path
+    corpus: Path | None  # None: the configured corpus and index
+
+
+def load_suite(path: Path) -> list[SuiteSet]:
+    """The sets of a suite file; paths in it are relative to the file."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    out = []
+    for entry in data.get("sets", []):
+        set_path = path.parent / entry["set"]
+        corpus = path.parent / entry["corpus"] if entry.get("corpus") else None
+        if not set_path.is_file():
+            raise FileNotFoundError(f"{path}: no set {set_path}; fix the suite file or add the set.")
+        if corpus is not None and not corpus.is_dir():
+            raise FileNotFoundError(f"{path}: no corpus folder {corpus}; fix the suite file or add the corpus.")
+        out.append(SuiteSet(entry["name"], set_path, corpus))
+    if not out:
+        raise ValueError(f"{path} names no set: add {{'name', 'set', 'corpus'}} entries under 'sets'.")
+    return out
+
+
+def run_suite(
+    sets: list[SuiteSet],
+    assistant_for: Callable[[Path | None], Assistant],
+    out_dir: Path,
+    *,
+    show_progress: bool = True,
+) -> dict[str, Any]:
+    """Run each set with the assistant of its corpus into out_dir/NAME/, then write the suite's summary.json and
+    report.html: every set's tuning and held-out parts side by side, with the refusal on hard unanswerables."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    summaries: dict[str, dict[str, Any]] = {}
+    for entry in sets:
+        assistant = assistant_for(entry.corpus)
+        summaries[entry.name] = run_eval(
+            assistant, entry.set_path, out_dir / entry.name, baselines=False, show_progress=show_progress
+        )
+    columns = suite_columns(summaries)
+    first = next(iter(summaries.values()))
+    summary = {
+        "suite": [{"name": e.name, "set": str(e.set_path), "corpus": str(e.corpus or "")} for e in sets],
+        "date": dt.datetime.now().isoformat(timespec="seconds"),
+        "generator": first["generator"],
+        "embedder": first["embedder"],
+        "columns": columns,
+        "gaps": {name: s["gap"] for name, s in summaries.items() if s.get("gap")},
+    }
+    (out_dir / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
+    (out_dir / "report.html").write_text(render_suite(summary), encoding="utf-8")
+    return summary
+
+
+def suite_columns(summaries: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """One column per set part: NAME · tuning and NAME · held-out when split, NAME alone otherwise."""
+    columns = []
+    for name, s in summaries.items():
+        parts = s.get("by_part") or {}
+        if parts and sum(p["items"] for p in parts.values()) == s["metrics"]["items"]:
+            for part in (TUNING, HELD_OUT):
+                if part in parts:
+                    columns.append({"column": f"{name} · {part}", "set": name, "part": part, "metrics": parts[part]})
+        else:
+            metrics = {**s["metrics"], "hard_unanswerables": s.get("hard_unanswerables")}
+            columns.append({"column": name, "set": name, "part": "all", "metrics": metrics})
+    return columns
+
+
+def suite_lines(summary: dict[str, Any]) -> list[str]:
+    """The suite's columns as lines for the terminal and the README."""
+    lines = []
+    for c in summary["columns"]:
+        m = c["metrics"]
+        parts = [f"{k} {_fmt(m[k])}" for k in (*PART_METRICS, "hard_unanswerables") if m.get(k)]
+        lines.append(f"{c['column']:<32} " + ", ".join(parts))
+    for name, gap in summary.get("gaps", {}).items():
+        lines.append(f"gap {name} (tuning - held-out): " + ", ".join(f"{k} {v:+.3f}" for k, v in gap.items()))
+    return lines
+
+
+def render_suite(summary: dict[str, Any]) -> str:
+    e = html.escape
+    links = "".join(f"<li><a href='{e(s['name'])}/report.html'>{e(s['name'])}</a>: {e(s['set'])}"
+                    f"{' on ' + e(s['corpus']) if s['corpus'] else ''}</li>" for s in summary["suite"])
+    gaps = "".join(
+        f"<li>{e(name)}: " + ", ".join(f"{e(k)} {v:+.3f}" for k, v in gap.items()) + "</li>"
+        for name, gap in summary.get("gaps", {}).items()
+    )
+    table = _side_by_side([c["column"] for c in summary["columns"]], [c["metrics"] for c in summary["columns"]])
+    return f"""<!doctype html><html lang=en><meta charset=utf-8><title>assistant27 evaluation suite</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:80em;margin:2em auto}}td,th{{padding:2px 8px}}</style>
+<h1>Evaluation suite</h1><p>{e(summary["date"])} — generator {e(summary["generator"])}, embedder
+{e(summary["embedder"])}. Tune on the tuning parts only; the held-out parts and the second corpus say whether a
+change generalises.</p>{table}<h2>Gap, tuning minus held-out</h2><ul>{gaps}</ul><h2>Each set's report</h2><ul>{links}</ul></html>"""

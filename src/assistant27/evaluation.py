@@ -59,6 +59,30 @@ def load_set(path: Path) -> list[dict[str, Any]]:
     return items
 
 
+# The frozen split of evals/split.py: a manifest beside the sets saying which items are held out.
+SPLIT_MANIFEST = "split.json"
+TUNING, HELD_OUT = "tuning", "held-out"
+
+
+def load_split(set_path: Path) -> dict[str, str]:
+    """{item id: "tuning" or "held-out"} for a set named in the split manifest beside it; {} for any other set.
+
+    A set held out whole (`"held_out": "all"`) puts every item in the held-out part; an item the manifest
+    does not know yet (added after the split) is in no part, so it never counts as held out by accident.
+    """
+    path = set_path.parent / SPLIT_MANIFEST
+    if not path.is_file():
+        return {}
+    entry = json.loads(path.read_text(encoding="utf-8")).get("sets", {}).get(set_path.name)
+    if not entry:
+        return {}
+    if entry.get("held_out") == "all":
+        return {str(item["id"]): HELD_OUT for item in load_set(set_path)}
+    parts = {str(key): TUNING for key in entry.get("tuning", [])}
+    parts.update({str(key): HELD_OUT for key in entry.get("held_out", [])})
+    return parts
+
+
 def as_list(value: Any) -> list[Any]:
     if value is None:
         return []
@@ -217,6 +241,42 @@ def by_tag(
         idx = [i for i, item in enumerate(items) if tag in (item.get("tags") or [])]
         out[tag] = summarise([verdicts[i] for i in idx], [results[i] for i in idx], retrieval_only)
     return out
+
+
+def by_part(
+    items: list[dict[str, Any]], verdicts: list[Verdict], results: list[dict[str, Any]], retrieval_only: bool = False
+) -> dict[str, dict[str, Any]]:
+    """The same metrics on the tuning part and on the held-out part (items' `part`), each present in the run."""
+    out = {}
+    for part in (TUNING, HELD_OUT):
+        idx = [i for i, item in enumerate(items) if item.get("part") == part]
+        if idx:
+            out[part] = summarise([verdicts[i] for i in idx], [results[i] for i in idx], retrieval_only)
+            if not retrieval_only:
+                out[part]["hard_unanswerables"] = hard_refusals([items[i] for i in idx], [verdicts[i] for i in idx])
+    return out
+
+
+GAP_METRICS = ("hit@5", "answer_accuracy", "citation_accuracy", "refusal_accuracy", "false_refusals")
+
+
+def part_gap(parts: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """Tuning minus held-out, per metric: a change that widens it fits the tuning part, it does not generalise."""
+    if TUNING not in parts or HELD_OUT not in parts:
+        return {}
+    out = {}
+    for name in GAP_METRICS:
+        a = parts[TUNING].get(name, {}).get("value")
+        b = parts[HELD_OUT].get(name, {}).get("value")
+        if a is not None and b is not None:
+            out[name] = round(a - b, 4)
+    return out
+
+
+def hard_refusals(items: list[dict[str, Any]], verdicts: list[Verdict]) -> dict[str, Any] | None:
+    """Refusal rate on the hard unanswerable questions (tag `hard`), None when the run has none."""
+    hard = [v for item, v in zip(items, verdicts) if "hard" in (item.get("tags") or []) and not v.answerable]
+    return _ratio(sum(v.refused for v in hard), len(hard)) if hard else None
 
 
 def mean(values: list[float]) -> float:
