@@ -25,6 +25,7 @@ from assistant27.readers import (
     find_publications,
     load_catalogue,
     read_publication,
+    remove_running_lines,
     split_markdown,
 )
 from assistant27.schema import Publication
@@ -34,7 +35,7 @@ CORPUS = Path(__file__).parents[1] / "corpus"
 
 
 def make_pdf(pages: list[str], title: str | None = None, creation: str | None = None) -> bytes:
-    """A minimal valid PDF, one line of Helvetica text per page ("" makes a page with no text)."""
+    """A minimal valid PDF of Helvetica text, lines split on "\\n" ("" makes a page with no text)."""
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [%s] /Count %d >>"
@@ -47,7 +48,8 @@ def make_pdf(pages: list[str], title: str | None = None, creation: str | None = 
             b"/Resources << /Font << /F1 3 0 R >> >> /Contents %d 0 R >>" % (5 + 2 * i)
         )
         escaped = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-        stream = b"BT /F1 12 Tf 72 720 Td (%s) Tj ET" % escaped.encode("latin-1") if text else b""
+        shown = b" 0 -14 Td ".join(b"(%s) Tj" % line.encode("latin-1") for line in escaped.split("\n"))
+        stream = b"BT /F1 12 Tf 72 720 Td %s ET" % shown if text else b""
         objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream))
     info = b""
     if title or creation:
@@ -121,6 +123,56 @@ def test_pdf_page_without_text_keeps_its_place(tmp_path: Path) -> None:
     pub = read(path)
     assert [(s.page, s.text) for s in pub.sections] == [(1, "Texte"), (2, ""), (3, "Encore")]
     assert pub.warnings == []
+
+
+def test_pdf_running_header_and_footer_are_removed(tmp_path: Path) -> None:
+    header, footer = "Guide de la concertation", "Guide de la concertation {} / 12"
+    bodies = [
+        ["Premier point du guide.", "La mairie ouvre le dossier.", "Suite du premier point."],
+        ["Voir le tableau de synthese.", "Le jury se reunit en mai.", "Suite du deuxieme point."],
+        ["Voir le tableau de synthese.", "Le Guide de la concertation date de 2019.", "Fin du troisieme point."],
+        ["Le vote a lieu en juin.", "Les habitants sont invites.", "Fin du quatrieme point."],
+        ["Annexe : contacts.", "Le service repond en une semaine.", "Fin du guide."],
+    ]
+    pages = ["\n".join([header, *body, footer.format(n)]) for n, body in enumerate(bodies, start=3)]
+    pub = read(write(tmp_path / "guide.pdf", make_pdf(pages)))
+    assert [s.text for s in pub.sections] == ["\n".join(body) for body in bodies]
+    # A body line on two pages and the header's words inside a sentence are content: they stay.
+    assert pub.sections[2].text.startswith("Voir le tableau de synthese.\nLe Guide de la concertation date")
+    assert [s.page for s in pub.sections] == [1, 2, 3, 4, 5]
+    assert pub.warnings == []
+
+
+def test_pdf_bare_page_numbers_go_roman_ones_too_but_a_number_in_the_text_stays(tmp_path: Path) -> None:
+    bodies = [f"Ligne {word} de la page.\nAutre ligne {word}." for word in ("un", "deux", "trois", "quatre", "cinq")]
+    numbers = ["iii", "iv", "1", "2", "3"]  # front matter numbered in roman numerals
+    pages = [f"{body}\n{number}" for body, number in zip(bodies, numbers, strict=True)]
+    pages[4] = "Tableau des effectifs\nAnnee | Agents\n2019 | 12\n2020 | 14\nTotal\n26\n3"
+    pub = read(write(tmp_path / "rapport.pdf", make_pdf(pages)))
+    assert [s.text for s in pub.sections] == [
+        *bodies[:4],
+        "Tableau des effectifs\nAnnee | Agents\n2019 | 12\n2020 | 14\nTotal\n26",  # only the outermost number
+    ]
+
+
+def test_running_lines_are_found_only_when_most_pages_share_them() -> None:
+    short = ["Rapport\nTexte un.\nFin", "Rapport\nTexte deux.\nFin", "Rapport\nTexte trois.\nFin"]
+    assert remove_running_lines(short) == (short, 0)  # under 4 pages: no evidence
+    rare = ["Rapport\nA.", "Rapport\nB.", "Autre\nC.", "Autre\nD.", "Titre\nE.", "Titre\nF.", "Fin\nG."]
+    assert remove_running_lines(rare) == (rare, 0)  # each header on 2 of 7 pages
+
+
+def test_running_lines_alternating_on_odd_and_even_pages_are_removed() -> None:
+    pages = [f"{'Guide' if n % 2 else 'Chapitre deux'}\nTexte {n}.\nSuite {n}.\n{n}" for n in range(1, 8)]
+    assert remove_running_lines(pages) == ([f"Texte {n}.\nSuite {n}." for n in range(1, 8)], 14)
+
+
+def test_running_lines_never_empty_a_page_nor_take_table_cells() -> None:
+    pages = ["Guide\nTexte un.\n1", "Guide\n2", "Guide\nTexte trois.\n3", "Guide\nTexte quatre.\n4"]
+    assert remove_running_lines(pages) == (["Texte un.", "Guide\n2", "Texte trois.", "Texte quatre."], 6)
+    # « Oui » ends every page but is more often inside the pages: a table's cells, not a footer.
+    table = [f"Question {w} | Reponse\nOui\nNon\nOui\nNon\nOui" for w in ("un", "deux", "trois", "quatre", "cinq")]
+    assert remove_running_lines(table) == (table, 0)
 
 
 def test_pdf_without_text_layer_is_kept_with_an_ocr_warning(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import csv
 import hashlib
 import io
@@ -348,6 +349,68 @@ def detect_language(texts: Iterable[str], default: str = DEFAULT_LANGUAGE) -> st
 
 # PDF
 
+_RUNNING_LINE_DEPTH = 3  # how many non-empty lines at each end of a page may be a header or footer
+_RUNNING_LINE_MIN_PAGES = 4
+_DIGIT_RUN = re.compile(r"\d+")
+_ROMAN_NUMERAL = re.compile(r"(?=[ivxlcdm])m{0,3}(?:cm|cd|d?c{0,3})(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})")
+
+
+def _running_line_key(line: str) -> str:
+    """A line as compared across pages: case and spaces folded, each number (or a bare roman one) as '#'."""
+    key = " ".join(_DIGIT_RUN.sub("#", line).split()).casefold()
+    return "#" if _ROMAN_NUMERAL.fullmatch(key) else key
+
+
+def remove_running_lines(pages: list[str]) -> tuple[list[str], int]:
+    """Drop the running headers and footers of a PDF's pages; return the pages and how many lines went.
+
+    A running header or footer (« Manuel de … 7 / 97 ») is printed on every page: left in, it sits in
+    the chunks and pollutes BM25, embeddings and quoted answers. It is found as a line, numbers
+    ignored, among the first or last three non-empty lines of at least half the pages that have
+    text (rounded down, so headers alternating between odd and even pages count; never fewer than
+    3 pages, and only from 4 such pages on), and on fewer pages inside the text than at its edges
+    (a table's « Oui » cells are content). On each page only the occurrence nearest each edge is
+    removed, so the same words in the body stay; a page that would be left empty is kept whole,
+    rather than look like a scan without text.
+    """
+    split = [text.split("\n") for text in pages]
+    edges: list[tuple[list[int], list[int]]] = []  # per page: line indexes of its top and bottom lines
+    for lines in split:
+        filled = [i for i, line in enumerate(lines) if line.strip()]
+        depth = min(_RUNNING_LINE_DEPTH, max(1, len(filled) // 3))  # a short page is mostly body
+        edges.append((filled[:depth], filled[::-1][:depth]))
+    with_text = sum(1 for top, _ in edges if top)
+    if with_text < _RUNNING_LINE_MIN_PAGES:
+        return pages, 0
+    at_edge: collections.Counter[str] = collections.Counter()  # key -> pages where it is a top or bottom line
+    in_body: collections.Counter[str] = collections.Counter()  # key -> pages where it is between them
+    for lines, (top, bottom) in zip(split, edges, strict=True):
+        outer = set(top + bottom)
+        at_edge.update({_running_line_key(lines[i]) for i in outer})
+        in_body.update({_running_line_key(line) for i, line in enumerate(lines) if line.strip() and i not in outer})
+    least = max(3, with_text // 2)
+    running = {key for key, count in at_edge.items() if count >= least and in_body[key] < count}
+    if not running:
+        return pages, 0
+    cleaned: list[str] = []
+    removed = 0
+    for text, lines, (top, bottom) in zip(pages, split, edges, strict=True):
+        drop: set[int] = set()
+        for edge in (top, bottom):  # outermost first
+            seen: set[str] = set()
+            for i in edge:
+                key = _running_line_key(lines[i])
+                if key in running and key not in seen:
+                    seen.add(key)
+                    drop.add(i)
+        kept = [line for i, line in enumerate(lines) if i not in drop]
+        if not drop or not any(line.strip() for line in kept):
+            cleaned.append(text)
+            continue
+        cleaned.append("\n".join(kept).strip("\n"))
+        removed += len(drop)
+    return cleaned, removed
+
 
 def _read_pdf(data: bytes, source: str) -> _Content:
     from pypdf import PdfReader
@@ -392,6 +455,11 @@ def _read_pdf(data: bytes, source: str) -> _Content:
             content.warnings.append(f"page {number}: text could not be extracted ({_reason(exc)})")
             text = ""
         content.sections.append(Section(text=text if text.strip() else "", page=number))
+    texts, removed = remove_running_lines([s.text for s in content.sections])
+    if removed:
+        log.info("%s: %d running header and footer lines removed", source, removed)
+        for section, text in zip(content.sections, texts, strict=True):
+            section.text = text
     if not any(s.text for s in content.sections):
         content.warnings.append(NO_TEXT_LAYER_WARNING)
     if metadata is not None:
