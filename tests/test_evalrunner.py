@@ -140,5 +140,8 @@ def test_suite_reports_every_set_part_side_by_side(settings, tmp_path: Path) -> 
     assert "refusal on hard unanswerables" in report and "elsewhere/report.html" in report
     assert (out / "home" / "results.jsonl").is_file() and (out / "elsewhere" / "results.jsonl").is_file()
     assert other.is_dir()
+    again = CliRunner().invoke(main, ["eval", "--suite", str(suite), "--out", str(out)])
+    assert again.exit_code == 0 and again.output.count("; kept") == 2  # finished sets are not run again
+    assert json.loads((out / "summary.json").read_text(encoding="utf-8"))["columns"] == summary["columns"]
     bad = CliRunner().invoke(main, ["eval", "--suite", str(suite), "--part", "tuning"])
     assert bad.exit_code == 2 and "--suite names its own sets" in bad.output

@@ -442,6 +442,11 @@ def run_suite(
     summaries: dict[str, dict[str, Any]] = {}
     for entry in sets:
         assistant = assistant_for(entry.corpus)
+        finished = _finished_run(out_dir / entry.name, entry.set_path, assistant.generator.name)
+        if finished is not None:  # a suite stopped half-way goes on where it stopped
+            print(f"{entry.name}: a finished run of {entry.set_path} is in {out_dir / entry.name}; kept", file=sys.stderr)
+            summaries[entry.name] = finished
+            continue
         summaries[entry.name] = run_eval(
             assistant, entry.set_path, out_dir / entry.name, baselines=False, show_progress=show_progress
         )
@@ -458,6 +463,21 @@ def run_suite(
     (out_dir / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
     (out_dir / "report.html").write_text(render_suite(summary), encoding="utf-8")
     return summary
+
+
+def _finished_run(folder: Path, set_path: Path, generator: str) -> dict[str, Any] | None:
+    """The summary of a complete run of the whole set with this generator in `folder`, else None."""
+    path = folder / "summary.json"
+    if not path.is_file():
+        return None
+    summary = json.loads(path.read_text(encoding="utf-8"))
+    complete = (
+        summary.get("set") == str(set_path)
+        and summary.get("generator") == generator
+        and summary.get("part", "all") == "all"
+        and summary.get("metrics", {}).get("items") == len(load_set(set_path))
+    )
+    return summary if complete else None
 
 
 def suite_columns(summaries: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
