@@ -8,9 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant27.analysis import unmatched_names
 from assistant27.answering import (
-    REFUSAL,
     ValidatedAnswer,
     assess,
     detect_language,
@@ -32,6 +30,7 @@ from assistant27.generators import (
 from assistant27.programme_answers import CatalogueAnswer, recognise
 from assistant27.programme_answers import answer as catalogue_answer
 from assistant27.programmes import Catalogue
+from assistant27.refusal import UNVERIFIED, Decision, best_support, decide, refusal_text
 from assistant27.retrieval import Retriever
 from assistant27.schema import Answer, Chunk, Citation, Passage, Timings
 from assistant27.store import ChunkStore, Filters
@@ -186,13 +185,16 @@ class Assistant:
         query = retrieval_query(question, history)
         passages, _ = self.retriever.retrieve(query, max(10, s.top_k), filters)
         language = detect_language(question)
-        # "avec la Ville de Nice", "le numéro SIRET", "en 2030": a name no passage found holds is not answerable.
-        missing = unmatched_names(question, [f"{p.title} {p.year or ''} {p.text}" for p in passages], language)
-        if missing:
+        # A generator may read more passages than the prompt budget allows (the extractive one costs nothing).
+        context = passages[: getattr(self.generator, "context_passages", s.context_passages)]
+        decision = decide(
+            query, passages, context, min_coverage=s.min_coverage, min_dense=s.min_dense, language=language
+        )
+        if decision.missing:  # "avec la Ville d'Exempleville": a name no passage holds; no route can answer
             retrieval_s = time.perf_counter() - started
             yield PassagesFound(passages, retrieval_s)
             timings = Timings(retrieval_s=round(retrieval_s, 4), total_s=round(retrieval_s, 4))
-            yield self._refusal(question, passages, timings, language, missing)
+            yield self._refusal(question, passages, timings, language, decision)
             return
         shaped = self._from_catalogue(question, query, language, passages)
         # "en 2014, et en 2019 ?": each year's publications searched on their own, answered side by side.
@@ -220,13 +222,10 @@ class Assistant:
             timings.total_s = round(time.perf_counter() - started, 4)
             yield self._catalogue_reply(question, shaped, passages, timings, parts, language)
             return
-        evidence = assess(query, passages, min_coverage=s.min_coverage, min_dense=s.min_dense)
-        if not evidence.answerable:
+        if not decision.answerable:
             timings.total_s = round(time.perf_counter() - started, 4)
-            yield self._refusal(question, passages, timings, language)
+            yield self._refusal(question, passages, timings, language, decision)
             return
-        # A generator may read more passages than the prompt budget allows (the extractive one costs nothing).
-        context = passages[: getattr(self.generator, "context_passages", s.context_passages)]
         request = request_for(question, context, history, language, s.context_chars, s.max_answer_tokens, s.refuse_at)
         pieces = []
         for piece in self.generator.generate(request):
@@ -237,7 +236,8 @@ class Assistant:
         raw = "".join(pieces).strip()
         if not raw or is_refusal(raw):
             timings.total_s = round(time.perf_counter() - started, 4)
-            refusal = self._refusal(question, passages, timings, language)
+            unverified = Decision(UNVERIFIED, 0.0, "the generator found no answer in the passages", decision.support)
+            refusal = self._refusal(question, passages, timings, language, unverified)
             refusal.generated = raw
             refusal.refusal_probability = request.refusal_probability
             yield refusal
@@ -255,6 +255,7 @@ class Assistant:
             flagged=checked.flagged,
             generated=raw,
             refusal_probability=request.refusal_probability,
+            confidence=decision.confidence,
         )
 
     def _validated(self, raw: str, context: list[Passage], language: str) -> ValidatedAnswer:
@@ -335,7 +336,8 @@ class Assistant:
         yield from self._year_parts(question, history, language, by_year, started, timings, parts, generated, flagged)
         timings.total_s = round(time.perf_counter() - started, 4)
         if not any(p.answered for p in parts):
-            refusal = self._refusal(question, passages, timings, language)
+            none = Decision(UNVERIFIED, 0.0, "no year's passages answer", best_support(question, []))
+            refusal = self._refusal(question, passages, timings, language, none)
             refusal.generated = "\n".join(generated)
             yield refusal
             return
@@ -406,24 +408,20 @@ class Assistant:
         )
 
     def _refusal(
-        self, question: str, passages: list[Passage], timings: Timings, language: str, missing: list[str] | None = None
+        self, question: str, passages: list[Passage], timings: Timings, language: str, decision: Decision
     ) -> Answer:
-        note = _NOT_NAMED[language].format(names=", ".join(missing)) if missing else ""
+        kind = decision.refusal or UNVERIFIED
         return Answer(
             question=question,
-            answer=f"{REFUSAL[language]} {note}".strip(),
+            answer=refusal_text(kind, language, decision.missing),
             refused=True,
             citations=[],
             passages=passages,
             timings=timings,
             generator=self.generator.name,
+            refusal=kind,
+            confidence=0.0,
         )
-
-
-_NOT_NAMED = {
-    "fr": "Aucun des passages trouvés ne nomme : {names}.",
-    "en": "None of the passages found names: {names}.",
-}
 
 
 def _stack(vectors: list[np.ndarray | None]) -> np.ndarray | None:
@@ -437,7 +435,7 @@ def _check_question(question: str) -> str:
     cleaned = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in question or "").strip()
     if not cleaned:
         raise QuestionError(
-            'The question is empty. Type a question, e.g. assistant27 ask "Qu\'est-ce que la Transfo ?"'
+            'The question is empty. Type a question, e.g. assistant27 ask "Quels programmes les publications présentent-elles ?"'
         )
     if len(cleaned) > MAX_QUESTION_CHARS:
         raise QuestionError(

@@ -137,6 +137,8 @@ class Answer:
     flagged: list[str] = field(default_factory=list)  # answer sentences no passage supports
     generated: str = ""  # the generator's text before citation checks (for reports and debugging)
     refusal_probability: float | None = None  # the local model's probability of starting its refusal
+    refusal: str | None = None  # refused: "absent" (the publications do not speak of it) or "unverified"
+    confidence: float | None = None  # 0..1, shown beside the answer (refusal.Decision.confidence)
 
     def to_json(self) -> dict[str, Any]:
         """The stable `ask --json` contract (fields may be added, never changed)."""
@@ -151,4 +153,6 @@ class Answer:
             "flagged": self.flagged,
             "generated": self.generated,
             "refusal_probability": self.refusal_probability,
+            "refusal": self.refusal,
+            "confidence": self.confidence,
         }

@@ -1,0 +1,214 @@
+"""Answerability: does any retrieved sentence state what the question asks?
+
+A question asks for a kind of thing (a person, an amount, a count, a date, a place). A topical
+passage that holds no such thing beside the question's own focus words does not answer it, however
+similar it looks: embedding cosine between a question and a wrong-but-topical sentence is high, so
+cosine alone does not separate answerable from unanswerable. These signals need no model and know
+nothing of any corpus; thresholds live in config.py and are calibrated on the tuning part of the
+evaluation sets (benchmarks/answerability.py), reported on the held-out part.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from assistant27.analysis import analyze, unmatched_names
+from assistant27.answering import assess
+from assistant27.chunking import passage_sentences
+from assistant27.schema import Passage
+
+# Kinds of answer a question asks for, recognised from its wording (French, informal French, English).
+PERSON, AMOUNT, COUNT, DATE, PLACE = "person", "amount", "count", "date", "place"
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text.replace("’", "'"))
+    return "".join(c for c in text if not unicodedata.combining(c)).casefold()
+
+
+# Order matters: "combien a coûté" asks an amount before a count; "qui" after the others ("qui a lancé ... quand").
+_KINDS: list[tuple[str, re.Pattern[str]]] = [
+    (
+        AMOUNT,
+        re.compile(
+            r"\bhow much\b|\bmontant|\bbudget\b|\bsalaire|\bsalary|\bcout\b|\bcoute|\bcouta|\bprix\b|\bprice\b|\btarif"
+            r"|\b(?:combien|cb|cmb)\b.*\b(?:euros?|donne|verse|finance|paye|gagne|subvention|rapporte|depense|coute)"
+        ),
+    ),
+    (COUNT, re.compile(r"\bhow many\b|\b(?:combien|cb|cmb)\b|\bnombre de\b|\bnumber of\b")),
+    (
+        DATE,
+        re.compile(
+            r"\bquand\b|\bqd\b|\bwhen\b|\bwhat year\b|\bwhich year\b|\bquelle annee\b|\bdepuis quand\b"
+            r"|\bquelle date\b|\bwhat date\b|\ba quelle date\b"
+        ),
+    ),
+    (
+        PLACE,
+        re.compile(
+            r"\bwhere\b|\bdans quelle (?:ville|region|commune)\b|\bquelle ville\b|\bwhich (?:city|town|region)\b"
+            r"|\bquel lieu\b|\bc(?:'est| est| t)? ou\b|^ou\b|\bse trouve\b|\bsitue"
+        ),
+    ),
+    (
+        PERSON,
+        re.compile(
+            r"^(?:et )?(?:qui|ki|who|whom)\b|\b(?:c'est|c|est|sont|etait|was|is) (?:qui|ki)\b|\bwho (?:is|was|are|were)\b"
+            r"|\bcomment s'appelle|\bquel est le nom\b|\bthe name of\b|\bwhat is the name\b|\bwho\b"
+        ),
+    ),
+]
+
+_AMOUNT_IN = re.compile(
+    r"\d[\d\s.,]*\s?(?:€|k€|m€|euros?\b|eur\b|millions? d'euros|milliards?)|€\s?\d|\$\s?\d|\d\s?\$",
+    re.IGNORECASE,
+)
+_NUMBER_WORDS = (
+    r"deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|quatorze|quinze|seize|vingt|trente|quarante"
+    r"|cinquante|soixante|cent|mille|dizaine|douzaine|quinzaine|vingtaine|centaine|two|three|four|five|six|seven"
+    r"|eight|nine|ten|eleven|twelve|twenty|hundred|thousand|dozen"
+)
+_COUNT_IN = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})s?\b", re.IGNORECASE)
+_MONTHS = (
+    r"janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre|january|february"
+    r"|march|april|may|june|july|august|september|october|november|december|printemps|ete|automne|hiver"
+)
+_DATE_IN = re.compile(rf"\b(?:1[89]|20)\d\d\b|\b(?:{_MONTHS})\b|\b\d{{1,2}}[./]\d{{1,2}}\b", re.IGNORECASE)
+# A capitalised word that is not the first of its sentence, or an acronym: a name of someone, something, somewhere.
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-ZÀ-Ý][\w'’-]*[A-Za-zÀ-ÿ]|\b[A-Z]{2,}\b")
+
+
+def asked_kind(question: str) -> str | None:
+    """The kind of answer the question asks for, or None when it asks for something else (a why, a what)."""
+    folded = _fold(question).strip()
+    for kind, pattern in _KINDS:
+        if pattern.search(folded):
+            return kind
+    return None
+
+
+def holds_kind(sentence: str, kind: str | None, question: str) -> bool:
+    """Whether the sentence holds a thing of the asked kind; names must be new (not words of the question)."""
+    if kind is None:
+        return True
+    if kind == AMOUNT:
+        return bool(_AMOUNT_IN.search(sentence))
+    if kind == COUNT:
+        return bool(_COUNT_IN.search(sentence))
+    if kind == DATE:
+        return bool(_DATE_IN.search(_fold(sentence)))
+    asked = set(analyze(question))
+    return any(set(analyze(m.group(0))) - asked for m in _NAME.finditer(sentence))
+
+
+def focus_terms(question: str) -> set[str]:
+    """The question's content terms (stems), without the words that only say what kind of answer it wants."""
+    return set(analyze(question)) - _KIND_TERMS
+
+
+_KIND_TERMS = set(
+    analyze(
+        "qui ki who whom quand when where combien cb cmb how much many nombre number montant budget quel quelle "
+        "quels quelles what which year annee date lieu ville nom name appelle est sont c'est koi quoi"
+    )
+)
+
+
+@dataclass(frozen=True)
+class Support:
+    """The best candidate sentence for a question, and how well it states what is asked."""
+
+    kind: str | None  # the kind of answer asked for
+    sentence: str  # the best sentence ("" when none)
+    focus: float  # share of the question's focus terms in that sentence (0..1)
+    typed: bool  # whether that sentence holds a thing of the asked kind
+
+    @property
+    def score(self) -> float:
+        """0 when the sentence holds nothing of the asked kind, else its focus share."""
+        return self.focus if self.typed else 0.0
+
+
+def best_support(question: str, texts: list[str]) -> Support:
+    """Among the sentences of `texts` (the passages an answer may quote), the one that best states what is asked:
+    the highest focus share among sentences holding a thing of the asked kind (or, failing any, the highest)."""
+    kind = asked_kind(question)
+    terms = focus_terms(question)
+    best = Support(kind, "", 0.0, False)
+    for text in texts:
+        for sentence in passage_sentences(text):
+            words = set(analyze(sentence))
+            focus = len(terms & words) / len(terms) if terms else 1.0
+            candidate = Support(kind, sentence, round(focus, 4), holds_kind(sentence, kind, question))
+            if (candidate.score, candidate.focus) > (best.score, best.focus):
+                best = candidate
+    return best
+
+
+# The refusal kinds of `ask --json` (`refusal`): the publications do not speak of it, or passages were found but
+# none states what is asked.
+ABSENT, UNVERIFIED = "absent", "unverified"
+
+REFUSAL_TEXT = {
+    ABSENT: {
+        "fr": "Les publications ne répondent pas à cette question : elles n'en parlent pas.",
+        "en": "The publications do not answer this question: they do not speak of it.",
+    },
+    UNVERIFIED: {
+        "fr": "Les publications ne répondent pas à cette question : les passages trouvés en parlent, "
+        "mais aucun ne dit ce qui est demandé.",
+        "en": "The publications do not answer this question: the passages found speak of it, "
+        "but none states what is asked.",
+    },
+}
+_NOT_NAMED = {
+    "fr": "Aucun des passages trouvés ne nomme : {names}.",
+    "en": "None of the passages found names: {names}.",
+}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The one answerability decision: answer (refusal None), or refuse as absent or unverified, and why."""
+
+    refusal: str | None
+    confidence: float  # 0..1: the best sentence's share of the question's focus words, 0 when it holds no answer
+    reason: str
+    support: Support
+    missing: tuple[str, ...] = ()  # names of the question that no passage holds
+
+    @property
+    def answerable(self) -> bool:
+        return self.refusal is None
+
+
+def decide(question: str, passages: list[Passage], context: list[Passage], *, min_coverage: float,
+           min_dense: float, language: str) -> Decision:
+    """Decide before answering, for every route: `passages` are all retrieved, `context` those an answer may quote.
+
+    absent: a name the question asks about is in no passage, or the passages share too little with the question
+    (retrieval scores); unverified: the question asks for a kind of thing (a person, an amount, a count, a date,
+    a place) that no sentence of the context holds.
+    """
+    support = best_support(question, [p.text for p in context])
+    confidence = support.score
+    missing = unmatched_names(question, [f"{p.title} {p.year or ''} {p.text}" for p in passages], language)
+    if missing:
+        return Decision(ABSENT, 0.0, f"no passage names {', '.join(missing)}", support, tuple(missing))
+    evidence = assess(question, passages, min_coverage=min_coverage, min_dense=min_dense)
+    if not evidence.answerable:
+        return Decision(ABSENT, 0.0, f"passages too far (coverage {evidence.coverage:.2f}, "
+                        f"dense {evidence.dense:.2f})", support)
+    if support.kind is not None and not support.typed:
+        return Decision(UNVERIFIED, 0.0, f"no sentence holds the {support.kind} asked for", support)
+    return Decision(None, confidence, "answerable", support)
+
+
+def refusal_text(kind: str, language: str, missing: tuple[str, ...] = ()) -> str:
+    """What the user reads when the publications do not answer."""
+    text = REFUSAL_TEXT[kind].get(language, REFUSAL_TEXT[kind]["fr"])
+    if missing:
+        text += " " + _NOT_NAMED.get(language, _NOT_NAMED["fr"]).format(names=", ".join(missing))
+    return text
