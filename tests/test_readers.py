@@ -141,6 +141,7 @@ def test_pdf_running_header_and_footer_are_removed(tmp_path: Path) -> None:
     assert pub.sections[2].text.startswith("Voir le tableau de synthese.\nLe Guide de la concertation date")
     assert [s.page for s in pub.sections] == [1, 2, 3, 4, 5]
     assert pub.warnings == []
+    assert pub.repairs == {"running_header_footer": 10}  # counted, so ingestion reports them with its repairs
 
 
 def test_pdf_bare_page_numbers_go_roman_ones_too_but_a_number_in_the_text_stays(tmp_path: Path) -> None:

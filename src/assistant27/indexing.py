@@ -180,7 +180,7 @@ def load_manifest_embedder(index_dir: Path) -> str:
 
 def clean_publication(pub: Publication) -> Counter[str]:
     """Repair the text of every section in place; return the repairs made."""
-    repairs: Counter[str] = Counter()
+    repairs: Counter[str] = Counter(pub.repairs)
     cleaned = []
     for section in pub.sections:
         result = clean_text(section.text)

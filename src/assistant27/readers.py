@@ -89,6 +89,7 @@ class _Content:
     title: str = ""
     year: int | None = None
     warnings: list[str] = field(default_factory=list)
+    repairs: dict[str, int] = field(default_factory=dict)
 
 
 # --- catalogue ---------------------------------------------------------------------------------
@@ -299,6 +300,7 @@ def read_publication(path: Path, corpus_dir: Path, catalogue: dict[str, Catalogu
         sections=content.sections,
         content_hash=hashlib.sha256(data).hexdigest(),
         warnings=content.warnings,
+        repairs=content.repairs,
     )
 
 
@@ -457,7 +459,7 @@ def _read_pdf(data: bytes, source: str) -> _Content:
         content.sections.append(Section(text=text if text.strip() else "", page=number))
     texts, removed = remove_running_lines([s.text for s in content.sections])
     if removed:
-        log.info("%s: %d running header and footer lines removed", source, removed)
+        content.repairs["running_header_footer"] = removed
         for section, text in zip(content.sections, texts, strict=True):
             section.text = text
     if not any(s.text for s in content.sections):

@@ -27,6 +27,7 @@ class Publication:
     sections: list[Section]
     content_hash: str = ""
     warnings: list[str] = field(default_factory=list)
+    repairs: dict[str, int] = field(default_factory=dict)  # what the reader mended, counted (e.g. running lines)
 
 
 @dataclass
