@@ -88,3 +88,18 @@ def test_each_refusal_kind_and_an_answer_with_its_confidence(settings: Settings)
     absent = assistant.ask("Quel programme avec la Ville de Valparaiso ?").to_json()
     assert absent["refused"] is True and absent["refusal"] == ABSENT
     assert "Valparaiso" in absent["answer"]
+
+
+def test_the_catalogue_answers_only_what_its_facts_hold(settings: Settings) -> None:
+    """« How much did the partners pay? » is no partner list: the catalogue holds no amount, the general path
+    decides (here: passages found, no amount stated)."""
+    assistant = build(settings)
+    listed = assistant.ask("Quels partenaires pour Nouveaux Accords ?").to_json()
+    assert listed["generator"] == "catalogue" and "Dunkerque" in listed["answer"]
+    for question in (
+        "Combien ont versé les partenaires de Nouveaux Accords ?",
+        "How much did the partners of Nouveaux Accords pay?",
+    ):
+        priced = assistant.ask(question).to_json()
+        assert priced["generator"] != "catalogue", priced["answer"]
+        assert priced["refusal"] == UNVERIFIED

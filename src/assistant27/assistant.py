@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from assistant27.generators import (
 from assistant27.programme_answers import CatalogueAnswer, recognise
 from assistant27.programme_answers import answer as catalogue_answer
 from assistant27.programmes import Catalogue
-from assistant27.refusal import UNVERIFIED, Decision, best_support, decide, refusal_text
+from assistant27.refusal import UNVERIFIED, Decision, best_support, decide, holds_kind, refusal_text
 from assistant27.retrieval import Retriever
 from assistant27.schema import Answer, Chunk, Citation, Passage, Timings
 from assistant27.store import ChunkStore, Filters
@@ -197,6 +198,8 @@ class Assistant:
             yield self._refusal(question, passages, timings, language, decision)
             return
         shaped = self._from_catalogue(question, query, language, passages)
+        if shaped is not None and not holds_kind(_unmarked(shaped.text, *shaped.quotes), decision.support.kind, query):
+            shaped = None  # the catalogue holds no amount, person, date... of the kind asked: the general path answers
         # "en 2014, et en 2019 ?": each year's publications searched on their own, answered side by side.
         years = [] if shaped is not None else compared_years(query, self.years, filters)
         if years and not assess(query, passages, min_coverage=s.min_coverage, min_dense=s.min_dense).answerable:
@@ -422,6 +425,11 @@ class Assistant:
             refusal=kind,
             confidence=0.0,
         )
+
+
+def _unmarked(*texts: str) -> str:
+    """Texts joined without their citation markers (« [1] » is no count)."""
+    return re.sub(r"\[\d+\]", " ", " ".join(texts))
 
 
 def _stack(vectors: list[np.ndarray | None]) -> np.ndarray | None:

@@ -70,7 +70,8 @@ _NUMBER_WORDS = (
     r"|cinquante|soixante|cent|mille|dizaine|douzaine|quinzaine|vingtaine|centaine|two|three|four|five|six|seven"
     r"|eight|nine|ten|eleven|twelve|twenty|hundred|thousand|dozen"
 )
-_COUNT_IN = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})s?\b", re.IGNORECASE)
+# A count is a number that is not a year ("en 2031" counts nothing).
+_COUNT_IN = re.compile(rf"(?<![\d.,])(?!(?:1[89]|20)\d\d(?!\d))\d|\b(?:{_NUMBER_WORDS})s?\b", re.IGNORECASE)
 _MONTHS = (
     r"janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre|january|february"
     r"|march|april|may|june|july|august|september|october|november|december|printemps|ete|automne|hiver"
