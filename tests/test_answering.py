@@ -166,3 +166,27 @@ def test_a_request_carries_the_refusal_sentence_and_threshold() -> None:
     request = request_for("Qui ?", CONTEXT, [], "fr", 500, 64, 0.4)
     assert request.refusal == MODEL_REFUSAL["fr"] and request.refuse_at == 0.4
     assert request.refusal_probability is None and request.max_tokens == 64
+
+
+def test_each_claim_carries_a_verbatim_quote_of_its_cited_passage() -> None:
+    context = [
+        passage(1, "Le programme Horizons a commencé en 2031. Il réunit la Ville d'Exempleville et deux agences."),
+        passage(2, "La Fondation Exemple soutient les laboratoires. Elle publie un guide chaque année."),
+    ]
+    checked = validate_citations(
+        "Horizons réunit la Ville d'Exempleville [1]. La Fondation Exemple publie un guide [2].", context
+    )
+    assert [c["claim"] for c in checked.claims] == [
+        "Horizons réunit la Ville d'Exempleville.",
+        "La Fondation Exemple publie un guide.",
+    ]
+    assert checked.claims[0]["quote"] == context[0].text  # « Horizons » is in the sentence before « Il réunit »
+    # The claim's words span two sentences of the passage: both are quoted, verbatim.
+    assert (
+        checked.claims[1]["quote"]
+        == "La Fondation Exemple soutient les laboratoires. Elle publie un guide chaque année."
+    )
+    for claim in checked.claims:  # verbatim: a sentence of the passage its first citation points to
+        cited = checked.citations[claim["citations"][0] - 1]
+        assert claim["quote"] in cited.passage.text and cited.quote
+        assert claim["support"] >= 0.5

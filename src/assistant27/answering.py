@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -253,6 +254,24 @@ class ValidatedAnswer:
     text: str
     citations: list[Citation]
     flagged: list[str]
+    claims: list[dict[str, Any]] = field(default_factory=list)  # each kept sentence with its verbatim quote
+
+
+def quote_for(claim: str, passage_text: str) -> tuple[str, float]:
+    """The passage's sentence, or two sentences in a row (« La Fondation … Elle publie … »), verbatim, that
+    shares most of the claim's words (the shorter on a tie), and that share (0..1)."""
+    terms = set(analyze(claim))
+    sentences = passage_sentences(passage_text)
+    best, share = "", 0.0
+    for i, sentence in enumerate(sentences):
+        for window in ([sentence], sentences[i : i + 2]) if i + 1 < len(sentences) else ([sentence],):
+            start = passage_text.find(window[0])
+            end = passage_text.find(window[-1], max(start, 0)) + len(window[-1])
+            quote = passage_text[start:end] if start >= 0 and end > start else sentence
+            overlap = _lexical_support(terms, set(analyze(quote)))
+            if overlap > share:
+                best, share = quote, overlap
+    return best, round(share, 4)
 
 
 def _lexical_support(sentence_terms: set[str], passage_terms: set[str]) -> float:
@@ -325,8 +344,18 @@ def validate_citations(
         else:
             piece = f"{bare} {markers}"
         out_lines.setdefault(line_no, []).append(piece)
-    citations = [Citation(n=k, passage=context[n - 1]) for n, k in order.items()]
-    return ValidatedAnswer("\n".join(" ".join(parts) for _, parts in sorted(out_lines.items())), citations, flagged)
+    # Each claim's quote: the sentence of its first cited passage that states it, verbatim (checked: it is a
+    # sentence of that passage), with the share of the claim's words it holds.
+    claims: list[dict[str, Any]] = []
+    quotes: dict[int, str] = {}
+    for _line_no, bare, valid in kept:
+        quote, share = quote_for(bare, context[valid[0] - 1].text) if valid else ("", 0.0)
+        claims.append({"claim": bare, "citations": [order[n] for n in valid], "quote": quote, "support": share})
+        if valid and quote:
+            quotes.setdefault(valid[0], quote)
+    citations = [Citation(n=k, passage=context[n - 1], quote=quotes.get(n, "")) for n, k in order.items()]
+    text = "\n".join(" ".join(parts) for _, parts in sorted(out_lines.items()))
+    return ValidatedAnswer(text, citations, flagged, claims)
 
 
 def request_for(

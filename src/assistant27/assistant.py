@@ -259,6 +259,7 @@ class Assistant:
             generated=raw,
             refusal_probability=request.refusal_probability,
             confidence=decision.confidence,
+            claims=checked.claims,
         )
 
     def _validated(self, raw: str, context: list[Passage], language: str) -> ValidatedAnswer:

@@ -140,6 +140,9 @@ class Answer:
     refusal_probability: float | None = None  # the local model's probability of starting its refusal
     refusal: str | None = None  # refused: "absent" (the publications do not speak of it) or "unverified"
     confidence: float | None = None  # 0..1, shown beside the answer (refusal.Decision.confidence)
+    # Each sentence of a generated answer: {"claim", "citations" (its [n]), "quote" (verbatim, of the first
+    # cited passage), "support" (share of the claim's words in the quote)}.
+    claims: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The stable `ask --json` contract (fields may be added, never changed)."""
@@ -156,4 +159,5 @@ class Answer:
             "refusal_probability": self.refusal_probability,
             "refusal": self.refusal,
             "confidence": self.confidence,
+            "claims": self.claims,
         }
