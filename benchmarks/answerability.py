@@ -24,6 +24,7 @@ SIGNALS = {
     "typed focus (kind held, focus share)": lambda s: s.score,
     "focus share alone": lambda s: s.focus,
     "kind held alone": lambda s: 1.0 if s.typed else 0.0,
+    "kind questions: focus share of the sentence holding the kind": lambda s: (s.score if s.kind else 1.0),
 }
 
 
