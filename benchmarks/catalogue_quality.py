@@ -45,14 +45,9 @@ from assistant27.chunking import chunk_publication
 from assistant27.config import Settings
 from assistant27.errors import ReadError
 from assistant27.indexing import clean_publication
-from assistant27.programmes import Catalogue, Programme, build_catalogue, name_key, same_body
+from assistant27.programmes import Catalogue, Programme, build_catalogue, catalogue_publishers, name_key, same_body
 from assistant27.readers import SUPPORTED_SUFFIXES, find_publications, load_catalogue, read_publication
 from assistant27.schema import Chunk
-
-try:
-    from assistant27.programmes import catalogue_publishers
-except ImportError:  # rules from before the corpus's publishers were passed to build_catalogue
-    catalogue_publishers = None
 
 FACTS = ("partners", "funders", "places")
 RECALLS = ("names_all", "names_major", "partners", "funders", "places", "dates")
@@ -201,9 +196,7 @@ def publication_chunks(corpus_dir: Path, settings: Settings) -> tuple[dict[str, 
 
 
 def build(chunks: Sequence[Chunk], catalogue_csv: Path) -> Catalogue:
-    """The catalogue of these chunks, with the corpus's publishers where the rules take them (as `ingest` does)."""
-    if catalogue_publishers is None:
-        return build_catalogue(chunks)
+    """The catalogue of these chunks, with the corpus's publishers (as `ingest` does)."""
     return build_catalogue(chunks, catalogue_publishers(catalogue_csv))
 
 

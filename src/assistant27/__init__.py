@@ -1,4 +1,4 @@
-"""assistant27: answers questions about La 27e Région's publications, with cited sources."""
+"""assistant27: answers questions about a corpus of publications, with cited sources."""
 
 from assistant27.schema import Answer, Citation, Passage
 

@@ -140,21 +140,42 @@ _INFORMAL = {
     "assos": "associations",
 }
 _INFORMAL_WORD = re.compile(r"\b(" + "|".join(sorted(_INFORMAL, key=len, reverse=True)) + r")\b", re.IGNORECASE)
-# Words that name the publication a question is about, not its content ("selon le rapport 2024", "d'après la
+# Words that name the publication a question is about, not its content ("selon le rapport 2031", "d'après la
 # brochure"), and the publisher's own name, which nearly every passage repeats.
 _QUERY_NOISE = re.compile(
     r"\b(?:d['’ ]?apr[eè]s|selon|according to|mentioned in|brochure"
     r"|(?:rapports?|report)(?: annuels?| d['’]activit[eé]s?)?(?= (?:de |du |of )?(?:19|20)\d\d\b)"
-    r"|rapports? d['’]activit[eé]s?|(?<=\d\d\d\d )(?:annual )?(?:activity )?reports?"
-    r"|(?:la |de la |à la |a la )?27 ?e r[eé]gion)\b",
+    r"|rapports? d['’]activit[eé]s?|(?<=\d\d\d\d )(?:annual )?(?:activity )?reports?)\b",
     re.IGNORECASE,
 )
+_ARTICLE = r"(?:(?:de |a |à )?(?:la|le|les|l')\s*|du |des |au |aux )?"
 
 
-def normalize_query(text: str) -> str:
-    """A question as BM25 should read it: informal spellings rewritten, references to the publication dropped."""
+@cache
+def _publisher_pattern(publishers: tuple[str, ...]) -> re.Pattern[str] | None:
+    """The publishers' names as typed in questions: accents and case aside, with or without their article, a
+    number glued to its letters or not (« La Maison 3e Lieu », « maison 3 e lieu »)."""
+    forms = []
+    for name in publishers:
+        words = fold(name).split()
+        if words and words[0] in ("la", "le", "les", "l'"):
+            words = words[1:]
+        if words:
+            forms.append(r"\s+".join(re.sub(r"(?<=\d)(?=[^\W\d])", " ?", re.escape(w)) for w in words))
+    if not forms:
+        return None
+    return re.compile(rf"\b{_ARTICLE}(?:{'|'.join(forms)})\b")
+
+
+def normalize_query(text: str, publishers: tuple[str, ...] = ()) -> str:
+    """A question as BM25 should read it: informal spellings rewritten, references to the publication and the
+    publishers' own names (which nearly every passage repeats) dropped."""
     text = _INFORMAL_WORD.sub(lambda m: _INFORMAL[m.group(1).lower()], text)
-    return " ".join(_QUERY_NOISE.sub(" ", text).split())
+    text = _QUERY_NOISE.sub(" ", text)
+    pattern = _publisher_pattern(publishers)
+    if pattern is not None:
+        text = pattern.sub(" ", fold(text))
+    return " ".join(text.split())
 
 
 def strip_urls(text: str) -> str:
@@ -214,12 +235,12 @@ def analyze(text: str) -> list[str]:
 _GLUED = ("jusqu", "qu", "d", "l", "j", "m", "n", "s", "t", "c")
 
 
-def analyze_query(text: str, vocabulary: Container[str] = frozenset()) -> list[str]:
+def analyze_query(text: str, vocabulary: Container[str] = frozenset(), publishers: tuple[str, ...] = ()) -> list[str]:
     """BM25 terms of a question: `normalize_query`, then `analyze`; a term unknown to `vocabulary` that is an
     elision typed without its apostrophe (`dadhesions`) becomes the known term (`adhes`)."""
     stem = _stemmer().stemWord
     out = []
-    for word in tokenize(normalize_query(text)):
+    for word in tokenize(normalize_query(text, publishers)):
         term = stem(word)
         if vocabulary and term not in vocabulary:
             for glued in _GLUED:
@@ -362,7 +383,7 @@ def unmatched_names(question: str, texts: list[str], language: str = "fr") -> li
     missing = []
     for name in asked_names(question, language):
         stem = fold(name).removesuffix("s")
-        # Not inside a longer word; a digit glued on by the layout ("3Kafka Brigade") does not count.
+        # Not inside a longer word; a digit glued on by the layout ("3Fondation Exemple") does not count.
         if re.search(rf"(?<![^\W\d_]){re.escape(stem)}s?(?![^\W\d_])", folded):
             continue
         if len(stem) >= 6 and stem.isalpha() and any(one_letter_apart(stem, w.removesuffix("s")) for w in vocabulary):

@@ -107,7 +107,7 @@ def detect_language(text: str) -> str:
 
 
 def retrieval_query(question: str, history: list[dict[str, str]]) -> str:
-    """The text to search with: a short or elliptic follow-up (`et en 2025 ?`) borrows the previous question."""
+    """The text to search with: a short or elliptic follow-up (`et en 2031 ?`) borrows the previous question."""
     previous = [t["content"] for t in history if t.get("role") == "user"]
     if not previous:
         return question
@@ -198,7 +198,7 @@ def _refuses(sentence: str) -> bool:
 def is_refusal(text: str) -> bool:
     """True when generated text only says that the passages do not answer.
 
-    A partial refusal ("Les extraits ne précisent pas la date. Le programme a commencé en 2022 [1].") is an
+    A partial refusal ("Les extraits ne précisent pas la date. Le programme a commencé en 2031 [1].") is an
     answer; a question the model echoed before refusing does not count as one.
     """
     content = [s for s in _sentences(text) if not _MARKER.sub("", s).rstrip().endswith("?")]

@@ -30,7 +30,7 @@ from assistant27.generators import (
 )
 from assistant27.programme_answers import CatalogueAnswer, recognise
 from assistant27.programme_answers import answer as catalogue_answer
-from assistant27.programmes import Catalogue
+from assistant27.programmes import Catalogue, catalogue_publishers
 from assistant27.refusal import UNVERIFIED, Decision, best_support, decide, holds_kind, refusal_text
 from assistant27.retrieval import Retriever
 from assistant27.schema import Answer, Chunk, Citation, Passage, Timings
@@ -120,6 +120,7 @@ class Assistant:
             coverage_weight=settings.coverage_weight,
             bm25_k1=settings.bm25_k1,
             bm25_b=settings.bm25_b,
+            publishers=tuple(catalogue_publishers(settings.catalogue_path)),
         )
         self._catalogue: Catalogue | None = None
         self._chunks_by_id: dict[str, Chunk] | None = None
@@ -129,7 +130,8 @@ class Assistant:
     def catalogue(self) -> Catalogue:
         """The programme catalogue `ingest` saved, rebuilt from the store when missing or out of date."""
         if self._catalogue is None:
-            self._catalogue, _ = Catalogue.current(self.retriever.bm25.chunks, self.settings.index_dir)
+            publishers = catalogue_publishers(self.settings.catalogue_path)
+            self._catalogue, _ = Catalogue.current(self.retriever.bm25.chunks, self.settings.index_dir, publishers)
         return self._catalogue
 
     @property
@@ -200,7 +202,7 @@ class Assistant:
         shaped = self._from_catalogue(question, query, language, passages)
         if shaped is not None and not holds_kind(_unmarked(shaped.text, *shaped.quotes), decision.support.kind, query):
             shaped = None  # the catalogue holds no amount, person, date... of the kind asked: the general path answers
-        # "en 2014, et en 2019 ?": each year's publications searched on their own, answered side by side.
+        # "en 2031, et en 2034 ?": each year's publications searched on their own, answered side by side.
         years = [] if shaped is not None else compared_years(query, self.years, filters)
         if years and not assess(query, passages, min_coverage=s.min_coverage, min_dense=s.min_dense).answerable:
             years = []  # the question as a whole fails the usual evidence check: refused below, as any other
@@ -375,7 +377,7 @@ class Assistant:
         for text in dict.fromkeys((question, query)):
             shape = recognise(text, catalogue)
             if shape is not None and shape.partner and compared_years(text, self.years):
-                return None  # "avec Lille en 2019 et en 2025 ?": what each year says, side by side
+                return None  # "avec Valcourt en 2031 et en 2034 ?": what each year says, side by side
             if shape is not None:
                 return catalogue_answer(shape, text, catalogue, self.chunks_by_id, language, passages)
         return None

@@ -39,7 +39,7 @@ def _fail(exc: Exception) -> None:
 @click.option("--models-dir", type=click.Path(path_type=Path), help="Overrides ASSISTANT27_MODELS_DIR.")
 @click.pass_context
 def main(ctx: click.Context, corpus_dir: Path | None, index_dir: Path | None, models_dir: Path | None) -> None:
-    """assistant27: answers questions about La 27e Région's publications, with cited sources."""
+    """assistant27: answers questions about a corpus of publications, with cited sources."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
@@ -96,7 +96,7 @@ def _ingest(settings: Settings, paths: list[Path] | None, *, rebuild: bool, echo
     from assistant27.assistant import make_embedder
     from assistant27.indexing import clear_index, ingest_lock, load_manifest_embedder
     from assistant27.indexing import ingest as run_ingest
-    from assistant27.programmes import Catalogue
+    from assistant27.programmes import Catalogue, catalogue_publishers
     from assistant27.store import ChunkStore
 
     # This machine's lock first (it guards the local folder), then the server's lease (other machines).
@@ -117,7 +117,8 @@ def _ingest(settings: Settings, paths: list[Path] | None, *, rebuild: bool, echo
                     f"{settings.embedder!r}. Run: assistant27 ingest --rebuild"
                 )
             report = run_ingest(settings, lambda: make_embedder(settings), store, paths, echo=echo)
-            catalogue, rebuilt = Catalogue.current(store.all_chunks(), settings.index_dir)
+            publishers = catalogue_publishers(settings.catalogue_path)
+            catalogue, rebuilt = Catalogue.current(store.all_chunks(), settings.index_dir, publishers)
             if rebuilt:
                 echo(catalogue.summary())
     return report
@@ -265,7 +266,10 @@ def _print_answer_stream(assistant: Any, question: str, history: list[dict[str, 
 def _chat(assistant: Any, filters: Filters) -> None:
     click.echo("assistant27 — chargement des modèles…", err=True)
     assistant.warm_up()
-    click.echo("assistant27 — posez une question sur les publications de La 27e Région (Ctrl-D pour quitter).")
+    from assistant27.programmes import catalogue_publishers, of_publisher
+
+    about = f"les publications {of_publisher(catalogue_publishers(assistant.settings.catalogue_path))}".strip()
+    click.echo(f"assistant27 — posez une question sur {about} (Ctrl-D pour quitter).")
     history: list[dict[str, str]] = []
     while True:
         try:
@@ -404,19 +408,20 @@ def evaluate(
 @main.command()
 @click.argument("name", required=False)
 @click.option("--year", type=int, help="Only programmes named in a publication of this year.")
-@click.option("--partner", default="", help="Only programmes with this partner, funder or place (e.g. ANCT, Grenoble).")
+@click.option("--partner", default="", help="Only programmes with this partner, funder or place (e.g. a city's name).")
 @click.option("--kind", type=click.Choice(["programme", "projet"]), help="Only this kind.")
 @click.option("--json", "as_json", is_flag=True, help="The catalogue (or one programme) as JSON.")
 @click.pass_obj
 def programmes(obj: Context, name: str | None, year: int | None, partner: str, kind: str | None, as_json: bool) -> None:
     """The programme catalogue built at ingestion; with NAME, that programme's timeline with its passages."""
-    from assistant27.programmes import Catalogue
+    from assistant27.programmes import Catalogue, catalogue_publishers
     from assistant27.store import ChunkStore
 
     try:
         settings = obj.settings()
         store = ChunkStore.open(settings.index_dir, settings.chroma_url)
-        catalogue, _ = Catalogue.current(store.all_chunks(), settings.index_dir)
+        publishers = catalogue_publishers(settings.catalogue_path)
+        catalogue, _ = Catalogue.current(store.all_chunks(), settings.index_dir, publishers)
     except Assistant27Error as exc:
         _fail(exc)
     if name:

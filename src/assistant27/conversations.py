@@ -180,9 +180,12 @@ def _turn(conversation: str, row: tuple[Any, ...]) -> Turn:
     return Turn(row[0], conversation, json.loads(row[1]), row[2] or "", row[3] or "")
 
 
-def conversation_markdown(turns: Iterable[Turn]) -> str:
-    """A conversation as Markdown: each question, its answer, then the cited passages with their sources."""
-    lines = ["# Conversation avec l'assistant de La 27e Région", ""]
+def conversation_markdown(turns: Iterable[Turn], of_publisher: str = "") -> str:
+    """A conversation as Markdown: each question, its answer, then the cited passages with their sources.
+
+    `of_publisher`: « de La Fondation Exemple » (`programmes.of_publisher`), for the title; "" for none.
+    """
+    lines = [f"# Conversation avec l'assistant {of_publisher or 'des publications'}", ""]
     for turn in turns:
         answer = turn.answer
         lines += [f"## {turn.question}", "", str(answer.get("answer", "")), ""]
@@ -202,7 +205,7 @@ def conversation_markdown(turns: Iterable[Turn]) -> str:
 
 
 def source_label(item: dict[str, Any]) -> str:
-    """`Title (2022), p. 3 — file` for a citation or passage in its JSON form."""
+    """`Title (2031), p. 3 — file` for a citation or passage in its JSON form."""
     label = str(item.get("title") or item.get("source", ""))
     if item.get("year"):
         label += f" ({item['year']})"

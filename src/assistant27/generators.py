@@ -296,8 +296,8 @@ _END = '.!?…»)"'
 def _with_wrapped(lines: list[str], most: int = 4) -> Iterator[tuple[int, int, str]]:
     """Each line (first and last position, text), and each run of unfinished lines joined up to the line that
     ends the sentence: a narrow column wraps a sentence into lines that start with a capital, which `reflow`
-    keeps apart as list items (« 27-29.10 Participation au Public / Innovators Summit de la Fondation /
-    Bloomberg à Baltimore. »)."""
+    keeps apart as list items (« 12-14.10 Participation au Forum / européen de la Fondation / Exemple à
+    Valcourt. »)."""
     for i, line in enumerate(lines):
         yield i, i, line
         run = [line]
@@ -310,7 +310,7 @@ def _with_wrapped(lines: list[str], most: int = 4) -> Iterator[tuple[int, int, s
                 break
 
 
-# A figure in a table's line ("DITP 70 000 €", "6 sessions ont été organisées en 2022 :").
+# A figure in a table's line ("Agence Exemple 70 000 €", "6 sessions ont été organisées en 2031 :").
 _FIGURE = re.compile(r"\d")
 
 

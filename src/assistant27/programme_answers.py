@@ -8,7 +8,9 @@ another shape, or naming nothing the catalogue knows, go back to the usual retri
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from assistant27.analysis import analyze, fold, one_letter_apart, strip_urls
@@ -19,6 +21,7 @@ from assistant27.programmes import (
     Mention,
     Programme,
     enumerated,
+    is_publisher,
     name_key,
     organisations,
     plain,
@@ -40,7 +43,7 @@ _LIST_PROGRAMMES = re.compile(
     r"(?:\w+\s+){0,2}(?:programmes|progs|projets|programs|projects)\b"
     r"|\b(?:quel|which|what)\s+(?:programme|prog|projet|program|project)\b"
 )
-# "Dunkerque, on a bossé sur quoi avec eux ?": the programmes run with a partner the question names.
+# "Valcourt, on a bossé sur quoi avec eux ?": the programmes run with a partner the question names.
 _WORKED_WITH = re.compile(
     r"bosse|travaille|collabor|worked|work with|sur (?:quoi|koi)|avec eux|avec elle|ensemble|together|associe"
 )
@@ -111,8 +114,8 @@ class Shape:
     partner: str = ""  # an organisation or place the question names
     topic: list[str] = field(default_factory=list)  # stems the programme's passages must contain
     partner_words: list[str] = field(default_factory=list)  # distinctive words of `partner`
-    launched: bool = False  # "lancés depuis 2019": by stated start; otherwise by the years of the publications
-    all_years: list[int] = field(default_factory=list)  # "à la fois en 2024 et en 2025": named in each of these
+    launched: bool = False  # "lancés depuis 2031": by stated start; otherwise by the years of the publications
+    all_years: list[int] = field(default_factory=list)  # "à la fois en 2031 et en 2032": named in each of these
     topic_label: str = ""  # the question's own words for the topic
     by_year: bool = False  # a list compared across publications: which names which
     authorities_only: bool = False  # "quelles collectivités": local and regional governments first
@@ -130,9 +133,9 @@ def recognise(question: str, catalogue: Catalogue) -> Shape | None:
     """The shape of a programme question, or None for any other question."""
     q = plain(question)
     named = catalogue.named_in(question)
-    # The question without the programme names and the publisher's ("La 27e Région" is no place), for the
-    # words that say what is asked.
-    rest = _without_names(_PUBLISHER.sub(" ", q), named)
+    # The question without the programme names and the publisher's (the publisher is no place nor partner), for
+    # the words that say what is asked.
+    rest = _without_names(_without_publishers(q, tuple(catalogue.publishers)), named)
     # "ou" is "or" unless written "où": look for the accent in the question itself.
     where = "où" in question.lower() or bool(re.search(r"\bwhere\b", rest))
     year_min, year_max = _years(q)
@@ -145,7 +148,7 @@ def recognise(question: str, catalogue: Catalogue) -> Shape | None:
         target = "places"
     asks_programmes = bool(_LIST_PROGRAMMES.search(rest))
     if asks_programmes and named and not _WORKED_WITH.search(rest):
-        return None  # "Quels projets concrets illustrent la Transfo ?": parts of one programme, not the catalogue
+        return None  # "Quels projets concrets illustrent Archipel ?": parts of one programme, not the catalogue
     authorities = bool(re.search(r"collectivit|local (?:authorit|govern)", q))
     if named and target and not asks_programmes:
         shape = Shape(
@@ -157,12 +160,12 @@ def recognise(question: str, catalogue: Catalogue) -> Shape | None:
             authorities_only=authorities,
         )
         years = sorted({int(y) for y in _YEAR.findall(q)})
-        # "Les rapports 2022 et 2024 donnent-ils les mêmes partenaires ?": say which publication names which.
+        # "Les rapports 2031 et 2033 donnent-ils les mêmes partenaires ?": say which publication names which.
         shape.by_year = len(years) >= 2 or bool(_COMPARISON.search(rest) or _SAME.search(rest))
         return shape
     partner_words = _partner_words(question, catalogue)
     if asks_programmes or (partner_words and not named and _WORKED_WITH.search(rest)):
-        if not partner_words and _unknown_name(question, named):
+        if not partner_words and _unknown_name(question, named, catalogue.publishers):
             return None  # "avec la Fondation Inconnue": a body the catalogue does not know; retrieval may
         shape = Shape("list", "programmes", year_min=year_min, year_max=year_max)
         shape.partner = _display_partner(partner_words, catalogue)
@@ -191,7 +194,6 @@ def recognise(question: str, catalogue: Catalogue) -> Shape | None:
 
 
 _SAME = re.compile(r"\bmemes?\b|\bsame\b|toujours|encore|still|change")
-_PUBLISHER = re.compile(r"\b(?:la )?27(?:e|eme)?(?: region)?\b")
 # "Avec quelles collectivités ...", "Which cities ...": a question that wants a list of bodies or places.
 _PLURAL_LIST = re.compile(
     r"\b(?:quel(?:le)?s|which|what)\s+(?:\w+\s+)?(?:collectivites|villes|territoires|regions|partenaires|organisations|"
@@ -199,16 +201,46 @@ _PLURAL_LIST = re.compile(
 )
 
 
-def _unknown_name(question: str, named: list[Programme]) -> bool:
-    """A capitalised name in the question (after its first word) that is no programme of the catalogue."""
+def _unknown_name(question: str, named: list[Programme], publishers: Sequence[str] = ()) -> bool:
+    """A capitalised name in the question (after its first word) that is no programme of the catalogue, nor the
+    publisher's name."""
     known = {w for p in named for v in p.variants for w in name_key(v).split()}
+    known |= _NOT_NAMES_IN_QUESTIONS | {w for p in publishers for w in name_key(p).split()}
     words = re.findall(r"[\w’'\-]+", question)[1:]
-    return any(
-        w[:1].isupper() and name_key(w) not in known and name_key(w) not in _NOT_NAMES_IN_QUESTIONS for w in words
-    )
+    return any(w[:1].isupper() and name_key(w) not in known for w in words)
 
 
-_NOT_NAMES_IN_QUESTIONS = {"27e", "region", "la", "le", "les", "i", "we", "our"}
+_NOT_NAMES_IN_QUESTIONS = {"la", "le", "les", "i", "we", "our"}
+# An ordinal in a name (« 3e », « 3ème », « 1re »), as a question may write it.
+_ORDINAL = re.compile(r"(\d+)(?:e|eme|er|ere|re)")
+
+
+@functools.cache
+def _publisher_pattern(publishers: tuple[str, ...]) -> re.Pattern[str] | None:
+    """The publishers' names in a `plain` question: whole, with or without their article, and, when a name starts
+    with a distinctive word, that word alone (« la 3e scene », « 3e scene », « la 3eme », « 3 »)."""
+    forms = []
+    for publisher in publishers:
+        words = name_key(publisher).split()
+        if not words:
+            continue
+        article = plain(publisher).split()[0] if plain(publisher) != name_key(publisher) else ""
+        written = [
+            rf"{m.group(1)}(?:e|eme|er|ere|re)?" if (m := _ORDINAL.fullmatch(w)) else re.escape(w) for w in words
+        ]
+        head, tail = written[0], " ".join(written[1:])
+        if tail and words[0] not in _GENERIC_ORG_WORDS:
+            body = rf"{head}(?: {tail})?"  # "la 3e" for « La 3e Scène »; "l agence" alone is no name
+        else:
+            body = f"{head} {tail}" if tail else head
+        forms.append(rf"(?:{re.escape(article)} )?{body}" if article else body)
+    return re.compile(rf"\b(?:{'|'.join(forms)})\b") if forms else None
+
+
+def _without_publishers(q: str, publishers: tuple[str, ...]) -> str:
+    """`q` (already `plain`) without the publishers' names: they say who publishes, not what is asked."""
+    pattern = _publisher_pattern(publishers)
+    return pattern.sub(" ", q) if pattern else q
 
 
 def _years(q: str) -> tuple[int | None, int | None]:
@@ -228,8 +260,8 @@ def _years(q: str) -> tuple[int | None, int | None]:
 def _partner_words(question: str, catalogue: Catalogue) -> list[str]:
     """The distinctive words of an organisation or place of the catalogue that the question names.
 
-    `Bloomberg` names `Fondation Bloomberg Philanthropies`; `Grenoble` names `Ville de Grenoble` and
-    `Métropole de Grenoble` alike, so the words, not one value, are what a list is filtered by.
+    `Exemple` names `Fondation Exemple Philanthropies`; `Valcourt` names `Ville de Valcourt` and
+    `Métropole de Valcourt` alike, so the words, not one value, are what a list is filtered by.
     """
     q_words = set(name_key(question).split())
     own = {w for p in catalogue.named_in(question) for v in p.variants for w in name_key(v).split()}
@@ -264,7 +296,7 @@ def _names(p: Programme, sentence: str) -> bool:
 
 
 def _together(p: Programme, words: list[str], quote: str) -> bool:
-    """The programme and the partner in one sentence of the quote ("... la Transfo. Une agence ... Bloomberg" is not)."""
+    """The programme and the partner in one sentence of the quote ("... Archipel. Une agence ... Exemple" is not)."""
     return any(_names(p, part) and _has_words(part, words) for part in re.split(r"(?<=[.!?])\s+(?=[A-ZÀ-Ö])", quote))
 
 
@@ -297,7 +329,7 @@ _NOT_TOPIC = set(
         "mené partenaire partenaires collectivité collectivités travaillé travailler financé financeurs soutenu "
         "soutien territoire territoires ville villes partner partners launched run worked support supported "
         "funded since depuis avant après entre between année années year years nous avons ont été ya eu quoi comme "
-        "27e région liste list all tous toutes which what where with autres other did have were porté porter "
+        "liste list all tous toutes which what where with autres other did have were porté porter "
         "participé participer associé associés associée associées rapport rapports publication publications figurent figurer fois celui celle aussi "
         "également bossé bosser sujet sujets thème thèmes koi quoi nouveaux nouvelles new our nos notre eux "
         "ensemble together took part worked work about sur concerné concernant quels quelles ville villes région "
@@ -306,14 +338,20 @@ _NOT_TOPIC = set(
 )
 
 
+def _not_topic(catalogue: Catalogue) -> set[str]:
+    """Stems that say no topic: the question's frame, and the publisher's name (nearly every passage has it)."""
+    return _NOT_TOPIC | set(analyze(" ".join(catalogue.publishers)))
+
+
 def _topic(rest: str, catalogue: Catalogue, partner_words: list[str]) -> list[str]:
     """Stems of the question's subject (`forêts` -> `foret`), kept when some programme's passages use them."""
     partner_terms = set(analyze(" ".join(partner_words)))
     used = catalogue.terms
+    not_topic = _not_topic(catalogue)
     return [
         t
         for t in dict.fromkeys(analyze(rest))
-        if t not in _NOT_TOPIC and t not in partner_terms and not t.isdigit() and len(t) > 2 and t in used
+        if t not in not_topic and t not in partner_terms and not t.isdigit() and len(t) > 2 and t in used
     ]
 
 
@@ -357,13 +395,13 @@ def answer(
     """
     builder = _Builder(chunks, language)
     if shape.kind == "timeline":
-        reply = _timeline(shape.programmes[0], shape, question, builder)
+        reply = _timeline(shape.programmes[0], shape, question, builder, _not_topic(catalogue))
     elif shape.kind == "comparison":
-        reply = _comparison(shape, question, builder)
+        reply = _comparison(shape, question, builder, _not_topic(catalogue))
     elif shape.target == "programmes":
         reply = _programme_list(shape, catalogue, builder, retrieved or [])
     elif shape.programmes:
-        reply = _fact_list(shape.programmes[0], shape, builder, retrieved or [])
+        reply = _fact_list(shape.programmes[0], shape, builder, retrieved or [], catalogue.publishers)
     else:
         reply = _topic_fact_list(shape, catalogue, builder)
     if reply is not None:
@@ -427,8 +465,8 @@ def _score(m: Mention, terms: set[str]) -> float:
     return len(words & terms) + dated + 0.5 * length + named - 1.5 * min(m.others, 2)
 
 
-def _timeline(p: Programme, shape: Shape, question: str, b: _Builder) -> CatalogueAnswer | None:
-    terms = set(analyze(question)) - set(analyze(" ".join(p.variants))) - _NOT_TOPIC
+def _timeline(p: Programme, shape: Shape, question: str, b: _Builder, not_topic: set[str]) -> CatalogueAnswer | None:
+    terms = set(analyze(question)) - set(analyze(" ".join(p.variants))) - not_topic
     b.lines.append(b.t("timeline", name=p.name))
     by_source: dict[str, list[Mention]] = {}
     for m in p.mentions:
@@ -461,14 +499,14 @@ def _timeline(p: Programme, shape: Shape, question: str, b: _Builder) -> Catalog
     return b.done() if len(b.lines) > 1 else None
 
 
-# An item of a dated list: « Bourgogne (2011-2013) ».
+# An item of a dated list: « Valcourt (2029-2030) ».
 _DATED_ITEM = re.compile(r"\((?:19|20)\d\d(?:\s*[-–]\s*(?:19|20)\d\d)?\)")
 
 
 def _heading_list(m: Mention, chunks: dict[str, Chunk]) -> Mention | None:
     """A heading that names the programme over a list of dated items, as one step with its items:
-    « LES QUATRE TRANSFO / DÉJÀ MENÉES / Bourgogne (2011-2013) / Immersion prospective ... / Champagne-Ardenne
-    (2011-2014) / ... » says in what order they were run; the heading alone is too short to quote. The items'
+    « LES QUATRE ARCHIPELS / DÉJÀ MENÉS / Valcourt (2029-2030) / Immersion prospective ... / Montclair-la-Forêt
+    (2029-2031) / ... » says in what order they were run; the heading alone is too short to quote. The items'
     subtitles are left out, with an ellipsis."""
     chunk = chunks.get(m.chunk_id)
     if not m.named or len(m.sentence) >= 40 or chunk is None:
@@ -484,7 +522,7 @@ def _heading_list(m: Mention, chunks: dict[str, Chunk]) -> Mention | None:
         elif line[-1] in ".!?:" or len(line) >= 80:
             break  # prose: the list is over
         elif not items:
-            head.append(line)  # the heading's next line (« DÉJÀ MENÉES »)
+            head.append(line)  # the heading's next line (« DÉJÀ MENÉS »)
     if len(items) < 2:
         return None
     return replace(m, sentence=" … ".join([" ".join(head), *items]))  # what is left out, marked as left out
@@ -495,8 +533,8 @@ _SENTENCE_END = re.compile(r"[.!?…](?=\s|$)")
 
 def _read_on(m: Mention, chunks: dict[str, Chunk], most: int = 240) -> Mention | None:
     """A sentence the layout cut before a line that starts with a capital or a quote mark, read to its end:
-    « Lieux Communs est mené dans le cadre du projet / « Construire au futur, habiter le futur » porté par /
-    La Région Île-de-France ..., lauréat de l'appel à projets national « Territoires d'innovation ». »"""
+    « Terres Vives est mené dans le cadre du projet / « Habiter demain, construire ensemble » porté par /
+    La Région Exemple ..., lauréat de l'appel à projets national « Territoires d'avenir ». »"""
     chunk = chunks.get(m.chunk_id)
     sentence = m.sentence.rstrip()
     if chunk is None or len(sentence) < 40 or sentence[-1] in '.!?…:;»)"':
@@ -513,7 +551,7 @@ def _read_on(m: Mention, chunks: dict[str, Chunk], most: int = 240) -> Mention |
 
 def _with_lead_in(m: Mention, chunks: dict[str, Chunk]) -> Mention:
     """A sentence after a line that ends with a colon, quoted with that line, which says what it is one of:
-    « 6 sessions ont été organisées en 2022 : En juillet, les premiers enseignements ont été présentés ... »."""
+    « 6 sessions ont été organisées en 2031 : En juillet, les premiers enseignements ont été présentés ... »."""
     chunk = chunks.get(m.chunk_id)
     at = chunk.text.find(m.sentence) if chunk else -1
     if chunk is None or at <= 0 or chunk.text[at - 1] != "\n":
@@ -534,10 +572,10 @@ def _disagreements(p: Programme, b: _Builder) -> None:
             )
 
 
-def _comparison(shape: Shape, question: str, b: _Builder) -> CatalogueAnswer | None:
+def _comparison(shape: Shape, question: str, b: _Builder, not_topic: set[str]) -> CatalogueAnswer | None:
     names = " / ".join(p.name for p in shape.programmes)
     b.lines.append(b.t("comparison", names=names))
-    terms = set(analyze(question)) - _NOT_TOPIC
+    terms = set(analyze(question)) - not_topic
     for p in shape.programmes:
         own = terms - set(analyze(" ".join(p.variants)))
         mentions = [m for m in p.mentions if _in_range(m.year, shape) and len(m.sentence) >= 40] or p.mentions
@@ -590,7 +628,7 @@ def _also_found(
     """Sentences of the best passages found that name the list's partner or topic and that the list lacks.
 
     The catalogue lists what its rules tie to a programme by name; a passage may say more without naming one
-    ("retenus dans le cadre du programme européen Erasmus+ pour aller à la rencontre, en 2025-2026, ...") or
+    ("retenus dans le cadre du programme européen Exemplum+ pour aller à la rencontre, en 2031-2032, ...") or
     say it in another publication than the one an item cites.
     """
     from assistant27.chunking import passage_sentences
@@ -649,7 +687,7 @@ def _programme_support(p: Programme, shape: Shape, chunks: dict[str, Chunk]) -> 
         own = set(analyze(" ".join(p.variants)))
         in_name = [
             t for t in shape.topic if any(_cognate(t, w) for w in own)
-        ]  # "Lieux Communs", "Enacting the commons"
+        ]  # "Terres Communes", "Sharing the commons"
         wanted = set(shape.topic) - set(in_name)
         hits = [
             m for m in p.mentions if m.named and m.others < 2 and wanted & set(analyze(f"{m.sentence} {m.following}"))
@@ -661,7 +699,7 @@ def _programme_support(p: Programme, shape: Shape, chunks: dict[str, Chunk]) -> 
             said = hits[0].sentence if wanted & set(analyze(hits[0].sentence)) else hits[0].following
             chunk_id, quote = hits[0].chunk_id, said or hits[0].sentence
         elif in_name and not shape.partner_words:
-            # Its name has the topic (« Lieux Communs »): a sentence that speaks of the topic beyond the name
+            # Its name has the topic (« Terres Communes »): a sentence that speaks of the topic beyond the name
             # says why it is on the list; one of its own passages counts too (a sentence under its heading
             # does not repeat the name), one that names it first.
             about = [m for m in p.mentions if m.others == 0 and _beyond_name(p, m.sentence, in_name)]
@@ -674,14 +712,14 @@ def _programme_support(p: Programme, shape: Shape, chunks: dict[str, Chunk]) -> 
             return None
     elif shape.year_min is not None or shape.year_max is not None:
         if shape.launched:
-            # "lancés depuis 2019": the start the publications state, else the first year they name it.
+            # "lancés depuis 2031": the start the publications state, else the first year they name it.
             if start is None or not _in_range(start, shape):
                 return None
             dated = next((d for d in p.dates if d.start == start), None)
             if dated and not shape.partner_words:
                 chunk_id, quote = dated.chunk_id, dated.quote
         else:
-            # "les programmes de 2014": named in a publication of those years.
+            # "les programmes de 2031": named in a publication of those years.
             in_range = [m for m in named if _in_range(m.year, shape)]
             if not in_range:
                 return None
@@ -697,25 +735,29 @@ def _programme_support(p: Programme, shape: Shape, chunks: dict[str, Chunk]) -> 
     return chunk_id, note, quote
 
 
-def _fact_list(p: Programme, shape: Shape, b: _Builder, retrieved: list[Passage]) -> CatalogueAnswer | None:
+def _fact_list(
+    p: Programme, shape: Shape, b: _Builder, retrieved: list[Passage], publishers: Sequence[str] = ()
+) -> CatalogueAnswer | None:
     target = shape.target
     facts: list[Fact] = list({"partners": p.partners, "funders": p.funders, "places": p.places}[target])
     if target == "partners":
         facts += [f for f in p.funders if all(not same_body(f.value, g.value) for g in facts)]
     facts += [
-        f for f in _retrieved_facts(p, target, retrieved[:5]) if all(not same_body(f.value, g.value) for g in facts)
+        f
+        for f in _retrieved_facts(p, target, retrieved[:5], publishers)
+        if all(not same_body(f.value, g.value) for g in facts)
     ]
     places = [pl.value for pl in p.places]
     if shape.authorities_only:
         facts = [f for f in facts if _authority(f.value, places)]
     if len(facts) < 2 and target in ("partners", "places"):
         # Asked directly, the passages about the programme say more than the catalogue's strict rules keep.
-        more = _context_facts(p, target)
+        more = _context_facts(p, target, publishers)
         if shape.authorities_only:
             more = [f for f in more if _authority(f.value, places)]
         facts += [f for f in more if all(not same_body(f.value, g.value) for g in facts)]
     if shape.year_min is not None or shape.year_max is not None:
-        # "selon la brochure de 2014": what the publications of those years say.
+        # "selon la brochure de 2031": what the publications of those years say.
         facts = [f for f in facts if any(_in_range(getattr(b.chunks.get(c), "year", None), shape) for c in f.chunks)]
     if not facts:
         return None
@@ -725,7 +767,7 @@ def _fact_list(p: Programme, shape: Shape, b: _Builder, retrieved: list[Passage]
         years_of[fact.value] = {y for c in fact.chunks if (y := getattr(b.chunks.get(c), "year", None))}
         cites = list(zip(fact.chunks, fact.quotes))
         if shape.by_year:
-            # Written another way elsewhere ("la métropole Aix-Marseille Provence"): the words say it too.
+            # Written another way elsewhere ("la métropole de Valcourt"): the words say it too.
             for m in p.mentions:
                 if (
                     m.named
@@ -757,15 +799,20 @@ def _differences(years_of: dict[str, set[int]], p: Programme, b: _Builder) -> No
     b.lines.append(b.t("only_one", parts=" ; ".join(parts)) if parts else b.t("same"))
 
 
-def _retrieved_facts(p: Programme, target: str, passages: list[Passage]) -> list[Fact]:
-    """Bodies and places in the retrieved passages' sentences that name the programme (or go on about it)."""
+def _retrieved_facts(p: Programme, target: str, passages: list[Passage], publishers: Sequence[str] = ()) -> list[Fact]:
+    """Bodies and places in the retrieved passages' sentences that name the programme (or go on about it); the
+    publisher is none of them."""
     from assistant27.chunking import passage_sentences
 
     out: dict[str, Fact] = {}
     own = {name_key(v) for v in p.variants}
 
     def known(value: str) -> bool:
-        return name_key(value) in own or any(same_body(value, f.value) for f in out.values())
+        return (
+            name_key(value) in own
+            or is_publisher(value, publishers)
+            or any(same_body(value, f.value) for f in out.values())
+        )
 
     for passage in passages:
         sentences = passage_sentences(passage.text)
@@ -785,7 +832,7 @@ def _retrieved_facts(p: Programme, target: str, passages: list[Passage]) -> list
         if target == "funders" or not any(_names(p, s) for s in sentences):
             continue
         # A passage about the programme: its lines that say "en partenariat avec X" (the page's sub-headings
-        # "Exploration en partenariat avec l'ANCT") name partners even where the name is sentences away.
+        # "Exploration en partenariat avec l'Agence Exemple") name partners even where the name is sentences away.
         for sentence in sentences:
             if not _WITH_PARTNER.search(sentence):
                 continue
@@ -802,8 +849,9 @@ _WITH_PARTNER = re.compile(r"\ben partenariat avec\b|\bin partnership with\b", r
 _FUNDING_WORDS = re.compile(r"financ|soutien|soutenu|mécén|subvention|grâce à", re.I)
 
 
-def _context_facts(p: Programme, target: str) -> list[Fact]:
-    """Organisations and listed names in the sentences around the programme's mentions, with a partner cue."""
+def _context_facts(p: Programme, target: str, publishers: Sequence[str] = ()) -> list[Fact]:
+    """Organisations and listed names in the sentences around the programme's mentions, with a partner cue (the
+    publisher aside)."""
     out: dict[str, Fact] = {}
     own = {name_key(v) for v in p.variants}
     for m in p.mentions:
@@ -811,7 +859,9 @@ def _context_facts(p: Programme, target: str) -> list[Fact]:
             continue
         values = enumerated(m.sentence) if target == "places" else [*organisations(m.sentence), *enumerated(m.sentence)]
         for value in values:
-            if name_key(value) in own or any(same_body(value, f.value) for f in out.values()):
+            if name_key(value) in own or is_publisher(value, publishers):
+                continue
+            if any(same_body(value, f.value) for f in out.values()):
                 continue
             out[value] = Fact(value, [m.chunk_id], [m.source], [m.sentence])
     return list(out.values())
@@ -858,12 +908,12 @@ _AUTHORITY = re.compile(
 
 
 def _authority(name: str, places: list[str]) -> bool:
-    """A local government, or a place the programme works in named as a partner ("les villes de Thiers, Vaison")."""
+    """A local government, or a place the programme works in named as a partner ("les villes de Valcourt, Montclair")."""
     return is_local_authority(name) or any(same_body(name, place) for place in places)
 
 
 def is_local_authority(name: str) -> bool:
-    """`Ville de Poitiers`, `Rennes Métropole`, `PNR`: a local or regional government (or its park)."""
+    """`Ville de Valcourt`, `Montclair Métropole`, `PNR`: a local or regional government (or its park)."""
     return bool(_AUTHORITY.search(name))
 
 

@@ -8,7 +8,9 @@ sentence of the corpus. Precision and recall against a hand-checked list: `bench
 from __future__ import annotations
 
 import contextlib
+import csv
 import functools
+import io
 import json
 import re
 import unicodedata
@@ -22,17 +24,18 @@ from assistant27.chunking import passage_sentences
 from assistant27.schema import Chunk
 
 CATALOGUE_FILE = "programmes.json"
-CATALOGUE_VERSION = 3  # 2: bodies named in lower case (« Direction des achats de l'État »); 3: no « Parc » alone
+CATALOGUE_VERSION = 4  # 2: bodies named in lower case (« Direction régionale des achats »); 3: no « Parc » alone;
+# 4: the corpus's publishers kept with it
 
 _UP = "A-ZÀ-ÖØ-ÞŒ"
 _LOW = "a-zß-öø-ÿœ"
-# One word of a name: capitalised, all capitals, a digit, or a bracketed prefix like "(Dé)formations".
+# One word of a name: capitalised, all capitals, a digit, or a bracketed prefix like "(Ré)visions".
 _CAP_WORD = rf"(?:\([{_UP}][{_LOW}]*\)[{_LOW}]+|[{_UP}0-9][\w’'•‑\-+]*(?:\.(?:fr|org|eu|com)\b)?)"
 _CONNECTOR = r"(?:de|du|des|d['’]|en|et|the|of|for|la|le|les|l['’]|à|au|aux|sur)"
 _NAME_CONNECTOR = r"(?:de|du|des|d['’]|en|et|the|of|for)"
-# A name: capitalised words, possibly joined by connectors ("Territoires en Commun", "Re•acteur Public").
+# A name: capitalised words, possibly joined by connectors ("Jardins en Commun", "Co•opérative Publique").
 _NAME = rf"{_CAP_WORD}(?:[ \t]+(?:{_NAME_CONNECTOR}[ \t]*)?{_CAP_WORD})*"
-# Words between the cue and the name that describe the programme ("le programme de recherche-action Rebonds").
+# Words between the cue and the name that describe the programme ("le programme de recherche-action Archipel").
 _DESCRIPTOR = (
     r"(?:(?:de[ \t]+)?recherche[- ]action(?:[ \t]+collaborative)?|de[ \t]+recherche|expérimental|européen|"
     r"partenarial|inter-régional|interrégional|international|communautaire|passé|national|pilote|intitulé|appelé|nommé|baptisé)"
@@ -40,16 +43,16 @@ _DESCRIPTOR = (
 _CUE = r"(?:[Pp]rogramme|PROGRAMME|[Pp]rojet|[Dd]ispositif|[Jj]eu|[Rr]echerche-action|[Rr]éseau|[Aa]ssociation|[Pp]lateforme)"
 _QUOTED = r"[«\"“]\s*([^»\"”]{3,90}?)\s*[»\"”]"
 
-# "le programme Nouvelles Mesures", "du programme\nREBONDS", "programme : Tronc Commun", "projet « Défis »".
+# "le programme Terres Vives", "du programme\nARCHIPEL", "programme : Jardins Communs", "projet « Passerelles »".
 _AFTER_CUE = re.compile(rf"\b{_CUE}s?(?:\s+{_DESCRIPTOR})*\s*:?\s+(?:{_QUOTED}|({_NAME}))")
-# "Débuté en 2015, Les Eclaireurs est un programme", "Nouveaux Accords, un programme de ..."
+# "Débuté en 2029, Les Veilleurs est un programme", "Terres Vives, un programme de ..."
 _BEFORE_CUE = re.compile(
     rf"(?:^|[,.;:!?\n(]\s*)((?:La |Le |Les |L['’])?{_NAME}(?:[ \t]+(?!(?:est|était|a|avons|pour|qui|que|vise|visait)\b)[{_LOW}'’\-]+){{0,3}})"
     rf"(?:(?:\s+(?:est|était|a été)|\s*,)\s+(?:un|une|le|la|notre|l['’]un de nos)\s+(?:nouveau\s+|nouvelle\s+|premier\s+|première\s+|ancien\s+)?"
     rf"(?:programme|projet|espace|lieu|plateforme|réseau|dispositif)\b"
     rf"|\s+(?:vise|visait) à|\s+est (?:mené|menée|porté|portée|conduit|conduite)\b)"
 )
-# The 2022 report's opening: "(Capacités Publiques, page 18)".
+# A report's summary that points to its programmes: "(Terres Vives, page 18)".
 _PAGE_REF = re.compile(rf"\(({_NAME}), page \d+\)")
 
 # Capitalised words that follow a cue but name no programme.
@@ -78,9 +81,6 @@ _NOT_NAMES = {
         "Quelle",
         "Programme",
         "Projet",
-        "Erasmus",
-        "Erasmus+",
-        "Leader",
         "Partie",
         "Mai",
     )
@@ -100,7 +100,7 @@ _MONTHS = (
     "decembre",
 )
 
-# Heads of organisation names: "Ville de Poitiers", "Communauté urbaine de Dunkerque", "Fondation de France".
+# Heads of organisation names: "Ville d'Exempleville", "Communauté urbaine de Valcourt", "Fondation Exemple".
 _ORG_HEADS = (
     "Ville",
     "Villes",
@@ -148,8 +148,8 @@ _ORG_WORD = rf"(?:(?![0-9]){_CAP_WORD}|ministère|urbaine|européenne|européen|
 _ORG = re.compile(
     rf"(?<![\w’'])((?:l['’]|la |le |les )?{_ORG_WORD}(?:[ \t]+(?:{_ORG_CONNECTOR}[ \t]*){{0,2}}{_ORG_WORD})*)"
 )
-# Bodies whose names go on in lower case: "Direction des achats de l'État", "ministère de la transition écologique",
-# "Commissariat général au développement durable (CGDD)". The name runs from its head to the first comma, "et",
+# Bodies whose names go on in lower case: "Direction régionale des achats", "ministère de la vie associative",
+# "Commissariat général à l'exemple (CGE)". The name runs from its head to the first comma, "et",
 # "via" or parenthesis, and at most six more words; a longer run is a sentence, not a name.
 # The head must go on with a connector or an adjective of bodies ("le Centre a ouvert ses portes" is no name).
 _LOWER_HEADS = (
@@ -215,13 +215,11 @@ _PLACE_FROM_ORG = re.compile(
     r"Communauté de communes|Agglomération|Région|Département|Conseil départemental|Conseil régional|Eurométropole)"
     r"(?:[ \t]+(?:de la|de l['’]|des|du|de|d['’]))?[ \t]*(.+)$"
 )
-_NOT_PLACES = {
-    fold(w) for w in ("La 27e Région", "Paris Région", "La", "Le", "Les", "Nous", "Elle", "Il", "En", "Ce")
-} | {m for m in _MONTHS}
+_NOT_PLACES = {fold(w) for w in ("La", "Le", "Les", "Nous", "Elle", "Il", "En", "Ce")} | {m for m in _MONTHS}
 _YEAR = r"(?:19|20)\d\d"
 _MONTH = r"(?:janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre|printemps|été|automne|hiver|fin|début)"
-# "lancé en 2021", "initié en 2011", "Débuté en 2015", "Fondé en 2009", "depuis 2021", "entre avril 2020 et avril 2022",
-# "(2012-2014)", "au printemps 2024", "en octobre 2023".
+# "lancé en 2031", "initié en 2029", "Débuté en 2030", "Fondé en 2028", "depuis 2031", "entre avril 2030 et avril 2032",
+# "(2029-2031)", "au printemps 2033", "en octobre 2032".
 _START = re.compile(
     rf"\b(?:lancée?s?|initiée?s?|débutée?s?|démarrée?s?|fondée?s?|créée?s?|commencée?s?|née?|depuis|dès)\b[^.;]{{0,80}}?\b(?:en|depuis|dès|au)?\s*(?:{_MONTH}\s+)?({_YEAR})"
     rf"|entre\s+(?:{_MONTH}\s+)?({_YEAR})\s+et\s+(?:{_MONTH}\s+)?({_YEAR})"
@@ -345,11 +343,17 @@ class Catalogue:
 
     programmes: list[Programme]
     fingerprint: str = ""
+    # The corpus's publishers (catalogue.csv): named in nearly every passage, they are no partner, place or topic.
+    publishers: list[str] = field(default_factory=list)
 
     @functools.cached_property
     def terms(self) -> frozenset[str]:
         """Every BM25 stem of the sentences the catalogue holds (computed once)."""
         return frozenset(t for p in self.programmes for m in p.mentions for t in analyze(f"{m.sentence} {m.following}"))
+
+    def is_publisher(self, name: str) -> bool:
+        """Whether `name` is one of the corpus's publishers (`l'Agence Exemple` is `Agence Exemple`)."""
+        return is_publisher(name, self.publishers)
 
     def find(self, name: str) -> Programme | None:
         key = name_key(name)
@@ -397,12 +401,17 @@ class Catalogue:
         return {
             "version": CATALOGUE_VERSION,
             "fingerprint": self.fingerprint,
+            "publishers": self.publishers,
             "programmes": [p.to_json() for p in self.programmes],
         }
 
     @classmethod
     def from_json(cls, data: dict) -> Catalogue:
-        return cls([Programme.from_json(p) for p in data.get("programmes", [])], data.get("fingerprint", ""))
+        return cls(
+            [Programme.from_json(p) for p in data.get("programmes", [])],
+            data.get("fingerprint", ""),
+            list(data.get("publishers", [])),
+        )
 
     def save(self, index_dir: Path) -> Path:
         path = index_dir / CATALOGUE_FILE
@@ -412,15 +421,19 @@ class Catalogue:
         return path
 
     @classmethod
-    def current(cls, chunks: Sequence[Chunk], index_dir: Path) -> tuple[Catalogue, bool]:
-        """The saved catalogue when it was built from these chunks with these rules, else a new one (saved).
+    def current(
+        cls, chunks: Sequence[Chunk], index_dir: Path, publishers: Iterable[str] = ()
+    ) -> tuple[Catalogue, bool]:
+        """The saved catalogue when it was built from these chunks and publishers with these rules, else a new one
+        (saved). `publishers`: the corpus's, from `catalogue_publishers(settings.catalogue_path)`.
 
         Returns (catalogue, rebuilt). A read-only index folder keeps the new catalogue in memory only.
         """
+        publishers = list(publishers)
         saved = cls.load(index_dir)
-        if saved is not None and saved.fingerprint == fingerprint(chunks):
+        if saved is not None and saved.fingerprint == fingerprint(chunks, publishers):
             return saved, False
-        built = build_catalogue(chunks)
+        built = build_catalogue(chunks, publishers)
         with contextlib.suppress(OSError):
             built.save(index_dir)
         return built, True
@@ -445,18 +458,64 @@ def plain(text: str) -> str:
 
 
 def name_key(name: str) -> str:
-    """A name without its article, accents or case: `La Transfo` and `TRANSFO` share one key."""
+    """A name without its article, accents or case: `Les Veilleurs` and `VEILLEURS` share one key."""
     return re.sub(r"^(?:la|le|les|l|the) ", "", plain(name))
 
 
-def fingerprint(chunks: Sequence[Chunk]) -> str:
-    """Which chunks, and which rules, a catalogue was built from: a change to either rebuilds it."""
+def fingerprint(chunks: Sequence[Chunk], publishers: Iterable[str] = ()) -> str:
+    """Which chunks, publishers and rules a catalogue was built from: a change to any of them rebuilds it."""
     import hashlib
 
     digest = hashlib.sha1(Path(__file__).read_bytes())
     for cid in sorted(c.id for c in chunks):
         digest.update(cid.encode())
+    digest.update(json.dumps(sorted(publishers), ensure_ascii=False).encode())
     return digest.hexdigest()[:16]
+
+
+def catalogue_publishers(path: Path) -> list[str]:
+    """The `publisher` column of a corpus's catalogue.csv, most frequent first; [] without the file or the column.
+
+    Read as `readers.load_catalogue` reads the file: UTF-8 (or Windows cp1252), `,` or `;` (Excel in French).
+    """
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return []
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = [column.strip().lower() for column in next(rows, [])]
+    if "publisher" not in header:
+        return []
+    at = header.index("publisher")
+    names = Counter(" ".join(row[at].split()) for row in rows if len(row) > at and row[at].strip())
+    return [name for name, _ in names.most_common()]
+
+
+def is_publisher(name: str, publishers: Iterable[str]) -> bool:
+    """Whether `name` is one of `publishers`, article, accents and case aside."""
+    key = name_key(name)
+    return any(key == name_key(p) for p in publishers)
+
+
+def of_publisher(publishers: Sequence[str]) -> str:
+    """« de La Fondation Exemple », « du Centre Exemple », « d'Agence Exemple » for a corpus of one publisher;
+    "" for several or none (the front ends then say « les publications » alone)."""
+    if len(publishers) != 1:
+        return ""
+    name = publishers[0]
+    if name.startswith("Le "):
+        return f"du {name[3:]}"
+    if name.startswith("Les "):
+        return f"des {name[4:]}"
+    if fold(name[:1]) in "aeiouyh":
+        return f"d'{name}"
+    return f"de {name}"
 
 
 def _clean_name(raw: str) -> str:
@@ -468,7 +527,7 @@ def _clean_name(raw: str) -> str:
     return " ".join(words)
 
 
-# "nous avons lancé le programme X": La 27e Région's own, even when named once.
+# "nous avons lancé le programme X": the publisher's own, even when named once.
 _OURS = re.compile(
     r"(?:avons|a|ont)\s+(?:co-)?(?:lancé|initié|mené|conduit|créé|démarré|porté)\s+(?:le|la|les|un|une|notre)?\s*$"
 )
@@ -511,6 +570,8 @@ def _candidate_names(text: str, corpus_text: str) -> list[tuple[str, bool, bool]
             name = " ".join(m.group(1).split())
         else:
             name = _extend(_clean_name(m.group(group)), text[m.end(group) :], corpus_text)
+        if re.search(r"\b(?:européen|communautaire)\b", text[m.start() : m.start(group)]):
+            continue  # "le programme européen Exemplum+": a funding programme of an institution, not the publisher's
         newline = "\n" in text[m.start() : m.start(group)]
         ours = bool(_OURS.search(text[max(0, m.start() - 60) : m.start()]))
         found.append((name, not newline or name.isupper(), ours))
@@ -532,7 +593,7 @@ def _candidate_names(text: str, corpus_text: str) -> list[tuple[str, bool, bool]
 
 
 def _extend(name: str, following: str, corpus_text: str) -> str:
-    """`Territoires` followed by `en commun` here, and elsewhere too, is the name `Territoires en commun`."""
+    """`Jardins` followed by `en commun` here, and elsewhere too, is the name `Jardins en commun`."""
     tail = re.match(r"((?:[ \t]+[a-zà-ÿœ'’]+){1,3})", following)
     if not tail:
         return name
@@ -557,7 +618,7 @@ def _is_common_word(name: str, corpus_text: str) -> bool:
 
 
 def _variant_pattern(variants: Iterable[str]) -> re.Pattern[str]:
-    """The names as written (and in capitals): `La Transfo`, `LA TRANSFO`, but not `la transfo publique`."""
+    """The names as written (and in capitals): `Les Veilleurs`, `LES VEILLEURS`, but not `les veilleurs publics`."""
     parts = []
     forms = set(variants)
     forms |= {v.upper() for v in forms}
@@ -565,7 +626,7 @@ def _variant_pattern(variants: Iterable[str]) -> re.Pattern[str]:
         words = [w for w in re.split(r"[\s•‑\-]+", v) if w]
         escaped = [re.escape(w) for w in words]
         if len(words) >= 3 and not v.isupper():
-            # "Territoires en Communs" is "Territoires en commun"; two words stay exact ("La transfo publique").
+            # "Jardins en Communs" is "Jardins en commun"; two words stay exact ("Les veilleurs publics").
             escaped = [escaped[0]] + [f"(?i:{e})" for e in escaped[1:]]
             escaped[-1] += "(?:s|x)?" if not words[-1].endswith(("s", "x")) else ""
         parts.append(r"[\s•‑\-]+".join(escaped))
@@ -577,11 +638,15 @@ def _is_capitalised(text: str) -> bool:
     return bool(first) and (first.isupper() or first.isdigit() or text.startswith("("))
 
 
-def build_catalogue(chunks: Sequence[Chunk]) -> Catalogue:
-    """Find the programmes the chunks name, then every passage that names each, with partners, places and dates."""
+def build_catalogue(chunks: Sequence[Chunk], publishers: Iterable[str] = ()) -> Catalogue:
+    """Find the programmes the chunks name, then every passage that names each, with partners, places and dates.
+
+    `publishers`: the corpus's publishers (`catalogue_publishers`), never a partner, funder or place.
+    """
+    publishers = list(publishers)
     texts = {c.id: strip_urls(c.text) for c in chunks}
     corpus_text = "\n".join(texts.values())
-    # 1. Names, from the phrasing around "programme" / "projet" (and the 2022 report's page references).
+    # 1. Names, from the phrasing around "programme" / "projet" (and a summary's page references).
     surface: dict[str, Counter[str]] = defaultdict(Counter)
     cue_counts: Counter[str] = Counter()
     strong: Counter[str] = Counter()
@@ -619,7 +684,7 @@ def build_catalogue(chunks: Sequence[Chunk]) -> Catalogue:
             for i, sentence in enumerate(sentences):
                 hits = [m for m in pattern.finditer(sentence) if _is_capitalised(m.group(0))]
                 if hits:
-                    # The next sentence often goes on about it ("... avec l'ANCT, Aix-Marseille ...").
+                    # The next sentence often goes on about it ("... avec l'Agence Exemple, Valcourt ...").
                     following = sentences[i + 1] if i + 1 < len(sentences) else ""
                     if _AFTER_CUE.search(following) or len(following) < 40:
                         following = ""
@@ -648,9 +713,9 @@ def build_catalogue(chunks: Sequence[Chunk]) -> Catalogue:
     _add_neighbours(programmes, chunks, texts)
     _count_others(programmes)
     for programme in programmes:
-        _attach_facts(programme)
+        _attach_facts(programme, publishers)
     programmes.sort(key=lambda p: (p.start or 0, p.name))
-    return Catalogue(programmes, fingerprint(chunks))
+    return Catalogue(programmes, fingerprint(chunks, publishers), publishers)
 
 
 # "le programme a embarqué 12 organisations": the programme named last before it in the passage.
@@ -660,7 +725,7 @@ _ANAPHORA = re.compile(
     r"(?!\s*(?:de\b|d['’]|du\b|des\b|[A-ZÀ-Ö«\"(]|[\w-]*(?:ain|aine|ais|aise|ien|ienne|éen|éenne|al|ale|ique)\b))"
 )
 
-# A programme the catalogue does not hold ("le programme européen Erasmus+"): later "le programme" means it.
+# A programme the catalogue does not hold ("le programme européen Exemplum+"): later "le programme" means it.
 _OTHER_PROGRAMME = re.compile(
     r"\b(?:programme|projet)\s+(?:(?:européen|national|communautaire|régional)\s+)?(?:[A-ZÀ-Ö][\w+]|«|\")"
 )
@@ -691,7 +756,7 @@ def _add_neighbours(programmes: list[Programme], chunks: Sequence[Chunk], texts:
             if place in named_by:
                 last = named_by[place]
             elif _OTHER_PROGRAMME.search(sentence):
-                last = []  # "retenus dans le cadre du programme européen Erasmus+": "le programme" is that one now
+                last = []  # "retenus dans le cadre du programme européen Exemplum+": "le programme" is that one now
             elif len(last) == 1 and len(sentence) >= 40 and _ANAPHORA.search(sentence):
                 about[place] = last[0]
     for place, p in about.items():
@@ -730,7 +795,7 @@ def _article_variants(names: Iterable[str]) -> set[str]:
 
 
 def _display_name(counts: Counter[str]) -> str:
-    """A frequent written form that is not all capitals (`Tronc Commun`, not `TRONC COMMUN`), article kept (`La Transfo`)."""
+    """A frequent written form that is not all capitals (`Terres Vives`, not `TERRES VIVES`), article kept (`Les Veilleurs`)."""
     mixed = [(n, v) for v, n in counts.items() if not v.isupper() and (v[:1].isupper() or v[:1] == "(")]
     pool = mixed or [(n, v.title()) for v, n in counts.items()]
     top = max(n for n, _ in pool)
@@ -743,7 +808,7 @@ def _kind(mentions: list[Mention]) -> str:
     return "programme" if text.count("programme") >= text.count("projet") else "projet"
 
 
-def _attach_facts(p: Programme) -> None:
+def _attach_facts(p: Programme, publishers: Sequence[str] = ()) -> None:
     """Partners, funders, places and stated dates, from the sentences that name the programme (and the next one).
 
     Sentences under its heading that do not name it add recall but cost more precision (measured:
@@ -767,7 +832,7 @@ def _attach_facts(p: Programme) -> None:
                 if not any(w in _ORG_HEADS for w in item.split()) and not _ACRONYM.match(item):
                     _add(places, item, m)
         if funding:
-            # "avec le soutien du programme communautaire Erasmus", "grâce à un financement Erasmus+"
+            # "avec le soutien du programme communautaire Exemplum", "grâce à un financement Exemplum+"
             for m_fund in _FUNDING_PROGRAMME.finditer(sentence):
                 funder = _clean_name(m_fund.group(1))
                 if funder and name_key(funder) not in own and not _same_as_programme(funder, own):
@@ -786,9 +851,14 @@ def _attach_facts(p: Programme) -> None:
                     _add(places, place, m)
         for d in _stated_dates(m.sentence, m):
             p.dates.append(d)
-    p.partners = sorted(partners.values(), key=lambda f: (-len(f.chunks), f.value))
-    p.funders = sorted(funders.values(), key=lambda f: (-len(f.chunks), f.value))
-    p.places = sorted(places.values(), key=lambda f: (-len(f.chunks), f.value))
+    # The publisher runs the programme: it is named with it everywhere, as no partner, funder or place.
+    p.partners = sorted((f for f in partners.values() if not is_publisher(f.value, publishers)), key=_by_support)
+    p.funders = sorted((f for f in funders.values() if not is_publisher(f.value, publishers)), key=_by_support)
+    p.places = sorted((f for f in places.values() if not is_publisher(f.value, publishers)), key=_by_support)
+
+
+def _by_support(fact: Fact) -> tuple[int, str]:
+    return -len(fact.chunks), fact.value
 
 
 _LIST_CUE = re.compile(
@@ -802,7 +872,7 @@ _ITEM_LEAD = re.compile(
 )
 
 
-# A name in a list: capitalised words, or a body written in lower case ("la communauté d'agglomération de Cergy").
+# A name in a list: capitalised words, or a body written in lower case ("la communauté d'agglomération de Valcourt").
 _LIST_ITEM = re.compile(
     rf"(?:[{_UP}][\w’'\-]*|communauté|ville|métropole|département|région|lab)"
     rf"(?:[ \t]+(?:(?:de|du|des|la|le|lès|sur|en|d['’])[ \t]*){{0,2}}(?:[{_UP}][\w’'\-]*|agglomération|urbaine|communes))*"
@@ -810,11 +880,11 @@ _LIST_ITEM = re.compile(
 
 
 def enumerated(sentence: str) -> list[str]:
-    """Names in a list after a cue: `les villes de Thiers, Vaison-la-Romaine et Vandœuvre-lès-Nancy`."""
+    """Names in a list after a cue: `les villes de Valcourt, Montclair-la-Forêt et Bourg-lès-Exemple`."""
     out: list[str] = []
     for cue in _LIST_CUE.finditer(sentence):
         after = sentence[cue.end() :]
-        if after.lstrip().startswith("("):  # "quatre collectivités (Vaison-la-Romaine, Thiers et ...)"
+        if after.lstrip().startswith("("):  # "quatre collectivités (Montclair-la-Forêt, Valcourt et ...)"
             after = after.lstrip()[1:]
         rest = re.split(r"[.;)(]|\s[-–]\s", after, maxsplit=1)[0]
         pieces = re.split(r",\s*|\s+et\s+|\s+ainsi que\s+", rest)
@@ -829,20 +899,20 @@ def enumerated(sentence: str) -> list[str]:
                 break  # "avec la communauté élargie": a common noun, not a body's name
             if item in _KIND_ONLY:
                 continue  # "le Parc naturel régional (PNR)": the kind of body, cut at its first lower-case word
-            items.append(item[:1].upper() + item[1:])  # "communauté d'agglomération de Cergy"
+            items.append(item[:1].upper() + item[1:])  # "communauté d'agglomération de Valcourt"
         if len(items) >= 2 or (items and any(w in _ORG_HEADS for w in items[0].split())):
             out.extend(i for i in items if name_key(i) not in _NOT_PLACES and len(i) > 2)
     return list(dict.fromkeys(out))
 
 
-# Words that say what kind of body a name is, not which one ("Ville de Thiers" is "Thiers").
+# Words that say what kind of body a name is, not which one ("Ville de Valcourt" is "Valcourt").
 GENERIC_ORG_WORDS = frozenset(
     ("ville", "region", "departement", "conseil", "metropole", "communaute", "urbaine", "agence", "fondation")
 )
 
 
 def same_body(a: str, b: str) -> bool:
-    """`Bloomberg Philanthropies` and `Fondation Bloomberg Philanthropies` name one body; so do `Thiers` and `Ville de Thiers`."""
+    """`Exemple Philanthropies` and `Fondation Exemple Philanthropies` name one body; so do `Valcourt` and `Ville de Valcourt`."""
     generic = GENERIC_ORG_WORDS | {"de", "du", "des", "la", "le", "l", "d"}
     wa = {w for w in name_key(a).split() if w not in generic}
     wb = {w for w in name_key(b).split() if w not in generic}
@@ -855,9 +925,9 @@ def _same_as_programme(org: str, own: set[str]) -> bool:
 
 
 def _funding_near(sentence: str, org: str) -> bool:
-    """The funding cue comes before the organisation, in the same clause ("soutenu par la Fondation de France")."""
+    """The funding cue comes before the organisation, in the same clause ("soutenu par la Fondation Exemple")."""
     at = sentence.find(org)
-    if at < 0:  # "Ministère de l'agriculture", written "ministère de l'agriculture" in the sentence
+    if at < 0:  # "Ministère de la vie associative", written "ministère de la vie associative" in the sentence
         at = sentence.find(org[:1].lower() + org[1:])
     if at < 0:
         return False
@@ -877,7 +947,7 @@ def _add(facts: dict[str, Fact], value: str, m: Mention) -> None:
 
 
 def organisations(sentence: str) -> list[str]:
-    """Organisation names in a sentence: `la Ville de Poitiers`, `Fondation de France`, `l'ANCT`, `Bloomberg Philanthropies`."""
+    """Organisation names in a sentence: `la Ville de Valcourt`, `Fondation Exemple`, `l'AEX`, `Exemple Philanthropies`."""
     found = []
     spans = [(m.start(1), m.end(1)) for m in _ORG.finditer(sentence)]
     longer = [(m.start(1), m.end(1)) for m in _BODY.finditer(sentence)]
@@ -894,7 +964,7 @@ def organisations(sentence: str) -> list[str]:
             continue
         words = name.split()
         if words[0][:1].islower() and words[0].capitalize() in _ORG_HEADS:
-            words[0] = words[0].capitalize()  # "la communauté d'agglomération de Cergy-Pontoise"
+            words[0] = words[0].capitalize()  # "la communauté d'agglomération de Montclair-la-Forêt"
             name = " ".join(words)
         if words[0] in _NOT_ORG_FIRST:
             continue
@@ -907,8 +977,6 @@ def organisations(sentence: str) -> list[str]:
             and len(words) >= 2
             or (_ACRONYM.match(name) and name not in _NOT_ACRONYMS)
         ):
-            if name_key(name) in {"la 27e region", "27e region"}:
-                continue
             found.append(name)
     return list(dict.fromkeys(found))
 
@@ -925,7 +993,7 @@ def _clean_org(name: str) -> str:
 
 
 def place_of_organisation(org: str) -> str | None:
-    """`Ville de Poitiers` -> `Poitiers`; `Communauté urbaine de Dunkerque` -> `Dunkerque`."""
+    """`Ville de Valcourt` -> `Valcourt`; `Communauté urbaine de Montclair` -> `Montclair`."""
     m = _PLACE_FROM_ORG.match(org)
     if not m:
         return None
@@ -936,7 +1004,7 @@ def place_of_organisation(org: str) -> str | None:
 
 
 def places_in(sentence: str) -> list[str]:
-    """Places written as `à Rennes`, `en Ile-de-France`, `au Danemark`."""
+    """Places written as `à Valcourt`, `en Val-d'Exemple`, `au Portugal`."""
     out = []
     for m in _PLACE.finditer(sentence):
         place = m.group(1)
@@ -966,6 +1034,6 @@ def _stated_dates(sentence: str, m: Mention) -> list[StatedDate]:
         else:
             start, end = int(groups[3]), int(groups[4]) if groups[4] else None
         if m.year and start > m.year:
-            continue  # a plan, not a start ("lancé en 2026" in a 2025 report)
+            continue  # a plan, not a start ("lancé en 2032" in a 2031 report)
         out.append(StatedDate(m.source, m.year, start, end, m.chunk_id, sentence, d.group(0)))
     return out[:1]

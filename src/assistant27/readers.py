@@ -310,7 +310,7 @@ def _normalise(text: str) -> str:
 
 
 def _metadata_from_name(path: Path) -> tuple[str, int | None]:
-    """`rapport-activite-2019.txt` -> ("Rapport activite 2019", 2019)."""
+    """`rapport-activite-2031.txt` -> ("Rapport activite 2031", 2031)."""
     words = " ".join(re.split(r"[-_.\s]+", path.stem)).strip()
     title = words[:1].upper() + words[1:] if words else path.name
     match = _YEAR_IN_TEXT.search(path.stem)

@@ -18,10 +18,11 @@ _YEAR = re.compile(r"\b(19[89]\d|20[0-4]\d)\b")
 class BM25Index:
     """bm25s over the analysed text (title, section and passage) of every chunk in the store."""
 
-    def __init__(self, chunks: list[Chunk], k1: float = 0.9, b: float = 0.2) -> None:
+    def __init__(self, chunks: list[Chunk], k1: float = 0.9, b: float = 0.2, publishers: tuple[str, ...] = ()) -> None:
         import bm25s
 
         self.chunks = chunks
+        self.publishers = publishers  # names a question drops: nearly every passage repeats its publisher's
         self._by_id = {c.id: i for i, c in enumerate(chunks)}
         # k1 0.9, b 0.2 (bm25s defaults: 1.5, 0.75): a weaker length normalisation stops short chunks (a heading
         # and a link list) from outranking the passage that holds the answer; measured in benchmarks/README.md.
@@ -41,7 +42,7 @@ class BM25Index:
 
     def query_terms(self, query: str) -> list[str]:
         """The BM25 terms of a question: analysis.analyze_query against this index's vocabulary."""
-        return analyze_query(query, self.vocabulary)
+        return analyze_query(query, self.vocabulary, self.publishers)
 
     def search(self, query: str, n: int, filters: Filters | None = None) -> list[tuple[Chunk, float]]:
         terms = [t for t in self.query_terms(query) if t in self.vocabulary]
@@ -123,8 +124,10 @@ class Retriever:
         coverage_weight: float = 0.5,
         bm25_k1: float = 0.9,
         bm25_b: float = 0.2,
+        publishers: tuple[str, ...] = (),
     ) -> None:
         self.store = store
+        self.publishers = publishers
         self.embedder = embedder
         self.candidates = candidates
         self.rrf_k = rrf_k
@@ -139,7 +142,7 @@ class Retriever:
     @property
     def bm25(self) -> BM25Index:
         if self._bm25 is None:
-            self._bm25 = BM25Index(self.store.all_chunks(), self.bm25_k1, self.bm25_b)
+            self._bm25 = BM25Index(self.store.all_chunks(), self.bm25_k1, self.bm25_b, self.publishers)
         return self._bm25
 
     def rankings(self, query: str, filters: Filters | None = None) -> RankedLists:

@@ -136,7 +136,7 @@ def _fix_ligatures(text: str, repairs: Repairs) -> str:
 _EMPTY_LINK_RE = re.compile(r"\[[ \t]*[*•]?[ \t]*\]\(#?\)[ \t]*")
 # "[dès 2020](#)": the words are real prose, only the dead target goes.
 _DEAD_LINK_RE = re.compile(r"\[([^\]\n]*[^\W_][^\]\n]*)\]\(#?\)")
-# The 2019 OCR renders the link pictogram in front of each URL as "#*".
+# An OCR'd report may render the link pictogram in front of each URL as "#*".
 _OCR_LINK_ICON_RE = re.compile(r"^#\*[ \t]*", re.MULTILINE)
 
 
@@ -211,7 +211,7 @@ def _fix_vertical_syllables(text: str, repairs: Repairs) -> str:
 # --------------------------------------------------------------------------- rule 3
 
 # The rest of the next token is only peeked at, so that a slug broken over several
-# lines ("la-transfo-\ntransformer-...-pour-\nfaire-...") is mended in a single pass.
+# lines ("les-jardins-\npartages-...-pour-\nfaire-...") is mended in a single pass.
 _HYPHEN_BREAK_RE = re.compile(
     r"(?<![^\W_])(?P<a>[^\W_]+)-[ \t]*\n(?P<blank>[ \t]*\n)?[ \t]*(?P<b>[^\W_]+)(?=(?P<rest>\S*))"
 )
@@ -249,10 +249,10 @@ def _hyphen_separator(tok: str, a: str, b: str, across_blank: bool, words: set[s
         # A blank line is normally a paragraph break; merge only on strong evidence.
         return "" if joined_known and not b[0].isupper() else None
     if any(ch.isdigit() for ch in a + b):
-        return "-"  # "(2014-\n2017)": a range, not a broken word
+        return "-"  # "(2031-\n2034)": a range, not a broken word
     if b[0].isupper() and not (a.isupper() and b.isupper()):
-        # "Aix-\nMarseille", "Île-de-\nFrance"; an unknown lower-case stub before a
-        # capital ("d'appren-\nLaura") is a garbled column, better left as is.
+        # "Saint-\nValcourt", "Montclair-la-\nForêt"; an unknown lower-case stub before a
+        # capital ("d'appren-\nJeanne") is a garbled column, better left as is.
         return "-" if a[0].isupper() or is_french_word(a) else None
     if joined_known:
         return ""
@@ -261,7 +261,7 @@ def _hyphen_separator(tok: str, a: str, b: str, across_blank: bool, words: set[s
     if any(is_french_word(f) or _norm(f) in compounds for f in forms):
         return "-"  # "peut-\nêtre", "c'est-à-\ndire", "rendez-\nvous"
     if is_french_word(b) and (is_french_word(a) or a[0].isupper()):
-        return "-"  # two real words: "tiers-\nlieu", "Meurthe-\net-Moselle"
+        return "-"  # two real words: "tiers-\nlieu", "arc-\nen-ciel"
     # The left part is a syllable stub ("pluri", "pion", "phé"): join.
     return ""
 
@@ -337,10 +337,10 @@ _ACCENT_SUBSTITUTIONS: tuple[tuple[str, str], ...] = (
     ("6", "ô"),
     ("oO", "ô"),
 )
-# Lower-case words only: capitalised ones are mostly names ("Bergere", "Pene").
+# Lower-case words only: capitalised ones are mostly names ("Lefevre", "Gerome").
 _ACCENT_WORD_RE = re.compile(rf"(?<!{_LETTERS})[a-zàâäéèêëîïôöûüç]+(?:[6O][a-zàâäéèêëîïôöûüç]+)?(?!{_LETTERS})")
 _URLISH_RE = re.compile(r"[/@]|www\.|https?:|^[a-z0-9]+(?:-[a-z0-9]+){2,}")
-_ORDINAL_CENT_RE = re.compile(r"(?<=\d)¢")  # "27¢ Région": superscript "e" read as "¢"
+_ORDINAL_CENT_RE = re.compile(r"(?<=\d)¢")  # "3¢ édition": superscript "e" read as "¢"
 _CA_CENT_RE = re.compile(r"(?<![\w])¢(?=a\b)")  # "¢a": "ça"
 _ILS_RE = re.compile(r"(?<!\S)(?:\||l)ls(?=\s)")  # "lls sont", "|ls nous": "Ils"
 

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import html
 import ipaddress
+import json
 import logging
 import os
 import re
@@ -34,6 +35,7 @@ from assistant27.assistant import MAX_QUESTION_CHARS, Assistant, Event, Passages
 from assistant27.conversations import ConversationStore, Turn, conversation_markdown
 from assistant27.errors import Assistant27Error, QuestionError
 from assistant27.indexing import load_manifest
+from assistant27.programmes import catalogue_publishers, of_publisher
 from assistant27.schema import Answer
 from assistant27.store import Filters
 
@@ -43,13 +45,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 REFUSAL_TITLE = "Les publications ne répondent pas à cette question"
-EXAMPLES = [
-    "Quelles collectivités ont participé à Nouveaux Accords ?",
-    "Qu'est-ce que La Transfo ?",
-    "Quels partenaires participent au programme Rebonds ?",
-    "Qu'est-ce que KriZ ?",
-    "Quels programmes La 27e Région a-t-elle menés en 2024 ?",
-    "What is La 27e Région?",
+# The example questions under the chat: a JSON list of questions in the corpus folder, written for its publications
+# (a .json file is no publication: ingestion skips it). Without it, questions that fit any corpus.
+EXAMPLES_FILE = "example-questions.json"
+MAX_EXAMPLES = 8
+DEFAULT_EXAMPLES = [
+    "Quels programmes les publications présentent-elles ?",
+    "Quels partenaires les publications nomment-elles ?",
+    "What are the publications about?",
 ]
 SEARCH_CONCURRENCY = 8  # searches never wait behind a generation
 GENERATION_CONCURRENCY = 1  # one local model; more requests queue, with their position shown
@@ -254,6 +257,11 @@ class WebApp:
         self.settings = assistant.settings
         self.conversations = conversations or ConversationStore(self.settings.data_dir)
         self.corpus_dir = self.settings.corpus_dir.resolve()
+        self.examples = example_questions(self.settings.corpus_dir)
+        # Named after the corpus's publisher (catalogue.csv) when there is one.
+        self.of_publisher = of_publisher(catalogue_publishers(self.settings.catalogue_path))
+        self.title = f"Assistant {self.of_publisher}" if self.of_publisher else "Assistant des publications"
+        self.heading = f"Assistant des publications {self.of_publisher}".strip()
         self._exports = Path(tempfile.mkdtemp(prefix="assistant27-exports-"))
         # One Markdown file per conversation, for the download button (Gradio serves its own copy of it).
         self._export_files: Recent[str, Path] = Recent(
@@ -514,7 +522,7 @@ class WebApp:
         if not turns:
             return None
         path = self._exports / f"conversation-{conversation}.md"
-        path.write_text(conversation_markdown(turns), encoding="utf-8")
+        path.write_text(conversation_markdown(turns, self.of_publisher), encoding="utf-8")
         self._export_files.put(conversation, path)
         return str(path)
 
@@ -541,21 +549,21 @@ class WebApp:
         years = sorted({int(r["year"]) for r in reports if r.get("year")})
         sources = sorted((r.get("title") or s, s) for s, r in zip(manifest, reports, strict=True))
 
-        with gr.Blocks(title="Assistant de La 27e Région", analytics_enabled=False, delete_cache=CACHE_SWEEP) as demo:
+        with gr.Blocks(title=self.title, analytics_enabled=False, delete_cache=CACHE_SWEEP) as demo:
             browser = gr.BrowserState(
                 None, storage_key="assistant27-browser", secret=self.conversations.browser_secret()
             )
             conversation = gr.State("")
             pending = gr.State("")
             rated = gr.State({})
-            gr.Markdown("## Assistant des publications de La 27e Région")
+            gr.Markdown(f"## {self.heading}")
             with gr.Tabs():
                 with gr.Tab("Discussion", id="chat"), gr.Row():
                     with gr.Column(scale=3):
                         chat = gr.HTML(render_chat([]), js_on_load=CHAT_JS, elem_id="a27-chat")
                         status = gr.HTML("", elem_id="a27-status")
                         with gr.Row(elem_id="a27-examples") as examples:
-                            example_buttons = [gr.Button(q, size="sm", variant="secondary") for q in EXAMPLES]
+                            example_buttons = [gr.Button(q, size="sm", variant="secondary") for q in self.examples]
                         with gr.Row():
                             question = gr.Textbox(
                                 placeholder="Posez une question sur les publications…",
@@ -601,7 +609,7 @@ class WebApp:
                         prog_year = gr.Dropdown(years, value=None, label="Année", elem_id="a27-prog-year")
                         prog_partner = gr.Textbox(
                             label="Partenaire, financeur ou lieu",
-                            placeholder="ex. ANCT, Grenoble",
+                            placeholder="ex. une ville, une fondation",
                             elem_id="a27-prog-partner",
                         )
                         prog_kind = gr.Dropdown(
@@ -746,7 +754,7 @@ class WebApp:
         # The page being served; Gradio hangs its sessions' state on it (`page.state_holder`) when mounting.
         self.page = self.build()
         app = gr.mount_gradio_app(app, self.page, path="", theme=theme, css=CSS, footer_links=[], ssr_mode=False)
-        return TokenGate(app, token) if token else app
+        return TokenGate(app, token, self.title, self.heading) if token else app
 
     def launch(
         self, host: str = "127.0.0.1", port: int = 7860, *, token: str | None = None, quiet: bool = False
@@ -755,7 +763,7 @@ class WebApp:
         import uvicorn
 
         if not quiet:
-            print(f"Assistant de La 27e Région : http://{host}:{port}/", flush=True)
+            print(f"{self.title} : http://{host}:{port}/", flush=True)
         uvicorn.run(self.asgi_app(token), host=host, port=port, log_level="warning")
 
 
@@ -769,10 +777,28 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-LOGIN_PAGE = """<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Assistant de La 27e Région</title>
+def example_questions(corpus_dir: Path) -> list[str]:
+    """The corpus's example questions (`EXAMPLES_FILE`, a JSON list of strings), else `DEFAULT_EXAMPLES`."""
+    path = corpus_dir / EXAMPLES_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return list(DEFAULT_EXAMPLES)
+    except (OSError, ValueError) as exc:
+        log.warning("%s: not read (%s); general examples are shown. Write a JSON list of questions.", path, exc)
+        return list(DEFAULT_EXAMPLES)
+    items = data if isinstance(data, list) else []
+    questions = [" ".join(q.split()) for q in items if isinstance(q, str) and q.strip()]
+    if not questions:
+        log.warning("%s: no question in it; general examples are shown. Write a JSON list of questions.", path)
+        return list(DEFAULT_EXAMPLES)
+    return questions[:MAX_EXAMPLES]
+
+
+LOGIN_PAGE = """<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>{title}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"></head>
 <body style="font-family: system-ui, sans-serif; max-width: 28em; margin: 10vh auto; padding: 0 1em">
-<h1 style="font-size: 1.3em">Assistant des publications de La 27e Région</h1>
+<h1 style="font-size: 1.3em">{heading}</h1>
 <p>L'accès est réservé. Saisissez le jeton d'accès que l'équipe vous a donné.</p>{message}
 <form method="post" action="{action}"><input type="password" name="token" autofocus required
 aria-label="Jeton d'accès" style="width: 100%; padding: .5em"><button type="submit" style="margin-top: .8em;
@@ -786,9 +812,11 @@ class TokenGate:
     The cookie holds a digest of the token, never the token itself.
     """
 
-    def __init__(self, app: ASGIApp, token: str) -> None:
+    def __init__(self, app: ASGIApp, token: str, title: str = "Assistant des publications", heading: str = "") -> None:
         self.app = app
         self._token = token.encode()
+        self._title = html.escape(title)
+        self._heading = html.escape(heading or title)
         self._cookie = hashlib.sha256(b"assistant27-web:" + self._token).hexdigest()
 
     def _allowed(self, scope: Scope) -> bool:
@@ -832,7 +860,8 @@ class TokenGate:
                 return
             message = "<p role='alert' style='color: #c0392b'>Jeton incorrect.</p>"
         action = html.escape(scope.get("root_path", "") + LOGIN_PATH)
-        page = LOGIN_PAGE.replace("{message}", message).replace("{action}", action)
+        page = LOGIN_PAGE.replace("{title}", self._title).replace("{heading}", self._heading)
+        page = page.replace("{message}", message).replace("{action}", action)
         await HTMLResponse(page, status_code=401, headers={"Cache-Control": "no-store"})(scope, receive, send)
 
 
@@ -979,7 +1008,7 @@ def render_chat(
     """
     if not turns and not pending_question and not error:
         return (
-            "<div class='a27-chat'><p class='a27-empty'>Posez une question sur les publications de La 27e Région "
+            "<div class='a27-chat'><p class='a27-empty'>Posez une question sur les publications "
             "(programmes, partenaires, années), ou choisissez un exemple ci-dessous.</p></div>"
         )
     body = [render_turn(t) for t in turns[-shown:]]

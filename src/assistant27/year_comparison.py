@@ -1,7 +1,7 @@
 """Questions that name several years: which years to compare, and one answer per year side by side.
 
-"Qui soutenait La 27e Région en 2014, et qui en 2019 ?" needs a passage of the 2014 brochure and one of
-the 2019 report; top-k retrieval over the whole corpus often brings only one of them. The assistant
+"Qui soutenait l'association en 2031, et qui en 2034 ?" needs a passage of the 2031 brochure and one of
+the 2034 report; top-k retrieval over the whole corpus often brings only one of them. The assistant
 retrieves within each publication year, answers each year from its own passages, and lays the parts
 side by side, each with its citations (a year whose publications do not answer says so).
 """
@@ -18,13 +18,13 @@ from assistant27.store import Filters
 MAX_YEARS = 5
 
 _YEAR = re.compile(r"(?<![\d.,])(19[89]\d|20[0-4]\d)(?![\d.,]\d)")
-# "de 2019 à 2025", "from 2019 to 2025", "2019-2025": every publication year in between is compared.
+# "de 2031 à 2035", "from 2031 to 2035", "2031-2035": every publication year in between is compared.
 _RANGE = re.compile(
     r"\b(?:de|from|du)\s+(?:l'an\s+|la\s+\w+\s+de\s+)?(\d{4})\b.{0,60}?\b(?:a|à|au|to|until|jusqu'en)\s+"
     r"(?:l'\w+\s+de\s+|la\s+\w+\s+de\s+)?(\d{4})\b|\b(\d{4})\s*[-–]\s*(\d{4})\b",
     re.IGNORECASE,
 )
-# "depuis 2014", "since 2014": every publication year from then on.
+# "depuis 2031", "since 2031": every publication year from then on.
 _SINCE = re.compile(r"\b(?:depuis|since)\s+(?:\w+\s+){0,2}?(\d{4})\b", re.IGNORECASE)
 
 # Before the years a catalogue timeline lacked, answered from their passages.
