@@ -69,6 +69,18 @@ def test_refusal_looks_like_one_and_keeps_the_closest_passages(settings: Setting
     assert "Les publications ne répondent pas à cette question" in chat
     assert "Passages les plus proches" in chat and "a27-passage" in chat
     assert "Passages les plus proches" in panel and "Pas de réponse" in status
+    assert "en parlent pas : voici les passages" in chat  # the refusal's kind: « Tokyo » is in no passage
+
+
+def test_the_chat_shows_the_kind_of_refusal_the_confidence_and_each_claims_quote(settings: Settings) -> None:
+    app = make_app(settings, ScriptedGenerator([REPLY]))
+    _browser, conversation, *_ = app.start(None)
+    chat = ask(app, conversation, QUESTION)[1][-1][0]
+    assert "Confiance :" in chat
+    assert "Citation : « " in chat and "Dunkerque" in chat.split("Citation : « ")[1].split("»")[0]
+    # Passages speak of the programme, none gives an amount: refused as unverified, said so.
+    chat = ask(app, conversation, "Combien a coûté le programme Forêts ?")[1][-1][0]
+    assert "aucun ne dit ce qui est demandé" in chat
 
 
 def test_errors_are_a_short_message_not_a_trace(settings: Settings) -> None:

@@ -45,6 +45,21 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 REFUSAL_TITLE = "Les publications ne répondent pas à cette question"
+# What each refusal kind of `ask --json` (refusal.py) tells a member.
+REFUSAL_KINDS = {
+    "absent": "Elles n'en parlent pas : voici les passages les plus proches.",
+    "unverified": "Des passages en parlent, mais aucun ne dit ce qui est demandé : les voici, à vérifier.",
+}
+
+
+def confidence_label(confidence: float) -> str:
+    """The confidence shown beside an answer: the share of the question's words that the sentence holding the
+    answer repeats (refusal.Decision.confidence); low says to check the sources."""
+    if confidence >= 0.6:
+        return f"Confiance : élevée ({confidence:.2f})"
+    if confidence >= 0.3:
+        return f"Confiance : moyenne ({confidence:.2f})"
+    return f"Confiance : faible ({confidence:.2f}) : vérifiez les sources ci-dessous."
 # The example questions under the chat: a JSON list of questions in the corpus folder, written for its publications
 # (a .json file is no publication: ingestion skips it). Without it, questions that fit any corpus.
 EXAMPLES_FILE = "example-questions.json"
@@ -77,6 +92,8 @@ CSS = """
 .a27-user { align-self: flex-end; background: var(--color-accent-soft); max-width: 85%; }
 .a27-bot { align-self: flex-start; background: var(--background-fill-secondary); max-width: 95%; }
 .a27-refused .a27-answer { font-weight: 600; }
+.a27-confidence, .a27-refusal-kind { font-size: 0.9em; opacity: 0.85; margin-top: 4px; }
+.a27-claim { font-style: italic; margin: 4px 0; }
 .a27-error { border-left: 4px solid #c0392b; }
 .a27-cite { border: 1px solid var(--color-accent); border-radius: 4px; background: none; color: var(--color-accent); cursor: pointer; padding: 0 3px; font-size: .85em; }
 .a27-citation, .a27-passage { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 6px 10px; margin-top: 6px; }
@@ -969,7 +986,10 @@ def render_turn(turn: Turn) -> str:
     bot = ["<div class='a27-msg a27-bot" + (" a27-refused'>" if a.get("refused") else "'>")]
     if a.get("refused"):
         bot.append(f"<div class='a27-answer'>{html.escape(REFUSAL_TITLE)}.</div>")
-        if text and REFUSAL_TITLE.lower() not in text.lower():
+        kind = REFUSAL_KINDS.get(str(a.get("refusal")))
+        if kind:
+            bot.append(f"<div class='a27-refusal-kind'>{html.escape(kind)}</div>")
+        elif text and REFUSAL_TITLE.lower() not in text.lower():
             bot.append(f"<div>{html.escape(text)}</div>")
         closest = (a.get("passages") or [])[:3]
         if closest:
@@ -977,11 +997,16 @@ def render_turn(turn: Turn) -> str:
             bot += [render_passage(p, stems(turn.question)) for p in closest]
     else:
         bot.append(f"<div class='a27-answer'>{_answer_html(turn.id, text, {int(c['n']) for c in citations})}</div>")
+        confidence = a.get("confidence")
+        if isinstance(confidence, (int, float)):
+            bot.append(f"<div class='a27-confidence'>{html.escape(confidence_label(float(confidence)))}</div>")
         for c in citations:
             n = int(c["n"])
+            quote = str(c.get("quote") or "")
+            claim = f"<div class='a27-claim'>Citation : « {html.escape(quote)} »</div>" if quote else ""
             bot.append(
                 f"<details class='a27-citation' id='a27-cit-{turn.id}-{n}'><summary>[{n}] {_place(c)}</summary>"
-                f"<div class='a27-quote'>{highlight(str(c.get('text', '')), _supporting_words(text, n))}</div>"
+                f"{claim}<div class='a27-quote'>{highlight(str(c.get('text', '')), _supporting_words(text, n))}</div>"
                 f"{source_link(c)}</details>"
             )
     thumbs = "".join(
