@@ -115,7 +115,9 @@ def test_suite_reports_every_set_part_side_by_side(settings, tmp_path: Path) -> 
     other = write_corpus(tmp_path / "evals" / "corpora" / "other")
     first = write_set(tmp_path / "evals", "first.jsonl")
     write_set(tmp_path / "evals", "second.jsonl")
-    manifest = {"sets": {"first.jsonl": {"tuning": ["a2"], "held_out": ["a1", "u1"]}, "second.jsonl": {"held_out": "all"}}}
+    manifest = {
+        "sets": {"first.jsonl": {"tuning": ["a2"], "held_out": ["a1", "u1"]}, "second.jsonl": {"held_out": "all"}}
+    }
     (first.parent / "split.json").write_text(json.dumps(manifest), encoding="utf-8")
     suite = first.parent / "suite.json"
     suite.write_text(
@@ -143,5 +145,14 @@ def test_suite_reports_every_set_part_side_by_side(settings, tmp_path: Path) -> 
     again = CliRunner().invoke(main, ["eval", "--suite", str(suite), "--out", str(out)])
     assert again.exit_code == 0 and again.output.count("; kept") == 2  # finished sets are not run again
     assert json.loads((out / "summary.json").read_text(encoding="utf-8"))["columns"] == summary["columns"]
-    bad = CliRunner().invoke(main, ["eval", "--suite", str(suite), "--part", "tuning"])
+    bad = CliRunner().invoke(main, ["eval", "--suite", str(suite), "--corpus", str(other)])
     assert bad.exit_code == 2 and "--suite names its own sets" in bad.output
+    # The held-out parts alone: the whole runs already there hold them and are kept; a new folder runs the parts.
+    held = CliRunner().invoke(main, ["eval", "--suite", str(suite), "--part", "held-out", "--out", str(out)])
+    assert held.exit_code == 0 and held.output.count("; kept") == 2
+    fresh = tmp_path / "held-only"
+    held = CliRunner().invoke(main, ["eval", "--suite", str(suite), "--part", "held-out", "--out", str(fresh)])
+    assert held.exit_code == 0, held.output
+    columns = json.loads((fresh / "summary.json").read_text(encoding="utf-8"))["columns"]
+    assert [c["column"] for c in columns] == ["home · held-out", "elsewhere · held-out"]
+    assert json.loads((fresh / "home" / "summary.json").read_text())["metrics"]["items"] == 2

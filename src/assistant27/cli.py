@@ -384,10 +384,10 @@ def evaluate(
         return Assistant.from_settings(own)
 
     if suite_path is not None:
-        if set_path is not None or corpus is not None or part is not None:
-            raise click.UsageError("--suite names its own sets and corpora: give no SET, --corpus or --part with it.")
+        if set_path is not None or corpus is not None:
+            raise click.UsageError("--suite names its own sets and corpora: give no SET or --corpus with it.")
         try:
-            suite_summary = run_suite(load_suite(suite_path), assistant_for, out_dir)
+            suite_summary = run_suite(load_suite(suite_path), assistant_for, out_dir, part=part)
         except (Assistant27Error, OSError, ValueError) as exc:
             _fail(exc)
         for line in suite_lines(suite_summary):
