@@ -18,13 +18,19 @@ import json
 import sys
 from pathlib import Path
 
+from assistant27.kinds import answer_holds_kind
 from assistant27.refusal import best_support
 
+# Each signal reads the best candidate sentence of the passages (Support) and the recorded row (its answer).
 SIGNALS = {
-    "typed focus (kind held, focus share)": lambda s: s.score,
-    "focus share alone": lambda s: s.focus,
-    "kind held alone": lambda s: 1.0 if s.typed else 0.0,
-    "kind questions: focus share of the sentence holding the kind": lambda s: (s.score if s.kind else 1.0),
+    "typed focus (kind held, focus share)": lambda s, r: s.score,
+    "focus share alone": lambda s, r: s.focus,
+    "kind held alone": lambda s, r: 1.0 if s.typed else 0.0,
+    "kind questions: focus share of the sentence holding the kind": lambda s, r: (s.score if s.kind else 1.0),
+    "the answer itself holds the kind asked": lambda s, r: float(answer_holds_kind(r["question"], r["result"]["answer"])),
+    "kind held by a passage and by the answer": lambda s, r: float(
+        s.typed and answer_holds_kind(r["question"], r["result"]["answer"])
+    ),
 }
 
 
@@ -79,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         r = rates(sub, [recorded[i] for i in parts[part]])
         print(f"| as recorded | – | {part} | {r['refusal']} | {r['false refusals']} | {r['right answers kept']} |")
     for name, signal in SIGNALS.items():
-        values = [signal(s) for s in support]
+        values = [signal(s, r) for s, r in zip(support, rows)]
         tune = parts["tuning"]
         answerable = [i for i in tune if rows[i]["type"] != "unanswerable"]
         best_t, best_u = 0.0, -1

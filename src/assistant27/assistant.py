@@ -28,10 +28,11 @@ from assistant27.generators import (
     LlamaCppGenerator,
     OpenAICompatibleGenerator,
 )
+from assistant27.kinds import holds_kind
 from assistant27.programme_answers import CatalogueAnswer, recognise
 from assistant27.programme_answers import answer as catalogue_answer
 from assistant27.programmes import Catalogue, catalogue_publishers
-from assistant27.refusal import UNVERIFIED, Decision, best_support, decide, holds_kind, refusal_text
+from assistant27.refusal import UNVERIFIED, Decision, best_support, decide, refusal_text
 from assistant27.retrieval import Retriever
 from assistant27.schema import Answer, Chunk, Citation, Passage, Timings
 from assistant27.store import ChunkStore, Filters
