@@ -185,7 +185,7 @@ def bench_ingest(corpus_dir: Path, work: Path, embedder: str, cold_runs: int, re
 def bench_retrieval(settings: Settings, questions: list[str], build_runs: int = 3) -> dict[str, Any]:
     """BM25 start-up cost, then per question: full search latency and its parts (query embedding, chroma, BM25)."""
     from assistant27.assistant import Assistant
-    from assistant27.retrieval import BM25Index
+    from assistant27.lexical import BM25Index
 
     assistant = Assistant.from_settings(settings, generator="extractive")
     store, retriever = assistant.store, assistant.retriever
