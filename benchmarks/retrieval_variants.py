@@ -18,7 +18,8 @@ import numpy as np
 from assistant27.assistant import make_embedder
 from assistant27.config import Settings
 from assistant27.evaluation import EvidenceMatcher, as_list, load_set
-from assistant27.retrieval import BM25Index, Retriever, reciprocal_rank_fusion
+from assistant27.lexical import BM25Index
+from assistant27.retrieval import Retriever, reciprocal_rank_fusion
 from assistant27.store import ChunkStore
 from assistant27.textclean import clean_text
 

@@ -185,12 +185,12 @@ def bench_ingest(corpus_dir: Path, work: Path, embedder: str, cold_runs: int, re
 def bench_retrieval(settings: Settings, questions: list[str], build_runs: int = 3) -> dict[str, Any]:
     """BM25 start-up cost, then per question: full search latency and its parts (query embedding, chroma, BM25)."""
     from assistant27.assistant import Assistant
-    from assistant27.retrieval import BM25Index
+    from assistant27.lexical import BM25Index
 
     assistant = Assistant.from_settings(settings, generator="extractive")
-    store, retriever = assistant.store, assistant.retriever
+    store = assistant.store
     fetch, build = [], []
-    for _ in range(build_runs):  # what Retriever.bm25 does at the first query: all chunks out of chroma, then index
+    for _ in range(build_runs):  # what the corpus view does at the first query: all chunks out of chroma, then BM25
         t0 = time.perf_counter()
         chunks = store.all_chunks()
         t1 = time.perf_counter()
@@ -216,7 +216,7 @@ def bench_retrieval(settings: Settings, questions: list[str], build_runs: int = 
     # The parts are timed inside the very calls that `search` makes (wrapped on these instances only).
     timed(assistant.embedder, "embed_query", embed)
     timed(store, "query", dense)
-    timed(retriever.bm25, "search", lexical)
+    timed(assistant.corpus.current().bm25, "search", lexical)
     for q in questions:
         t0 = time.perf_counter()
         assistant.search(q)

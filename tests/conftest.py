@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import shutil
+import socket
+import subprocess
+import sys
 import textwrap
+import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -111,3 +116,63 @@ def real_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, s
     assert result.exit_code == 0, result.output
     assert "5 indexed" in result.output
     yield env
+
+
+def free_port() -> int:
+    """A TCP port free on loopback now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Chroma server (`chroma run`) on a free loopback port, in a temp folder, for the whole session."""
+    chroma = Path(sys.executable).parent / "chroma"
+    if not chroma.exists():
+        pytest.fail(f"no chroma CLI at {chroma}: chromadb is not installed. Run: make test")
+    port = free_port()
+    folder = tmp_path_factory.mktemp("chroma-server")
+    log = (folder / "server.log").open("wb")
+    process = subprocess.Popen(
+        [str(chroma), "run", "--path", str(folder / "data"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"chroma run did not start: {(folder / 'server.log').read_text(errors='replace')}")
+        time.sleep(0.2)
+    yield url
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
+
+
+@pytest.fixture
+def server(chroma_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Server mode for this test, on an empty collection."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    from assistant27.store import COLLECTION, STATE_COLLECTION
+
+    port = int(chroma_server.rsplit(":", 1)[1])
+    client = chromadb.HttpClient(host="127.0.0.1", port=port, settings=ChromaSettings(anonymized_telemetry=False))
+    for name in (COLLECTION, STATE_COLLECTION):
+        if name in [c.name for c in client.list_collections()]:
+            client.delete_collection(name)
+    monkeypatch.setenv("ASSISTANT27_CHROMA_URL", chroma_server)
+    return chroma_server

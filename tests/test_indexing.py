@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from conftest import DATA, CountingEmbedder, write_corpus
-from test_server_mode import chroma_server, server  # noqa: F401  (fixtures)
 
 from assistant27.config import Settings
 from assistant27.indexing import ingest, load_manifest

@@ -8,7 +8,8 @@ from conftest import CountingEmbedder
 
 from assistant27.config import Settings
 from assistant27.indexing import ingest
-from assistant27.retrieval import BM25Index, Retriever, convex_fusion, reciprocal_rank_fusion
+from assistant27.lexical import BM25Index
+from assistant27.retrieval import Retriever, convex_fusion, reciprocal_rank_fusion
 from assistant27.schema import Chunk
 from assistant27.store import ChunkStore, Filters
 
@@ -45,10 +46,15 @@ class _ListStore:
     def __init__(self, chunks: list[Chunk]) -> None:
         self.chunks = chunks
 
-    def all_chunks(self) -> list[Chunk]:
+    def generation(self) -> int:
+        return 1
+
+    def all_chunks(self, at: int | None = None) -> list[Chunk]:
         return self.chunks
 
-    def query(self, vector: np.ndarray, n: int, filters: Filters | None = None) -> list[tuple[Chunk, float]]:
+    def query(
+        self, vector: np.ndarray, n: int, filters: Filters | None = None, at: int | None = None
+    ) -> list[tuple[Chunk, float]]:
         return [(c, 0.8) for c in self.chunks[:n]]
 
 

@@ -20,6 +20,7 @@ from assistant27.answering import (
     without_refusals,
 )
 from assistant27.config import Settings
+from assistant27.corpus import Corpus, CorpusView
 from assistant27.embedding import E5Embedder, Embedder, HashingEmbedder, similarity_to
 from assistant27.errors import QuestionError
 from assistant27.generators import (
@@ -31,7 +32,7 @@ from assistant27.generators import (
 from assistant27.kinds import holds_kind
 from assistant27.programme_answers import CatalogueAnswer, recognise
 from assistant27.programme_answers import answer as catalogue_answer
-from assistant27.programmes import Catalogue, catalogue_publishers
+from assistant27.programmes import Catalogue
 from assistant27.refusal import UNVERIFIED, Decision, best_support, decide, refusal_text
 from assistant27.retrieval import Retriever
 from assistant27.schema import Answer, Chunk, Citation, Passage, Timings
@@ -110,37 +111,28 @@ class Assistant:
         for extractive in {id(g): g for g in (generator, self.part_generator)}.values():
             if isinstance(extractive, ExtractiveGenerator) and extractive.similarity is None:
                 extractive.similarity = similarity_to(embedder)
+        self.corpus = Corpus.from_settings(store, settings)
         self.retriever = Retriever(
             store,
             embedder,
+            corpus=self.corpus,
             candidates=settings.candidates,
             rrf_k=settings.rrf_k,
             fusion=settings.fusion,
             bm25_weight=settings.bm25_weight,
             bm25_weight_english=settings.bm25_weight_english,
             coverage_weight=settings.coverage_weight,
-            bm25_k1=settings.bm25_k1,
-            bm25_b=settings.bm25_b,
-            publishers=tuple(catalogue_publishers(settings.catalogue_path)),
         )
-        self._catalogue: Catalogue | None = None
-        self._chunks_by_id: dict[str, Chunk] | None = None
-        self._years: set[int] | None = None
 
     @property
     def catalogue(self) -> Catalogue:
-        """The programme catalogue `ingest` saved, rebuilt from the store when missing or out of date."""
-        if self._catalogue is None:
-            publishers = catalogue_publishers(self.settings.catalogue_path)
-            self._catalogue, _ = Catalogue.current(self.retriever.bm25.chunks, self.settings.index_dir, publishers)
-        return self._catalogue
+        """The programme catalogue of the corpus as committed now."""
+        return self.corpus.current().catalogue
 
     @property
     def chunks_by_id(self) -> dict[str, Chunk]:
-        """Every indexed chunk by id (the list BM25 reads), built once: what catalogue answers cite."""
-        if self._chunks_by_id is None:
-            self._chunks_by_id = {c.id: c for c in self.retriever.bm25.chunks}
-        return self._chunks_by_id
+        """Every chunk of the corpus as committed now, by id: what catalogue answers cite."""
+        return self.corpus.current().by_id
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, *, generator: Generator | str | None = None) -> Assistant:
@@ -155,9 +147,10 @@ class Assistant:
         return cls(settings, store, make_embedder(settings), gen)
 
     def warm_up(self) -> None:
-        """Load the models and the BM25 index now, so the first question does not wait for them."""
+        """Load the models, BM25 and the catalogue now, so the first question does not wait for them."""
         self.embedder.embed_query("warm-up")
-        _ = self.catalogue
+        view = self.corpus.current()
+        _ = view.bm25, view.catalogue
         if isinstance(self.generator, LlamaCppGenerator):
             _ = self.generator.llm
 
@@ -187,7 +180,8 @@ class Assistant:
         question = _check_question(question)
         started = time.perf_counter()
         query = retrieval_query(question, history)
-        passages, _ = self.retriever.retrieve(query, max(10, s.top_k), filters)
+        view = self.corpus.current()  # one generation of the corpus for the whole answer
+        passages, _ = self.retriever.retrieve(query, max(10, s.top_k), filters, view=view)
         language = detect_language(question)
         # A generator may read more passages than the prompt budget allows (the extractive one costs nothing).
         context = passages[: getattr(self.generator, "context_passages", s.context_passages)]
@@ -200,15 +194,16 @@ class Assistant:
             timings = Timings(retrieval_s=round(retrieval_s, 4), total_s=round(retrieval_s, 4))
             yield self._refusal(question, passages, timings, language, decision)
             return
-        shaped = self._from_catalogue(question, query, language, passages)
+        shaped = self._from_catalogue(question, query, language, passages, view)
         if shaped is not None and not holds_kind(_unmarked(shaped.text, *shaped.quotes), decision.support.kind, query):
             shaped = None  # the catalogue holds no amount, person, date... of the kind asked: the general path answers
         # "en 2031, et en 2034 ?": each year's publications searched on their own, answered side by side.
-        years = [] if shaped is not None else compared_years(query, self.years, filters)
+        years = [] if shaped is not None else compared_years(query, view.years, filters)
         if years and not assess(query, passages, min_coverage=s.min_coverage, min_dense=s.min_dense).answerable:
             years = []  # the question as a whole fails the usual evidence check: refused below, as any other
         by_year = {
-            y: self.retriever.retrieve(year_query(query), max(10, s.top_k), within(filters, y))[0] for y in years
+            y: self.retriever.retrieve(year_query(query), max(10, s.top_k), within(filters, y), view=view)[0]
+            for y in years
         }
         if by_year:
             passages = interleave(list(by_year.values()), max(10, s.top_k))
@@ -223,7 +218,7 @@ class Assistant:
             yield Token(shaped.text)
             # A timeline that asks for years the catalogue says nothing of: those years' passages, answered.
             parts: list[YearPart] = []
-            more = self._missing_years(shaped, query, filters)
+            more = self._missing_years(shaped, query, filters, view)
             yield from self._year_parts(question, history, language, more, started, timings, parts, [], [])
             timings.total_s = round(time.perf_counter() - started, 4)
             yield self._catalogue_reply(question, shaped, passages, timings, parts, language)
@@ -275,13 +270,6 @@ class Assistant:
             _stack([vectors.get(p.chunk_id) for p in context]),
             drop_unsupported=language == "fr",
         )
-
-    @property
-    def years(self) -> set[int]:
-        """The publication years in the index."""
-        if self._years is None:
-            self._years = {c.year for c in self.retriever.bm25.chunks if c.year}
-        return self._years
 
     def _year_parts(
         self,
@@ -361,26 +349,28 @@ class Assistant:
             generated="\n".join(generated),
         )
 
-    def _missing_years(self, shaped: CatalogueAnswer, query: str, filters: Filters | None) -> dict[int, list[Passage]]:
+    def _missing_years(
+        self, shaped: CatalogueAnswer, query: str, filters: Filters | None, view: CorpusView
+    ) -> dict[int, list[Passage]]:
         """The years a timeline question asks for that the catalogue's timeline has nothing from, searched."""
         if shaped.kind != "timeline":
             return {}
         covered = {c.year for c in shaped.cited}
-        years = [y for y in compared_years(query, self.years, filters) if y not in covered]
+        years = [y for y in compared_years(query, view.years, filters) if y not in covered]
         k = max(10, self.settings.top_k)
-        return {y: self.retriever.retrieve(year_query(query), k, within(filters, y))[0] for y in years}
+        return {y: self.retriever.retrieve(year_query(query), k, within(filters, y), view=view)[0] for y in years}
 
     def _from_catalogue(
-        self, question: str, query: str, language: str, passages: list[Passage]
+        self, question: str, query: str, language: str, passages: list[Passage], view: CorpusView
     ) -> CatalogueAnswer | None:
         """List, timeline and comparison questions about programmes, answered from the catalogue (None otherwise)."""
-        catalogue = self.catalogue
+        catalogue = view.catalogue
         for text in dict.fromkeys((question, query)):
             shape = recognise(text, catalogue)
-            if shape is not None and shape.partner and compared_years(text, self.years):
+            if shape is not None and shape.partner and compared_years(text, view.years):
                 return None  # "avec Valcourt en 2031 et en 2034 ?": what each year says, side by side
             if shape is not None:
-                return catalogue_answer(shape, text, catalogue, self.chunks_by_id, language, passages)
+                return catalogue_answer(shape, text, catalogue, view.by_id, language, passages)
         return None
 
     def _catalogue_reply(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -94,9 +95,9 @@ def ingest(obj: Context, paths: tuple[Path, ...], rebuild: bool, if_needed: bool
 def _ingest(settings: Settings, paths: list[Path] | None, *, rebuild: bool, echo: Callable[[str], None]) -> IngestReport:
     """Bring settings' index up to date with its corpus (or `paths`), the programme catalogue with it."""
     from assistant27.assistant import make_embedder
+    from assistant27.corpus import Corpus
     from assistant27.indexing import clear_index, ingest_lock, load_manifest_embedder
     from assistant27.indexing import ingest as run_ingest
-    from assistant27.programmes import Catalogue, catalogue_publishers
     from assistant27.store import ChunkStore
 
     # This machine's lock first (it guards the local folder), then the server's lease (other machines).
@@ -105,7 +106,8 @@ def _ingest(settings: Settings, paths: list[Path] | None, *, rebuild: bool, echo
         if rebuild:
             clear_index(settings.index_dir)
         store = ChunkStore.open(settings.index_dir, settings.chroma_url, create=True)
-        with store.lease():
+        # Closed before the lock goes: a serving process reopens the folder as soon as it is free.
+        with contextlib.closing(store), store.lease():
             if rebuild and settings.chroma_url:
                 store.clear()
             committed = store.committed()
@@ -117,10 +119,9 @@ def _ingest(settings: Settings, paths: list[Path] | None, *, rebuild: bool, echo
                     f"{settings.embedder!r}. Run: assistant27 ingest --rebuild"
                 )
             report = run_ingest(settings, lambda: make_embedder(settings), store, paths, echo=echo)
-            publishers = catalogue_publishers(settings.catalogue_path)
-            catalogue, rebuilt = Catalogue.current(store.all_chunks(), settings.index_dir, publishers)
-            if rebuilt:
-                echo(catalogue.summary())
+            view = Corpus.from_settings(store, settings).current()
+            if view.catalogue_rebuilt:
+                echo(view.catalogue.summary())
     return report
 
 
@@ -414,14 +415,12 @@ def evaluate(
 @click.pass_obj
 def programmes(obj: Context, name: str | None, year: int | None, partner: str, kind: str | None, as_json: bool) -> None:
     """The programme catalogue built at ingestion; with NAME, that programme's timeline with its passages."""
-    from assistant27.programmes import Catalogue, catalogue_publishers
+    from assistant27.corpus import Corpus
     from assistant27.store import ChunkStore
 
     try:
         settings = obj.settings()
-        store = ChunkStore.open(settings.index_dir, settings.chroma_url)
-        publishers = catalogue_publishers(settings.catalogue_path)
-        catalogue, _ = Catalogue.current(store.all_chunks(), settings.index_dir, publishers)
+        catalogue = Corpus.from_settings(ChunkStore.open(settings.index_dir, settings.chroma_url), settings).current().catalogue
     except Assistant27Error as exc:
         _fail(exc)
     if name:

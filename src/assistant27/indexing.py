@@ -23,17 +23,18 @@ from assistant27.embedding import Embedder
 from assistant27.errors import CorpusEmptyError, IndexBusyError, ReadError
 from assistant27.readers import SUPPORTED_SUFFIXES, find_publications, load_catalogue, read_publication
 from assistant27.schema import Chunk, Publication, Section
-from assistant27.store import MANIFEST, ChunkStore, ids_digest
+from assistant27.store import LOCK, MANIFEST, ChunkStore, ids_digest
 from assistant27.textclean import clean_text
 
 # Bump when reading, cleaning or chunking changes, so every file is processed again on the next ingest.
 PIPELINE_VERSION = "4"
-LOCK = "ingest.lock"
 # Above this much extracted text a file is refused: 5 M characters is about 2,000 pages, 7,500 chunks,
 # 20 minutes of e5 on 2 cores; chunking alone runs at about 1 MB/s. A real publication is far below.
 MAX_CHARACTERS = 5_000_000
 # New chunks are embedded and written in batches, so a crash loses at most one batch of work.
 WRITE_BATCH = 64
+# How long an ingestion waits for a reading process that is reopening its client to let go of the index folder.
+READER_REOPEN_S = 10.0
 
 
 @dataclass
@@ -130,6 +131,20 @@ def _read_manifest(index_dir: Path) -> tuple[dict[str, dict], str]:
     return dict(publications), ""
 
 
+def _flock_within(fd: int, seconds: float) -> bool:
+    """Take the exclusive lock, waiting up to `seconds` while no ingestion holds it (no pid in the file: a
+    reading process reopening its client holds it shared for a moment, see store.ChunkStore)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if os.pread(fd, 32, 0).strip() or time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+
+
 @contextmanager
 def ingest_lock(index_dir: Path) -> Iterator[None]:
     """Hold the index for one ingestion: a second one at the same time refuses instead of mixing writes.
@@ -141,9 +156,7 @@ def ingest_lock(index_dir: Path) -> Iterator[None]:
     index_dir.mkdir(parents=True, exist_ok=True)
     fd = os.open(index_dir / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not _flock_within(fd, READER_REOPEN_S):
             pid = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
             raise IndexBusyError(
                 f"Another ingestion is running on {index_dir}/ (pid {pid}). Wait for it to finish."

@@ -5,59 +5,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import numpy as np
-
-from assistant27.analysis import analyze, analyze_query, is_english
+from assistant27.analysis import is_english
+from assistant27.corpus import Corpus, CorpusView
 from assistant27.embedding import Embedder
 from assistant27.schema import Chunk, Passage
 from assistant27.store import ChunkStore, Filters
 
 _YEAR = re.compile(r"\b(19[89]\d|20[0-4]\d)\b")
-
-
-class BM25Index:
-    """bm25s over the analysed text (title, section and passage) of every chunk in the store."""
-
-    def __init__(self, chunks: list[Chunk], k1: float = 0.9, b: float = 0.2, publishers: tuple[str, ...] = ()) -> None:
-        import bm25s
-
-        self.chunks = chunks
-        self.publishers = publishers  # names a question drops: nearly every passage repeats its publisher's
-        self._by_id = {c.id: i for i, c in enumerate(chunks)}
-        # k1 0.9, b 0.2 (bm25s defaults: 1.5, 0.75): a weaker length normalisation stops short chunks (a heading
-        # and a link list) from outranking the passage that holds the answer; measured in benchmarks/README.md.
-        self._bm25 = bm25s.BM25(k1=k1, b=b)
-        docs = [analyze(f"{c.heading} {c.text}") or ["_"] for c in chunks]
-        if docs:
-            self._bm25.index(docs, show_progress=False)
-        self.vocabulary: frozenset[str] = frozenset(self._bm25.vocab_dict) if docs else frozenset()
-        self._terms = {c.id: frozenset(d) for c, d in zip(chunks, docs)}
-
-    def coverage(self, chunk_id: str, terms: list[str]) -> float:
-        """The share of the distinct `terms` that the chunk holds (0 for an unknown chunk or no terms)."""
-        wanted = set(terms)
-        if not wanted:
-            return 0.0
-        return len(wanted & self._terms.get(chunk_id, frozenset())) / len(wanted)
-
-    def query_terms(self, query: str) -> list[str]:
-        """The BM25 terms of a question: analysis.analyze_query against this index's vocabulary."""
-        return analyze_query(query, self.vocabulary, self.publishers)
-
-    def search(self, query: str, n: int, filters: Filters | None = None) -> list[tuple[Chunk, float]]:
-        terms = [t for t in self.query_terms(query) if t in self.vocabulary]
-        if not terms or not self.chunks:
-            return []
-        scores = self._bm25.get_scores(terms)
-        order = np.argsort(-scores)
-        out: list[tuple[Chunk, float]] = []
-        for i in order:
-            if scores[i] <= 0 or len(out) >= n:
-                break
-            chunk = self.chunks[int(i)]
-            if filters is None or filters.accepts(chunk):
-                out.append((chunk, float(scores[i])))
-        return out
 
 
 @dataclass
@@ -109,25 +63,25 @@ def convex_fusion(
 
 
 class Retriever:
-    """Dense + French BM25, fused, over one store. Mode `fused` (default), `dense` or `bm25` for baselines."""
+    """Dense + French BM25, fused, over one store and its corpus. Mode `fused` (default), `dense` or `bm25` for
+    baselines."""
 
     def __init__(
         self,
         store: ChunkStore,
         embedder: Embedder,
         *,
+        corpus: Corpus | None = None,
         candidates: int = 40,
         rrf_k: int = 60,
         fusion: str = "convex",
         bm25_weight: float = 0.7,
         bm25_weight_english: float = 0.4,
         coverage_weight: float = 0.5,
-        bm25_k1: float = 0.9,
-        bm25_b: float = 0.2,
-        publishers: tuple[str, ...] = (),
     ) -> None:
         self.store = store
-        self.publishers = publishers
+        # BM25 reads the corpus view; publishers and BM25's parameters are the corpus's (defaults: none, 0.9, 0.2).
+        self.corpus = corpus or Corpus(store)
         self.embedder = embedder
         self.candidates = candidates
         self.rrf_k = rrf_k
@@ -135,27 +89,26 @@ class Retriever:
         self.bm25_weight = bm25_weight
         self.bm25_weight_english = bm25_weight_english
         self.coverage_weight = coverage_weight
-        self.bm25_k1 = bm25_k1
-        self.bm25_b = bm25_b
-        self._bm25: BM25Index | None = None
 
-    @property
-    def bm25(self) -> BM25Index:
-        if self._bm25 is None:
-            self._bm25 = BM25Index(self.store.all_chunks(), self.bm25_k1, self.bm25_b, self.publishers)
-        return self._bm25
-
-    def rankings(self, query: str, filters: Filters | None = None) -> RankedLists:
+    def rankings(self, query: str, filters: Filters | None = None, view: CorpusView | None = None) -> RankedLists:
+        """Both rankings over one generation of the corpus: `view`, or the current one."""
+        view = view or self.corpus.current()
         vector = self.embedder.embed_query(query)
-        dense = self.store.query(vector, self.candidates, filters)
-        bm25 = self.bm25.search(query, self.candidates, filters)
+        dense = self.store.query(vector, self.candidates, filters, at=view.generation)
+        bm25 = view.bm25.search(query, self.candidates, filters)
         return RankedLists(dense, bm25)
 
     def retrieve(
-        self, query: str, top_k: int = 10, filters: Filters | None = None, mode: str = "fused"
+        self,
+        query: str,
+        top_k: int = 10,
+        filters: Filters | None = None,
+        mode: str = "fused",
+        view: CorpusView | None = None,
     ) -> tuple[list[Passage], RankedLists]:
-        """The `top_k` best passages for `query`, and the rankings they were fused from."""
-        lists = self.rankings(query, filters)
+        """The `top_k` best passages for `query` in `view` (default: the current one), and their rankings."""
+        view = view or self.corpus.current()
+        lists = self.rankings(query, filters, view)
         dense_sim = {c.id: s for c, s in lists.dense}
         bm25_score = {c.id: s for c, s in lists.bm25}
         years = {int(y) for y in _YEAR.findall(query)}
@@ -167,9 +120,9 @@ class Retriever:
             # A year named in the question favours that year's publication, softly; a passage that holds more of
             # the question's other terms gains up to `coverage_weight`: BM25 alone lets one rare term outweigh
             # the rest of the question.
-            terms = [t for t in self.bm25.query_terms(query) if t not in {str(y) for y in years}]
+            terms = [t for t in view.bm25.query_terms(query) if t not in {str(y) for y in years}]
             bonus = {
-                c.id: (0.1 if c.year in years else 0.0) + self.coverage_weight * self.bm25.coverage(c.id, terms)
+                c.id: (0.1 if c.year in years else 0.0) + self.coverage_weight * view.bm25.coverage(c.id, terms)
                 for c, _ in lists.dense + lists.bm25
             }
             # English questions share few words with the French text: the dense side counts for more.

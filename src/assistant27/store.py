@@ -12,10 +12,12 @@ old version visible, and the rows already written for the new one to be reused b
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -37,6 +39,9 @@ STORE_FORMAT = 2  # 1: chunks without generations and a local manifest only (bef
 # A local copy of the committed entries (the publications list of the web app reads it), next to the chroma
 # folder; opening checks it. Written by each commit, and at start by every process in server mode.
 MANIFEST = "manifest.json"
+# An ingestion into a local folder holds an exclusive flock on this file in the index folder (indexing.ingest_lock);
+# a reading process takes it shared while it reopens its client.
+LOCK = "ingest.lock"
 LIVE = 2_147_483_647  # `gen_to` of a row no commit has dropped yet
 LEASE_SECONDS = 120.0  # an ingestion renews its lease at each batch of 64 chunks, well within this
 LEASE_SETTLE_SECONDS = 0.5  # after claiming, wait this long and check the claim held (no compare-and-set in Chroma)
@@ -196,6 +201,68 @@ class Lease:
         return True
 
 
+class _Gate:
+    """Any number of reads at once, or one reopening of the client alone (it closes what reads are using)."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._reads = 0
+        self._reopening = False
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        with self._changed:
+            self._changed.wait_for(lambda: not self._reopening)
+            self._reads += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._reads -= 1
+                self._changed.notify_all()
+
+    @contextmanager
+    def reopening(self) -> Iterator[None]:
+        with self._changed:
+            self._changed.wait_for(lambda: not self._reopening and not self._reads)
+            self._reopening = True
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._reopening = False
+                self._changed.notify_all()
+
+
+@contextmanager
+def _no_ingestion(lock: Path) -> Iterator[bool]:
+    """Whether no ingestion holds the index folder's lock; while True, none can start (a shared flock)."""
+    try:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:  # a read-only index folder: nothing can ingest into it
+        yield True
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _local_client(path: Path) -> Any:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    return chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False))
+
+
 def _get_collection(client: Any, name: str) -> Any | None:
     try:
         return client.get_collection(name, embedding_function=None)
@@ -211,6 +278,15 @@ class ChunkStore:
     Reads (`query`, `all_chunks`, `embeddings_for`, `count`) see the committed generation only. Ingestion calls
     `prepare_ingest`, then `replace` or `remove` for each publication (each one a commit), then
     `collect_garbage`; on a server it holds `lease()` around all of it.
+
+    A local folder that another process ingests into: chromadb keeps the vector index it loaded in memory and never
+    reloads it, while the metadata (our committed generation with it) comes fresh from SQLite, so a query at the
+    new generation would filter on rows that index lacks and fail ("Error finding id"). Chroma is not
+    process-safe: one process writes a folder at a time, and opening a client writes too (it flushes the vector
+    index). So a reading store keeps reading the generation its client loaded (still whole: rows an ingestion
+    drops are deleted by the next one) until the ingestion has released the folder, then reopens its client
+    and reads the new generation (`generation`). On a Chroma server, the server is the one writer: every read
+    sees the committed generation.
     """
 
     def __init__(
@@ -226,6 +302,9 @@ class ChunkStore:
         self._collection = collection
         self._client = client
         self._state = state
+        self._gate = _Gate()
+        self._seen: int | None = None  # the generation this store reads (its client's, in a local folder)
+        self._seen_any = False
         self._index_dir = index_dir
         self._where = where
         self._remote = remote
@@ -246,10 +325,6 @@ class ChunkStore:
         local copy of the committed entries (`index_dir/manifest.json`), so every machine lists the same
         publications.
         """
-        import chromadb
-        from chromadb.config import Settings as ChromaSettings
-
-        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
         rebuild = "Run: assistant27 ingest --rebuild"
         if not create and not chroma_url:
             _check_manifest(index_dir, rebuild)
@@ -257,12 +332,15 @@ class ChunkStore:
             from urllib.parse import urlparse
 
             url = urlparse(chroma_url)
+            import chromadb
+            from chromadb.config import Settings as ChromaSettings
+
             try:
                 client = chromadb.HttpClient(
                     host=url.hostname or "localhost",
                     port=url.port or 8000,
                     ssl=url.scheme == "https",
-                    settings=chroma_settings,
+                    settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False),
                 )
             except Exception as exc:  # connection refused, wrong URL, server error
                 raise IndexMissingError(
@@ -276,7 +354,7 @@ class ChunkStore:
                 raise IndexMissingError(f"No index in {index_dir}/. Run: assistant27 ingest")
             path.mkdir(parents=True, exist_ok=True)
             try:
-                client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+                client = _local_client(path)
             except Exception as exc:  # a damaged sqlite file raises InternalError
                 raise IndexMissingError(
                     f"The index in {index_dir}/ cannot be opened ({_reason(exc)}); it is damaged. {rebuild}"
@@ -311,7 +389,44 @@ class ChunkStore:
 
     # ---- reads: the committed generation only ------------------------------------------------------------------
 
+    def generation(self) -> int | None:
+        """The generation this store reads (None for an index written before generations): the committed one, or
+        in a local folder another process is still ingesting into, the one its client loaded (see the class)."""
+        return self._committed_generation()
+
+    def close(self) -> None:
+        """Release the client (an ingestion closes it before it releases the index folder's lock)."""
+        if self._client is not None:
+            self._client.close()
+
     def _committed_generation(self) -> int | None:
+        with self._gate.reading():
+            generation = self._read_generation()
+        # A writer reads what it commits itself; it opened the folder under the ingestion lock.
+        local_reader = not self._remote and self._index_dir is not None and self._generation is None
+        if not local_reader or not self._seen_any or generation == self._seen:
+            self._seen, self._seen_any = generation, True
+            return generation
+        with self._gate.reopening():
+            if generation != self._seen and self._reopen():  # another thread may have reopened it meanwhile
+                self._seen = generation
+        return self._seen
+
+    def _reopen(self) -> bool:
+        """A new client of the local folder, loading its vector index again; False while an ingestion holds it."""
+        assert self._index_dir is not None
+        with _no_ingestion(self._index_dir / LOCK) as free:
+            if not free:
+                return False
+            # close() stops chromadb's shared system of this folder when it was its last client in the process;
+            # only then does the next client load the vector index from the folder instead of reusing it.
+            self._client.close()
+            self._client = _local_client(self._index_dir / "chroma")
+            self._collection = self._client.get_collection(COLLECTION, embedding_function=None)
+            self._state = _get_collection(self._client, STATE_COLLECTION)
+        return True
+
+    def _read_generation(self) -> int | None:
         """The generation queries see; None for an index written before generations (store format 1)."""
         if self._state is None:
             # A format-1 index may be being upgraded by an ingestion: look again, so we switch when it commits.
@@ -330,20 +445,26 @@ class ChunkStore:
             )
         return int(meta.get("generation") or 0)
 
-    def _view(self) -> dict[str, Any] | None:
-        """The `where` clause of the committed generation (None on a format-1 index: every row is committed)."""
-        generation = self._committed_generation()
+    def _view(self, at: int | None = None) -> dict[str, Any] | None:
+        """The `where` clause of generation `at`, or of the committed one (None on a format-1 index: every row is
+        committed). A generation stays readable after later commits until the next ingestion's garbage collection.
+        """
+        generation = self._committed_generation() if at is None else at
         return None if generation is None else _visible_at(generation)
 
     def count(self) -> int:
         """Committed chunks."""
         view = self._view()
-        if view is None:
-            return int(self._collection.count())
-        return len(self._collection.get(where=view, include=[])["ids"])
+        with self._gate.reading():
+            if view is None:
+                return int(self._collection.count())
+            return len(self._collection.get(where=view, include=[])["ids"])
 
-    def all_chunks(self) -> list[Chunk]:
-        got = self._collection.get(where=self._view(), include=["documents", "metadatas"])
+    def all_chunks(self, at: int | None = None) -> list[Chunk]:
+        """Every chunk of generation `at` (default: the committed one), in the store's order."""
+        view = self._view(at)
+        with self._gate.reading():
+            got = self._collection.get(where=view, include=["documents", "metadatas"])
         return [_chunk(i, d or "", m or {}) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
 
     def embeddings_for(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
@@ -351,11 +472,12 @@ class ChunkStore:
         if not ids:
             return {}
         view = self._view()
-        if view is None:
-            got = self._collection.get(ids=list(ids), include=["embeddings", "metadatas"])
-        else:
-            where = _both(view, {"chunk_id": {"$in": list(ids)}})
-            got = self._collection.get(where=where, include=["embeddings", "metadatas"])
+        with self._gate.reading():
+            if view is None:
+                got = self._collection.get(ids=list(ids), include=["embeddings", "metadatas"])
+            else:
+                where = _both(view, {"chunk_id": {"$in": list(ids)}})
+                got = self._collection.get(where=where, include=["embeddings", "metadatas"])
         return {
             _chunk("", "", {**(m or {}), "chunk_id": (m or {}).get("chunk_id") or i}).id: np.asarray(
                 e, dtype=np.float32
@@ -363,17 +485,21 @@ class ChunkStore:
             for i, e, m in zip(got["ids"], got["embeddings"], got["metadatas"])
         }
 
-    def query(self, vector: np.ndarray, n: int, filters: Filters | None = None) -> list[tuple[Chunk, float]]:
-        """Nearest committed chunks by cosine similarity (1 - cosine distance), best first."""
-        if self._collection.count() == 0:
-            return []
-        where = _both(self._view(), filters.where() if filters else None)
-        got = self._collection.query(
-            query_embeddings=[vector],
-            n_results=n,
-            where=where,
-            include=["documents", "metadatas", "distances"],
-        )
+    def query(
+        self, vector: np.ndarray, n: int, filters: Filters | None = None, at: int | None = None
+    ) -> list[tuple[Chunk, float]]:
+        """Nearest chunks of generation `at` (default: the committed one) by cosine similarity (1 - cosine
+        distance), best first."""
+        where = _both(self._view(at), filters.where() if filters else None)
+        with self._gate.reading():
+            if self._collection.count() == 0:
+                return []
+            got = self._collection.query(
+                query_embeddings=[vector],
+                n_results=n,
+                where=where,
+                include=["documents", "metadatas", "distances"],
+            )
         return [
             (_chunk(i, d or "", m or {}), 1.0 - float(dist))
             for i, d, m, dist in zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])
@@ -384,13 +510,16 @@ class ChunkStore:
         generation = self._committed_generation()
         if generation is None or self._state is None:
             return None
-        got = self._state.get(ids=[_COMMIT_ID], include=["metadatas"])
-        embedder = str((got["metadatas"][0] or {}).get("embedder", "")) if got["ids"] else ""
-        return Committed(generation, embedder, self._read_entries(generation))
+        with self._gate.reading():
+            got = self._state.get(ids=[_COMMIT_ID], include=["metadatas"])
+            embedder = str((got["metadatas"][0] or {}).get("embedder", "")) if got["ids"] else ""
+            return Committed(generation, embedder, self._read_entries(generation))
 
     def committed_ids_by_source(self) -> dict[str, set[str]]:
         """The committed chunk ids, grouped by the source file their metadata names."""
-        got = self._collection.get(where=self._view(), include=["metadatas"])
+        view = self._view()
+        with self._gate.reading():
+            got = self._collection.get(where=view, include=["metadatas"])
         out: dict[str, set[str]] = {}
         for id_, meta in zip(got["ids"], got["metadatas"]):
             chunk = _chunk(id_, "", meta or {})
