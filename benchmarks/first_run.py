@@ -101,7 +101,9 @@ def main() -> int:
         make.wait(timeout=30)
         log.close()
     commit = subprocess.run(["git", "-C", str(clone), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    print(f"fresh clone of {args.ref} ({commit.stdout.strip()}), pip cache off, empty model cache, {os.cpu_count()} cores")
+    print(
+        f"fresh clone of {args.ref} ({commit.stdout.strip()}), pip cache off, empty model cache, {os.cpu_count()} cores"
+    )
     previous = 0.0
     for stage, _marker in STAGES:
         if stage in reached:
