@@ -11,14 +11,15 @@ export GRADIO_ANALYTICS_ENABLED := False
 .PHONY: run test install models index lint bench eval clean-index chromium
 
 # The web app (chat, search, publications); it prints its local URL. `assistant27 ask` stays the terminal chat.
+SERVE_ARGS ?=
 run: index
-	$(BIN)/assistant27 serve
+	$(BIN)/assistant27 serve $(SERVE_ARGS)
 
 # The browser tests drive Debian's Chromium through Playwright; Playwright's own browser download is never used.
 chromium:
 	command -v chromium || (apt-get update && apt-get install -y chromium)
 
-# llama-cpp-python compiles once (about 10 minutes on 2 cores); pip keeps the wheel in its cache.
+# Nothing compiles: llama.cpp comes as xllamacpp's prebuilt wheel. benchmarks/first_run.py times a fresh clone's first run.
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip

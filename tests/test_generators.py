@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
+import math
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from assistant27.answering import MODEL_REFUSAL, build_messages
@@ -18,7 +18,7 @@ from assistant27.generators import (
     ExtractiveGenerator,
     GenerationRequest,
     Generator,
-    LlamaCppGenerator,
+    LlamaServerGenerator,
     OpenAICompatibleGenerator,
     RefusalGate,
     ScriptedGenerator,
@@ -100,19 +100,98 @@ def openai_server() -> Iterator[str]:
     server.shutdown()
 
 
+class FakeLlamaServer(BaseHTTPRequestHandler):
+    """A scripted llama.cpp server on loopback: words are tokens; the first two steps' probabilities are set by the
+    test, and greedy decoding writes `reply` (the forced or chosen first words, then the rest of `reply`)."""
+
+    url = ""
+    reply = "La Communauté urbaine de Dunkerque [1]."
+    first: dict[str, float] = {"La": 0.9, "Les": 0.1}
+    second: dict[str, float] = {"Communauté": 0.6, "publications": 0.4}
+    vocabulary: list[str] = []
+    prompt_length = 0
+    requests: list[tuple[str, dict]] = []  # type: ignore[type-arg]
+
+    @classmethod
+    def ids(cls, text: str) -> list[int]:
+        for word in text.split():
+            if word not in cls.vocabulary:
+                cls.vocabulary.append(word)
+        return [cls.vocabulary.index(word) for word in text.split()]
+
+    def do_POST(self) -> None:  # noqa: N802
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.requests.append((self.path, body))
+        cls = type(self)
+        if self.path == "/apply-template":
+            return self._send({"prompt": " ".join(m["content"] for m in body["messages"]) + " ASSISTANT"})
+        if self.path == "/tokenize":
+            tokens = cls.ids(body["content"])
+            if body.get("parse_special"):
+                cls.prompt_length = len(tokens)
+            return self._send({"tokens": tokens})
+        if self.path == "/detokenize":
+            return self._send({"content": " ".join(cls.vocabulary[t] for t in body["tokens"])})
+        assert self.path == "/completion" and body["temperature"] == 0.0 and body["cache_prompt"] is True
+        step = len(body["prompt"]) - cls.prompt_length
+        if not body.get("stream"):
+            probabilities = dict([cls.first, cls.second][step])
+            for banned, _ in body.get("logit_bias", []):
+                probabilities.pop(cls.vocabulary[banned], None)
+            chosen = max(probabilities, key=lambda w: probabilities[w])
+            top = [{"id": cls.ids(w)[0], "logprob": math.log(p)} for w, p in probabilities.items()]
+            return self._send(
+                {"content": chosen, "completion_probabilities": [{"id": cls.ids(chosen)[0], "top_logprobs": top}]}
+            )
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        words = self.reply.split(" ")[step:]
+        if step == 0:  # greedy decoding starts as the probabilities say, then writes the reply
+            words[0] = max(cls.first, key=lambda w: cls.first[w])
+        for i, word in enumerate(words):
+            part = {"content": ("" if i == 0 and step == 0 else " ") + word, "stop": i == len(words) - 1}
+            self.wfile.write(f"data: {json.dumps(part)}\n\n".encode())
+
+    def _send(self, payload: dict) -> None:  # type: ignore[type-arg]
+        data = json.dumps(payload).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def llama_server() -> Iterator[type[FakeLlamaServer]]:
+    """A fresh scripted llama.cpp server class (its script and the requests it got), serving on loopback."""
+    script = type("Script", (FakeLlamaServer,), {"vocabulary": [], "requests": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), script)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    script.url = f"http://127.0.0.1:{server.server_address[1]}"
+    yield script
+    server.shutdown()
+
+
 def _local() -> Generator:
     models_dir = Settings.from_env().models_dir
     if not local_model_available(models_dir):
         pytest.fail(f"The local model is not in {models_dir}. Run: make models")
-    return LlamaCppGenerator(gguf_path(models_dir))
+    return LlamaServerGenerator(gguf_path(models_dir))
 
 
-@pytest.mark.parametrize("kind", ["extractive", "scripted", "openai", pytest.param("local", marks=pytest.mark.slow)])
-def test_generator_contract(kind: str, openai_server: str) -> None:
+@pytest.mark.parametrize(
+    "kind", ["extractive", "scripted", "openai", "llama-server", pytest.param("local", marks=pytest.mark.slow)]
+)
+def test_generator_contract(kind: str, openai_server: str, llama_server: type[FakeLlamaServer]) -> None:
     generator: Generator = {
         "extractive": lambda: ExtractiveGenerator(),
         "scripted": lambda: ScriptedGenerator(["La Communauté urbaine de Dunkerque [1]."]),
         "openai": lambda: OpenAICompatibleGenerator(openai_server, "scripted-model"),
+        "llama-server": lambda: LlamaServerGenerator(url=llama_server.url),
         "local": _local,
     }[kind]()
     pieces = list(generator.generate(request()))
@@ -132,7 +211,7 @@ def test_openai_generator_needs_its_settings_and_reports_a_dead_server() -> None
 
 def test_missing_local_model_says_how_to_install(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="make run"):
-        LlamaCppGenerator(tmp_path / "none.gguf")
+        LlamaServerGenerator(tmp_path / "none.gguf")
 
 
 def test_a_full_answer_through_an_openai_compatible_server(settings: Settings, openai_server: str) -> None:
@@ -153,50 +232,54 @@ def test_a_full_answer_through_an_openai_compatible_server(settings: Settings, o
     assert answer.citations and "Dunkerque" in answer.citations[0].passage.text
 
 
-PROMPT = np.array([7, 8, 9])  # the prompt's tokens; the gate reads the chosen token at the end of input_ids
-
-
-def _logits(*probabilities: float) -> np.ndarray:
-    return np.log(np.array(probabilities, dtype=np.float32))
-
-
 def test_refusal_gate_lets_an_answer_start_like_the_refusal() -> None:
     """Token 1 starts both the refusal (then 2) and answers: a likely first token alone does not refuse."""
-    gate = RefusalGate({1: 2}, refuse_at=0.5, eos=4)
-    first = gate(PROMPT, _logits(0.3, 0.6, 0.05, 0.05, 1e-9))
-    assert gate.probability is not None and abs(gate.probability - 0.6) < 1e-6 and not gate.decided
-    assert np.isinf(first[[0, 2, 3, 4]]).all() and first[1] == np.log(np.float32(0.6))  # the refusal is started
-    second_logits = _logits(0.5, 0.1, 0.3, 0.1, 1e-9)  # P(2 | 1) = 0.3: 0.6 x 0.3 = 0.18
-    second = gate(np.append(PROMPT, 1), second_logits.copy())
-    assert gate.decided and not gate.refused and abs(gate.probability - 0.18) < 1e-6
-    assert second[2] == -np.inf and np.array_equal(np.delete(second, 2), np.delete(second_logits, 2))
-    assert np.array_equal(gate(np.append(PROMPT, [1, 0]), second_logits.copy()), second_logits)
+    gate = RefusalGate({1: 2}, refuse_at=0.5)
+    assert gate.first_token({0: 0.3, 1: 0.6, 2: 0.05, 3: 0.05}, chosen=1) == 1 and gate.forced
+    assert gate.probability is not None and abs(gate.probability - 0.6) < 1e-9
+    assert gate.second_token(1, {0: 0.5, 1: 0.1, 2: 0.3, 3: 0.1}) == 2  # 0.6 x 0.3 = 0.18: 2 is ruled out
+    assert not gate.refused and abs(gate.probability - 0.18) < 1e-9
 
 
-def test_refusal_gate_stops_a_confident_refusal() -> None:
-    gate = RefusalGate({1: 2}, refuse_at=0.5, eos=4)
-    gate(PROMPT, _logits(0.2, 0.7, 0.05, 0.05, 1e-9))
-    second = gate(np.append(PROMPT, 1), _logits(0.05, 0.05, 0.8, 0.1, 1e-9))  # 0.7 x 0.8 = 0.56
-    assert gate.refused and abs(gate.probability - 0.56) < 1e-6
-    assert int(np.argmax(second)) == 4 and np.isinf(second[:4]).all()
+def test_refusal_gate_forces_the_refusal_start_and_stops_a_confident_refusal() -> None:
+    gate = RefusalGate({1: 2, 3: 2}, refuse_at=0.5)
+    assert gate.first_token({0: 0.3, 1: 0.25, 3: 0.45}, chosen=0) == 3  # 0.7 >= 0.5: the likeliest start
+    assert gate.second_token(3, {2: 0.8}) is None and gate.refused and abs(gate.probability - 0.56) < 1e-9
 
 
 def test_refusal_gate_leaves_other_answers_alone() -> None:
-    """Below the threshold at the first token nothing is forced; a model that starts elsewhere is not refusing."""
-    gate = RefusalGate({1: 2, 3: 2}, refuse_at=0.5, eos=4)  # two spellings of the first token
-    logits = _logits(0.5, 0.2, 0.05, 0.25, 1e-9)
-    assert np.array_equal(gate(PROMPT, logits.copy()), logits)
-    assert abs(gate.probability - 0.45) < 1e-6
-    assert np.array_equal(gate(np.append(PROMPT, 0), logits.copy()), logits)
-    assert gate.decided and not gate.refused and abs(gate.probability - 0.45) < 1e-6
+    """Below the threshold at the first token nothing is forced; a token missing from the map counts as 0."""
+    gate = RefusalGate({1: 2, 3: 2}, refuse_at=0.5)
+    assert gate.first_token({0: 0.5, 1: 0.2, 2: 0.05}, chosen=0) == 0
+    assert not gate.forced and abs(gate.probability - 0.2) < 1e-9 and not gate.refused
 
 
-def test_refusal_gate_rules_out_the_second_token_below_the_threshold() -> None:
-    """A first token chosen below the threshold goes on as an answer: the refusal's second token is forbidden."""
-    gate = RefusalGate({1: 2}, refuse_at=0.5, eos=4)
-    gate(PROMPT, _logits(0.3, 0.4, 0.1, 0.2, 1e-9))
-    second = gate(np.append(PROMPT, 1), _logits(0.01, 0.01, 0.97, 0.01, 1e-9))  # 0.4 x 0.97 < 0.5
-    assert not gate.refused and second[2] == -np.inf and int(np.argmax(second)) != 2
+def test_the_local_generator_refuses_confidently_without_generating(llama_server: type[FakeLlamaServer]) -> None:
+    llama_server.first, llama_server.second = {"Les": 0.8, "La": 0.2}, {"publications": 0.9, "collectivités": 0.1}
+    req = request()
+    assert list(LlamaServerGenerator(url=llama_server.url).generate(req)) == [req.refusal]
+    assert req.refusal_probability is not None and abs(req.refusal_probability - 0.72) < 1e-6
+    assert not any(body.get("stream") for _, body in llama_server.requests)
+
+
+def test_the_local_generator_rules_out_the_refusal_below_the_threshold(llama_server: type[FakeLlamaServer]) -> None:
+    """« Les » then « publications » is the model's greedy choice, but 0.6 x 0.6 < 0.5: the refusal's second token
+    is banned for that one step, and the answer goes on from the two tokens chosen."""
+    llama_server.reply = "Les collectivités de Dunkerque [1]."
+    llama_server.first, llama_server.second = {"Les": 0.6, "La": 0.4}, {"publications": 0.6, "collectivités": 0.4}
+    req = request()
+    text = "".join(LlamaServerGenerator(url=llama_server.url).generate(req))
+    assert text == "Les collectivités de Dunkerque [1]."
+    assert req.refusal_probability is not None and abs(req.refusal_probability - 0.36) < 1e-6
+    banned = [body["logit_bias"] for _, body in llama_server.requests if body.get("logit_bias")]
+    assert banned == [[[llama_server.ids("publications")[0], False]]]
+    stream = [body for _, body in llama_server.requests if body.get("stream")]
+    assert len(stream) == 1 and len(stream[0]["prompt"]) == llama_server.prompt_length + 2
+
+
+def test_the_local_generator_reports_a_dead_server() -> None:
+    with pytest.raises(GeneratorError, match="ASSISTANT27_GENERATOR=extractive"):
+        list(LlamaServerGenerator(url="http://127.0.0.1:9", timeout=2).generate(request()))
 
 
 @pytest.mark.slow

@@ -8,7 +8,7 @@ from test_assistant import build
 from assistant27.answering import REFUSAL
 from assistant27.assistant import Token
 from assistant27.config import Settings
-from assistant27.generators import ExtractiveGenerator, LlamaCppGenerator, ScriptedGenerator
+from assistant27.generators import ExtractiveGenerator, LlamaServerGenerator, ScriptedGenerator
 from assistant27.schema import Answer
 from assistant27.store import Filters
 from assistant27.year_comparison import OTHER_YEARS, compared_years, year_query
@@ -107,8 +107,8 @@ def test_with_the_local_model_each_year_is_quoted_without_loading_it(settings: S
     parts are the extractive generator's, and the answer says so."""
     weights = tmp_path / "model.gguf"
     weights.write_bytes(b"")  # never read: the model loads on its first generation only
-    local = LlamaCppGenerator(weights)
+    local = LlamaServerGenerator(weights)
     data = build(settings, local).ask("Que disent les rapports de 2022 et 2025 sur la Région ?").to_json()
     assert not data["refused"] and data["generator"] == "extractive"
     assert data["answer"].startswith("- 2022") and "\n- 2025" in data["answer"]
-    assert local._llm is None
+    assert not local.started

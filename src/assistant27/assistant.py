@@ -26,7 +26,7 @@ from assistant27.errors import QuestionError
 from assistant27.generators import (
     ExtractiveGenerator,
     Generator,
-    LlamaCppGenerator,
+    LlamaServerGenerator,
     OpenAICompatibleGenerator,
 )
 from assistant27.kinds import holds_kind
@@ -65,18 +65,18 @@ def make_generator(settings: Settings, name: str | None = None) -> Generator:
 
     name = name or settings.generator
     if not name:
-        name = "local" if local_model_available(settings.models_dir) and _llama_cpp_installed() else "extractive"
+        name = "local" if local_model_available(settings.models_dir) and _local_runtime_installed() else "extractive"
     if name == "local":
-        return LlamaCppGenerator(gguf_path(settings.models_dir))
+        return LlamaServerGenerator(gguf_path(settings.models_dir))
     if name == "openai":
         return OpenAICompatibleGenerator(settings.openai_base_url, settings.openai_model, settings.openai_api_key)
     return ExtractiveGenerator()
 
 
-def _llama_cpp_installed() -> bool:
+def _local_runtime_installed() -> bool:
     import importlib.util
 
-    return importlib.util.find_spec("llama_cpp") is not None
+    return importlib.util.find_spec("xllamacpp") is not None
 
 
 @dataclass
@@ -151,8 +151,8 @@ class Assistant:
         self.embedder.embed_query("warm-up")
         view = self.corpus.current()
         _ = view.bm25, view.catalogue
-        if isinstance(self.generator, LlamaCppGenerator):
-            _ = self.generator.llm
+        if isinstance(self.generator, LlamaServerGenerator):
+            self.generator.start()
 
     def search(
         self, query: str, filters: Filters | None = None, top_k: int | None = None, mode: str = "fused"

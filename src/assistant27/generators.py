@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -43,143 +45,207 @@ class Generator(Protocol):
     def generate(self, request: GenerationRequest) -> Iterator[str]: ...
 
 
-class LlamaCppGenerator:
-    """Qwen2.5-Coder-1.5B-Instruct (GGUF Q4_K_M) run in-process by llama-cpp-python."""
+class LlamaServerGenerator:
+    """Qwen2.5-Coder-1.5B-Instruct (GGUF Q4_K_M) run by llama.cpp's server, streamed over loopback HTTP.
+
+    The server runs in-process from xllamacpp's prebuilt wheel (nothing to compile), on a free loopback port,
+    started at the first generation or by `start()`; `url` points at a llama.cpp server started elsewhere
+    (`llama-server -m MODEL`) instead. It speaks llama.cpp's own endpoints, not only the OpenAI ones, because
+    the refusal gate needs the first tokens' probabilities and the prompt as tokens (see `_gated_prefix`).
+    """
 
     name = "local"
     # A question naming several years has one part a year: with this model, one generation a year is minutes
     # on two cores (latency p95 252 s on the programme items), and its parts were worse than quotes
     # (comparisons 4/13 against 8/13; evals/reports/2026-11-23-programmes-local). The parts are quoted instead.
     quotes_year_parts = True
+    top_probabilities = 20  # a refusal start outside the 20 likeliest first tokens weighs under 1/21 each
 
-    def __init__(self, model_path: Path, n_ctx: int = 2048, n_threads: int | None = None) -> None:
-        if not model_path.exists():
+    def __init__(
+        self,
+        model_path: Path | None = None,
+        *,
+        url: str = "",
+        n_ctx: int = 2048,
+        n_threads: int | None = None,
+        timeout: float = 600.0,
+    ) -> None:
+        if not url and (model_path is None or not model_path.exists()):
             raise ModelMissingError(f"The local model {model_path} is not installed. Run: make run")
         self.model_path = model_path
         self.n_ctx = n_ctx
         self.n_threads = n_threads
-        self._llm = None
+        self.timeout = timeout
+        self._url = url.rstrip("/")
+        self._server: Any = None  # the in-process xllamacpp.Server, once started
 
     @property
-    def llm(self):  # type: ignore[no-untyped-def]
-        if self._llm is None:
-            try:
-                from llama_cpp import Llama
-            except ImportError as exc:
-                raise ModelMissingError(
-                    "llama-cpp-python is not installed. Run: make run (it compiles once, about 10 minutes)"
-                ) from exc
-            import os
+    def started(self) -> bool:
+        return bool(self._url)
 
-            self._llm = Llama(
-                model_path=str(self.model_path),
-                n_ctx=self.n_ctx,
-                n_threads=self.n_threads or os.cpu_count() or 2,
-                verbose=False,
-            )
-        return self._llm
+    def start(self) -> str:
+        """Load the model into an in-process llama.cpp server (once) and return its URL."""
+        if self._url:
+            return self._url
+        try:
+            import xllamacpp
+        except ImportError as exc:
+            raise ModelMissingError(
+                "xllamacpp (llama.cpp's prebuilt runtime) is not installed. Run: make run "
+                "(or: .venv/bin/pip install 'assistant27[local]')"
+            ) from exc
+        import os
+
+        params = xllamacpp.CommonParams()
+        params.model.path = str(self.model_path)
+        params.n_ctx = self.n_ctx
+        params.n_parallel = 1  # one answer at a time: two cores are not enough for two
+        threads = self.n_threads or os.cpu_count() or 2
+        params.cpuparams.n_threads = threads
+        params.cpuparams_batch.n_threads = threads
+        params.hostnames = ["127.0.0.1"]
+        params.port = 0  # a free port, read back from listening_address
+        params.ui = False
+        params.verbosity = -1  # llama.cpp's own log lines would flood the terminal
+        try:
+            self._server = xllamacpp.Server(params)
+        except Exception as exc:  # a bad or truncated GGUF is a plain RuntimeError
+            raise ModelMissingError(
+                f"llama.cpp could not load {self.model_path}: {exc}. Delete it and run: make models"
+            ) from exc
+        self._url = str(self._server.listening_address).rstrip("/")
+        return self._url
 
     def generate(self, request: GenerationRequest) -> Iterator[str]:
-        gate = None
+        import httpx
+
+        url = self.start()
         try:
-            from llama_cpp import LogitsProcessorList
+            with httpx.Client(base_url=url, timeout=self.timeout) as client:
+                prompt = self._prompt_tokens(client, request.messages)
+                prefix: list[int] = []
+                if request.refusal and request.refuse_at is not None:
+                    gated = self._gated_prefix(client, prompt, request)
+                    if gated is None:
+                        yield request.refusal
+                        return
+                    prefix = gated
+                if prefix:
+                    yield self._post(client, "/detokenize", {"tokens": prefix})["content"]
+                body = {
+                    **self._sampling(request),
+                    "prompt": prompt + prefix,
+                    "n_predict": request.max_tokens - len(prefix),
+                    "stream": True,
+                }
+                with client.stream("POST", "/completion", json=body) as response:
+                    response.raise_for_status()
+                    for line in response.iter_lines():
+                        if not line.startswith("data: "):
+                            continue
+                        part = json.loads(line[len("data: ") :])
+                        if part.get("content"):
+                            yield part["content"]
+                        if part.get("stop"):
+                            break
+        except httpx.HTTPError as exc:
+            raise GeneratorError(
+                f"The local model's llama.cpp server at {url} failed: {exc}. Try ASSISTANT27_GENERATOR=extractive."
+            ) from exc
 
-            if request.refusal and request.refuse_at is not None:
-                gate = RefusalGate(self._refusal_starts(request.refusal), request.refuse_at, int(self.llm.token_eos()))
-            stream = self.llm.create_chat_completion(
-                messages=request.messages,
-                max_tokens=request.max_tokens,
-                temperature=0.0,  # greedy: the same question gets the same answer, and evaluations repeat
-                repeat_penalty=1.1,
-                stream=True,
-                logits_processor=LogitsProcessorList([gate]) if gate else None,
-            )
-            held: list[str] = []  # the first token stays here until the gate has decided at the second
-            for part in stream:
-                delta = part["choices"][0].get("delta", {})
-                text = delta.get("content")
-                if not text:
-                    continue
-                if gate is not None and not gate.decided:
-                    held.append(text)
-                    continue
-                if gate is not None and gate.refused:
-                    continue  # only the end token was allowed
-                if held:
-                    yield "".join(held)
-                    held = []
-                yield text
-        except ModelMissingError:
-            raise
-        except Exception as exc:  # llama.cpp errors are plain RuntimeError/ValueError
-            raise GeneratorError(f"The local model failed: {exc}. Try ASSISTANT27_GENERATOR=extractive.") from exc
-        if gate is not None:
-            request.refusal_probability = gate.probability
-            if gate.refused:
-                yield request.refusal
-                return
-        if held:
-            yield "".join(held)
+    def _gated_prefix(self, client: Any, prompt: list[int], request: GenerationRequest) -> list[int] | None:
+        """The first tokens the answer must start with as `RefusalGate` rules ([] when nothing is forced), or None
+        when the model refuses. Greedy decoding repeats what it chose unforced, so only forced tokens are sent."""
+        gate = RefusalGate(self._refusal_starts(client, request.refusal), float(request.refuse_at or 0.0))
+        probabilities, greedy = self._next_token(client, prompt, request)
+        first = gate.first_token(probabilities, greedy)
+        request.refusal_probability = gate.probability
+        if first not in gate.starts:
+            return []
+        probabilities, greedy = self._next_token(client, prompt + [first], request)
+        ruled_out = gate.second_token(first, probabilities)
+        request.refusal_probability = gate.probability
+        if ruled_out is None:
+            return None
+        if greedy != ruled_out:
+            return [first] if gate.forced else []
+        _, other = self._next_token(client, prompt + [first], request, ban=ruled_out)
+        return [first, other]
 
-    def _refusal_starts(self, text: str) -> dict[int, int]:
+    def _next_token(
+        self, client: Any, tokens: list[int], request: GenerationRequest, ban: int | None = None
+    ) -> tuple[dict[int, float], int]:
+        """The likeliest next tokens' probabilities (before sampling), and the token greedy decoding picks."""
+        body = {
+            **self._sampling(request),
+            "prompt": tokens,
+            "n_predict": 1,
+            "n_probs": self.top_probabilities,
+            "logit_bias": [[ban, False]] if ban is not None else [],
+        }
+        step = self._post(client, "/completion", body)["completion_probabilities"][0]
+        probs = {int(t["id"]): math.exp(float(t["logprob"])) for t in step["top_logprobs"]}
+        return probs, int(step["id"])
+
+    def _prompt_tokens(self, client: Any, messages: list[dict[str, str]]) -> list[int]:
+        prompt = self._post(client, "/apply-template", {"messages": messages})["prompt"]
+        return [int(t) for t in self._post(client, "/tokenize", {"content": prompt, "parse_special": True})["tokens"]]
+
+    def _refusal_starts(self, client: Any, text: str) -> dict[int, int]:
         """The first token of `text` as an answer's start (with or without a leading space) -> its second token."""
         starts = {}
         for variant in (text, " " + text):
-            tokens = self.llm.tokenize(variant.encode("utf-8"), add_bos=False, special=False)
+            tokens = self._post(client, "/tokenize", {"content": variant, "add_special": False})["tokens"]
             if len(tokens) >= 2:
-                starts[tokens[0]] = tokens[1]
+                starts[int(tokens[0])] = int(tokens[1])
         return starts
+
+    @staticmethod
+    def _sampling(request: GenerationRequest) -> dict[str, Any]:
+        # Greedy: the same question gets the same answer, and evaluations repeat. The cached prompt makes the
+        # gate's one-token probes and the answer's stream share one prefill.
+        return {"temperature": 0.0, "repeat_penalty": 1.1, "cache_prompt": True}
+
+    @staticmethod
+    def _post(client: Any, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = client.post(path, json=body)
+        response.raise_for_status()
+        result: dict[str, Any] = response.json()
+        return result
 
 
 class RefusalGate:
-    """A llama.cpp logits processor for the first two generated tokens: how likely is the model to start its refusal?
+    """How likely is the model to start its refusal? The decision over the first two generated tokens.
 
     The refusal sentence starts with words an answer may start with too ("Les publications ne répondent pas ..."
     and "Les collectivités ..." share "Les"), so the measure is over its first two tokens: P(first) at step 1,
     times P(second | first) at step 2, the second token being the one that follows the first the model chose.
-    At step 1, a first-token probability at or above `refuse_at` makes the model start the refusal (only its
-    first tokens are allowed); below, nothing changes, since the product cannot reach the threshold. At step 2,
-    when the model started the refusal, a product at or above `refuse_at` stops the model (only the end token
-    is allowed: the caller drops the first token and writes the refusal); below, the refusal's second token is
-    ruled out, so "Les ..." goes on as an answer. Later steps pass through unchanged.
+    At step 1, a first-token probability at or above `refuse_at` makes the model start the refusal (the likeliest
+    of its first tokens); below, the model's own choice stands, since the product cannot reach the threshold.
+    At step 2, when the model started the refusal, a product at or above `refuse_at` refuses (the caller writes
+    the refusal); below, the refusal's second token is ruled out at this step, so "Les ..." goes on as an answer.
+    Probabilities are the model's before sampling; a token missing from the map counts as 0.
     """
 
-    def __init__(self, starts: Mapping[int, int], refuse_at: float, eos: int) -> None:
+    def __init__(self, starts: Mapping[int, int], refuse_at: float) -> None:
         self.starts = dict(starts)  # first token -> the second token of the refusal after it
-        self.first = sorted(starts)
         self.refuse_at = refuse_at
-        self.eos = eos
         self.probability: float | None = None  # P(first tokens), times P(second | first) once measured
+        self.forced = False  # step 1 made the model start its refusal
         self.refused = False
-        self.decided = False  # True from step 2 on: the text generated so far stays
-        self._prompt_length: int | None = None
 
-    def __call__(self, input_ids: Any, logits: np.ndarray) -> np.ndarray:
-        if self.decided:
-            return logits
-        shifted = np.exp(logits.astype(np.float64) - float(np.max(logits)))
-        if self._prompt_length is None:  # step 1
-            self._prompt_length = len(input_ids)
-            self.probability = float(shifted[self.first].sum() / shifted.sum())
-            if self.probability < self.refuse_at:
-                return logits
-            out = np.full_like(logits, -np.inf)
-            out[self.first] = logits[self.first]
-            return out
-        self.decided = True
-        chosen = int(input_ids[-1])
-        if len(input_ids) != self._prompt_length + 1 or chosen not in self.starts:
-            return logits  # the model started something else: not its refusal
-        second = self.starts[chosen]
-        self.probability = (self.probability or 0.0) * float(shifted[second] / shifted.sum())
-        out = logits.copy()
-        if self.probability >= self.refuse_at:
-            self.refused = True
-            out[:] = -np.inf
-            out[self.eos] = 0.0
-        else:
-            out[second] = -np.inf
-        return out
+    def first_token(self, probabilities: Mapping[int, float], chosen: int) -> int:
+        """Step 1: the token the answer starts with, given the model's probabilities and its own choice."""
+        self.probability = sum(probabilities.get(t, 0.0) for t in self.starts)
+        self.forced = self.probability >= self.refuse_at
+        return max(self.starts, key=lambda t: probabilities.get(t, 0.0)) if self.forced else chosen
+
+    def second_token(self, first: int, probabilities: Mapping[int, float]) -> int | None:
+        """Step 2, after a first token that starts the refusal: None to refuse, else the token ruled out."""
+        second = self.starts[first]
+        self.probability = (self.probability or 0.0) * probabilities.get(second, 0.0)
+        self.refused = self.probability >= self.refuse_at
+        return None if self.refused else second
 
 
 class OpenAICompatibleGenerator:
