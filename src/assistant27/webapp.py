@@ -111,7 +111,56 @@ CSS = """
 .a27-status { min-height: 1.6em; font-style: italic; }
 .a27-empty { color: var(--body-text-color-subdued); text-align: center; margin-top: 40px; }
 .a27-cursor::after { content: "▍"; }
+.a27-title { font-size: 1.5em; font-weight: 700; margin: 0; }
+/* A visible focus ring on everything the keyboard reaches (the theme shows none on text boxes). */
+textarea:focus-visible, input:focus-visible, button:focus-visible, a:focus-visible, summary:focus-visible,
+[role='tab']:focus-visible { outline: 3px solid var(--color-accent) !important; outline-offset: 2px; }
 """
+
+# Gradio names some of its own controls in English whatever the page's language; these are the ones this page
+# shows, put in French as they appear (attributes only: no text of ours goes through it).
+FRENCH_LABELS = {
+    "More tabs": "Autres onglets",
+    "Copy table data": "Copier le tableau",
+    "Table actions": "Actions du tableau",
+    "Download": "Télécharger",
+    "Close": "Fermer",
+    "Dismiss": "Fermer",
+    "Loading response": "Réponse en cours de chargement",
+    "Loading Progress": "Progression du chargement",
+    "View full screen": "Plein écran",
+    "Exit full screen": "Quitter le plein écran",
+    "Fullscreen": "Plein écran",
+    "Sort column": "Trier la colonne",
+    "Open cell menu": "Menu de la cellule",
+    "Search": "Rechercher",
+    "Clear": "Effacer",
+    "Remove": "Retirer",
+    "Copy": "Copier",
+    "Dataframe": "Tableau",
+    "File upload": "Envoi de fichier",
+}
+FRENCH_LABELS_JS = (
+    "<script>(() => {const fr = "
+    + json.dumps(FRENCH_LABELS, ensure_ascii=False)
+    + """;
+const fix = (root) => {
+  for (const name of ['aria-label', 'title']) {
+    for (const el of root.querySelectorAll('[' + name + ']')) {
+      const value = el.getAttribute(name);
+      if (fr[value]) { el.setAttribute(name, fr[value]); }
+    }
+  }
+};
+new MutationObserver((changes) => {
+  for (const change of changes) {
+    const target = change.type === 'attributes' ? change.target.parentNode : change.target;
+    if (target && target.querySelectorAll) { fix(target); }
+  }
+}).observe(document.documentElement, {subtree: true, childList: true, attributes: true,
+  attributeFilter: ['aria-label', 'title']});
+})();</script>"""
+)
 
 # Clicks inside the conversation: a citation opens its passage; a thumb sends the rating to the server.
 CHAT_JS = """
@@ -651,7 +700,7 @@ class WebApp:
             conversation = gr.State("")
             pending = gr.State("")
             rated = gr.State({})
-            gr.Markdown(f"## {self.heading}")
+            gr.HTML(f"<h1 class='a27-title'>{html.escape(self.heading, quote=False)}</h1>", elem_id="a27-heading")
             with gr.Tabs():
                 with gr.Tab("Discussion", id="chat"), gr.Row():
                     with gr.Column(scale=3):
@@ -662,6 +711,7 @@ class WebApp:
                         with gr.Row():
                             question = gr.Textbox(
                                 placeholder="Posez une question sur les publications…",
+                                label="Votre question",
                                 show_label=False,
                                 scale=5,
                                 elem_id="a27-question",
@@ -671,6 +721,7 @@ class WebApp:
                         with gr.Row():
                             comment = gr.Textbox(
                                 placeholder="Un commentaire sur la réponse notée ? (facultatif)",
+                                label="Commentaire sur la réponse notée",
                                 show_label=False,
                                 scale=5,
                                 elem_id="a27-comment",
@@ -862,7 +913,9 @@ class WebApp:
         )
         # The page being served; Gradio hangs its sessions' state on it (`page.state_holder`) when mounting.
         self.page = self.build()
-        app = gr.mount_gradio_app(app, self.page, path="", theme=theme, css=CSS, footer_links=[], ssr_mode=False)
+        app = gr.mount_gradio_app(
+            app, self.page, path="", theme=theme, css=CSS, head=FRENCH_LABELS_JS, footer_links=[], ssr_mode=False
+        )
         return TokenGate(app, token, self.title, self.heading) if token else app
 
     def launch(
@@ -1113,7 +1166,10 @@ def _answer_html(turn_id: int, text: str, numbers: set[int]) -> str:
         n = int(match.group(1))
         if n not in numbers:
             return match.group()
-        return f"<button class='a27-cite' data-target='a27-cit-{turn_id}-{n}' title='Voir le passage'>[{n}]</button>"
+        return (
+            f"<button class='a27-cite' data-target='a27-cit-{turn_id}-{n}' title='Voir le passage'"
+            f" aria-label='Citation {n} : voir le passage cité'>[{n}]</button>"
+        )
 
     return _CITE.sub(button, html.escape(text)).replace("\n", "<br>")
 

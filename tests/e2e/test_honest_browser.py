@@ -4,12 +4,14 @@ a rating's comment goes with its rating. Playwright drives Debian's Chromium aga
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from appserver import make_app, serving
 from click.testing import CliRunner
 from test_browser import CHROMIUM, CHROMIUM_ARGS, sync_api
@@ -185,3 +187,44 @@ def test_switching_a_rating_drops_the_comment_written_for_the_other(settings: Se
     assert result.exit_code == 0, result.output
     [item] = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert (item["feedback"], item["comment"]) == ("up", "")
+
+
+# Names Gradio gives its controls in English, or by the component's kind, that the page must not show.
+NOT_FRENCH = {"Textbox", "Dropdown", "Dataframe", "More tabs", "Copy table data", "Table actions", "File upload"}
+NAMED = re.compile(r'^\s*- (textbox|combobox|button)(?: "([^"]*)")?', re.MULTILINE)
+
+
+@pytest.mark.parametrize("width,height", [(1400, 1000), (390, 844)], ids=["desktop", "phone"])
+def test_every_control_is_named_in_french_with_a_visible_focus(settings: Settings, width: int, height: int) -> None:
+    expect = sync_api.expect
+    with _served(settings, Slow(REPLY, 0.0)) as (_context, page, _url):
+        page.set_viewport_size({"width": width, "height": height})
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Assistant")
+        assert page.get_by_role("heading", level=1).count() == 1
+        question = page.get_by_role("textbox", name="Votre question")
+        expect(question).to_be_visible()
+        expect(page.get_by_role("textbox", name="Commentaire sur la réponse notée")).to_be_attached()
+        _ask(page, Q1)
+        _answered(page, [Q1])
+        expect(page.get_by_role("button", name=re.compile(r"^Citation 1 : voir le passage")).first).to_be_visible()
+
+        for tab in ("Recherche", "Programmes", "Publications", "Discussion"):
+            more = page.get_by_role("button", name="Autres onglets")
+            if more.count() and more.first.is_visible():  # a narrow screen: some tabs are behind this button
+                more.first.click()
+            page.get_by_role("tab", name=tab).or_(page.get_by_role("button", name=tab, exact=True)).first.click()
+            page.wait_for_timeout(300)
+            labels = page.evaluate(
+                "() => [...document.querySelectorAll('[aria-label], [title]')]"
+                ".flatMap(e => [e.getAttribute('aria-label'), e.getAttribute('title')]).filter(Boolean)"
+            )
+            assert NOT_FRENCH.isdisjoint(labels), (tab, sorted(NOT_FRENCH & set(labels)))
+            tree = page.locator("body").aria_snapshot()
+            unnamed = [m.group(0).strip() for m in NAMED.finditer(tree) if not (m.group(2) or "").strip()]
+            assert unnamed == [], (tab, unnamed)
+            assert "Textbox" not in tree, tab
+
+        # The box being typed in shows where the keyboard is.
+        question.focus()
+        ring = question.evaluate("e => { const s = getComputedStyle(e); return [s.outlineStyle, s.outlineWidth]; }")
+        assert ring[0] == "solid" and float(ring[1].removesuffix("px")) >= 2, ring
