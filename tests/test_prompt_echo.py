@@ -60,3 +60,13 @@ def test_while_written_the_start_of_an_echo_waits_for_the_next_words() -> None:
     assert not any("numérotés" in s or "Réponds" in s or "phrases" in s for s in shown)
     assert shown[-1] == "La Communauté urbaine de Dunkerque a participé au programme Nouveaux Accords [1]."
     assert shown_while_written("La Communauté urbaine de Dunk", sources) == "La Communauté urbaine de"
+
+
+def test_forms_the_local_model_wrote_keep_what_they_report() -> None:
+    # Shapes of the 16 recorded local answers the replay changed (evals/reports/*local*), on the tiny corpus.
+    sources = [QUESTION, PASSAGE]
+    said = "La Communauté urbaine de Dunkerque a participé au programme [1]."
+    assert strip_prompt_echo(f"Les extraits numérotés [1] et [3] contiennent la réponse : {said}", sources) == said
+    long_lead = "Les extraits numérotés [1] et [2] mentionnent le partenaire du programme de recherche-action, "
+    assert strip_prompt_echo(f"{long_lead}respectivement : {said}", sources) == said
+    assert strip_prompt_echo(f"Les extraits numérotés [1] et [3] contiennent les informations. {said}", sources) == said
