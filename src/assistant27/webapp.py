@@ -850,7 +850,7 @@ class WebApp:
                     **searching,
                 ).then(**writing).then(**hide_examples)
                 button.click(**hide_examples)
-            chat.select(self._on_thumb, [conversation], [chat, rated], show_progress="hidden")
+            chat.select(self._on_thumb, [conversation], [chat, rated, comment_status], show_progress="hidden")
             comment_send.click(self.comment, [conversation, rated, comment], [chat, comment_status]).then(
                 lambda: "", None, comment
             )
@@ -884,13 +884,19 @@ class WebApp:
         row = evt.row_value if isinstance(getattr(evt, "row_value", None), list) else None
         return gr.Dropdown(value=row[0]) if row else gr_skip()
 
-    def _on_thumb(self, conversation: str, evt: gr.EventData) -> tuple[str, dict[str, Any]]:
+    def _on_thumb(self, conversation: str, evt: gr.EventData) -> tuple[str, dict[str, Any], str]:
+        """A thumb clicked; the line under the comment box says when the comment of the other rating went."""
         data = evt._data if isinstance(evt._data, dict) else {}
         try:
-            return self.rate(conversation, int(data.get("turn", 0)), str(data.get("rating", "")))
+            turn = int(data.get("turn", 0))
+            before = self.conversations.turn(conversation, turn)
+            chat, rated = self.rate(conversation, turn, str(data.get("rating", "")))
         except Exception:
             log.exception("feedback failed")
-            return self._chat(conversation), {}
+            return self._chat(conversation), {}, ""
+        after = self.conversations.turn(conversation, turn) if rated else None
+        dropped = before is not None and after is not None and before.comment and not after.comment
+        return chat, rated, "Note changée : le commentaire écrit pour l'autre note est retiré." if dropped else ""
 
     def asgi_app(self, token: str | None = None) -> ASGIApp:
         """The page and `/source/FILE` (corpus files only) as one ASGI app; behind `TokenGate` when `token` is set."""

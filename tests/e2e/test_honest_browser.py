@@ -179,6 +179,7 @@ def test_switching_a_rating_drops_the_comment_written_for_the_other(settings: Se
         page.locator(".a27-fb[data-rating='up']").first.click()
         expect(page.locator(".a27-fb.a27-on[data-rating='up']")).to_be_visible()
         expect(page.locator("#a27-chat")).not_to_contain_text("Il manque Vitry-le-François.")
+        expect(page.locator("#a27-comment-status")).to_contain_text("commentaire écrit pour l'autre note est retiré")
         page.reload()
         expect(page.locator(".a27-fb.a27-on[data-rating='up']")).to_be_visible()
         expect(page.locator("#a27-chat")).not_to_contain_text("Il manque Vitry-le-François.")
