@@ -140,25 +140,40 @@ FRENCH_LABELS = {
     "Dataframe": "Tableau",
     "File upload": "Envoi de fichier",
 }
+# Its progress lines (« processing | 0.1s », « queue: 1/2 », and « In queue: 1 of 2 », « common.complete » read
+# to screen readers), rewritten in place inside its progress and status elements only.
+FRENCH_PROGRESS = [
+    (r"^processing\b", "en cours"),
+    (r"^queue:", "file :"),
+    (r"^In queue: (\d+) of (\d+)", "En file : $1 sur $2"),
+    (r"^common\.complete$", "Terminé"),
+    (r"^common\.loading$", "Chargement…"),
+]
 FRENCH_LABELS_JS = (
     "<script>(() => {const fr = "
     + json.dumps(FRENCH_LABELS, ensure_ascii=False)
-    + """;
-const fix = (root) => {
+    + ";\nconst progress = "
+    + json.dumps(FRENCH_PROGRESS, ensure_ascii=False)
+    + """.map(([re, to]) => [new RegExp(re), to]);
+const fix = () => {
   for (const name of ['aria-label', 'title']) {
-    for (const el of root.querySelectorAll('[' + name + ']')) {
+    for (const el of document.querySelectorAll('[' + name + ']')) {
       const value = el.getAttribute(name);
       if (fr[value]) { el.setAttribute(name, fr[value]); }
     }
   }
-};
-new MutationObserver((changes) => {
-  for (const change of changes) {
-    const target = change.type === 'attributes' ? change.target.parentNode : change.target;
-    if (target && target.querySelectorAll) { fix(target); }
+  // The text nodes themselves, so that Gradio goes on updating the ones it made.
+  for (const el of document.querySelectorAll('.progress-text, .sr-only[role=status]')) {
+    for (const node of el.childNodes) {
+      if (node.nodeType !== Node.TEXT_NODE) { continue; }
+      let text = node.data;
+      for (const [re, to] of progress) { text = text.replace(re, to); }
+      if (text !== node.data) { node.data = text; }
+    }
   }
-}).observe(document.documentElement, {subtree: true, childList: true, attributes: true,
-  attributeFilter: ['aria-label', 'title']});
+};
+new MutationObserver(fix).observe(document.documentElement, {subtree: true, childList: true,
+  characterData: true, attributes: true, attributeFilter: ['aria-label', 'title']});
 })();</script>"""
 )
 

@@ -205,9 +205,20 @@ def test_every_control_is_named_in_french_with_a_visible_focus(settings: Setting
         question = page.get_by_role("textbox", name="Votre question")
         expect(question).to_be_visible()
         expect(page.get_by_role("textbox", name="Commentaire sur la réponse notée")).to_be_attached()
+        # Gradio's progress lines, as they change while the question is answered.
+        page.evaluate(
+            """() => {
+              window.__progress = [];
+              new MutationObserver(() => document.querySelectorAll('.progress-text, .sr-only[role=status]')
+                .forEach(e => window.__progress.push(e.textContent)))
+                .observe(document.body, {subtree: true, childList: true, characterData: true});
+            }"""
+        )
         _ask(page, Q1)
         _answered(page, [Q1])
         expect(page.get_by_role("button", name=re.compile(r"^Citation 1 : voir le passage")).first).to_be_visible()
+        progress = set(page.evaluate("() => window.__progress"))
+        assert progress and not [t for t in progress if re.search(r"processing|In queue|queue:|common\.", t)], progress
 
         for tab in ("Recherche", "Programmes", "Publications", "Discussion"):
             more = page.get_by_role("button", name="Autres onglets")
