@@ -123,7 +123,7 @@ def _reported(plain: str, sentence: str, end: int, known: Set[str]) -> str:
     """
     lead = _LEAD_END.search(plain, end)
     if lead is not None and lead.start() - end > _LEAD_MAX:
-        # A longer lead-in (« mentionnent les partenaires de 2014 et 2019, respectivement : X »): only a
+        # A longer lead-in (« mentionnent les partenaires de 2031 et 2034, respectivement : X »): only a
         # « que » or a colon says where what it reports begins.
         lead = _REPORTS.search(plain, end)
     if lead is None:
