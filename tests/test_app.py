@@ -168,3 +168,72 @@ def test_programmes_page_lists_filters_and_shows_a_timeline(settings: Settings) 
     assert "activité 2022" in page and "/source/rapport-2022.txt" in page and "<mark>" in page
     assert "Communauté urbaine de Dunkerque" in page
     assert "Choisissez" in app.programme_page(None) and "Choisissez" in app.programme_page("<script>")
+
+
+def test_a_question_is_stored_before_its_answer_and_a_second_one_waits_its_turn(settings: Settings) -> None:
+    scripted = ScriptedGenerator([REPLY, "Il a commencé en septembre 2022 [1]."])
+    app = make_app(settings, scripted)
+    _browser, conversation, *_ = app.start(None)
+    first = list(app.retrieve(QUESTION, conversation))
+    [stored] = app.conversations.turns(conversation)
+    assert stored.question == QUESTION and stored.pending and "Réponse en attente" in first[-1][0]
+    # A second question before the first is written: stored, shown after it, said to wait.
+    second = list(app.retrieve("Quand Nouveaux Accords a-t-il commencé ?", conversation))
+    assert "Question en file" in second[-1][2]
+    chat = second[-1][0]
+    assert chat.index(QUESTION) < chat.index("Quand Nouveaux Accords") and chat.count("Réponse en attente") == 2
+    # Both answered in the order they came, whichever pending id the session's state holds.
+    list(app.generate(second[-1][4], conversation))
+    list(app.generate(first[-1][4], conversation))
+    turns = app.conversations.turns(conversation)
+    assert [t.question for t in turns] == [QUESTION, "Quand Nouveaux Accords a-t-il commencé ?"]
+    assert not any(t.pending for t in turns) and scripted.requests[0].question == QUESTION
+    assert "Réponse en attente" not in app.start(_browser)[2]
+
+
+def test_a_question_left_unanswered_by_a_closed_tab_or_a_restart_is_answered_on_the_next_load(
+    settings: Settings,
+) -> None:
+    app = make_app(settings, ScriptedGenerator([REPLY]))
+    browser, conversation, *_ = app.start(None)
+    list(app.retrieve(QUESTION, conversation))  # the tab closed before the generation queue took it
+    restarted = WebApp(app.assistant, app.conversations)  # its passages were held by the old process only
+    assert restarted.start(browser)[1] == conversation and "Réponse en attente" in restarted.start(browser)[2]
+    chat = list(restarted.resume(conversation))[-1][0]
+    assert "Dunkerque" in chat and "Réponse en attente" not in chat
+    assert list(restarted.resume(conversation))[-1][0] == chat  # nothing left to answer: the store as it is
+
+
+def test_a_question_refused_with_a_message_is_not_stored(settings: Settings) -> None:
+    app = make_app(settings, ScriptedGenerator())
+    _browser, conversation, *_ = app.start(None)
+    steps = list(app.retrieve("x" * 2500, conversation))
+    assert steps[-1][3] == "x" * 2500 and app.conversations.turns(conversation) == []
+
+
+def test_switching_the_rating_drops_the_comment_written_for_the_other(settings: Settings) -> None:
+    app = make_app(settings, ScriptedGenerator([REPLY]))
+    _browser, conversation, *_ = app.start(None)
+    ask(app, conversation, QUESTION)
+    turn = app.conversations.turns(conversation)[0].id
+    _chat, rated = app.rate(conversation, turn, "down")
+    app.comment(conversation, rated, "Il manque Vitry-le-François.")
+    app.rate(conversation, turn, "down")  # the same thumb again keeps the comment
+    assert app.conversations.turns(conversation)[0].comment == "Il manque Vitry-le-François."
+    chat, _rated = app.rate(conversation, turn, "up")
+    [fb] = app.conversations.feedback()
+    assert (fb.rating, fb.comment) == ("up", "") and "Il manque" not in chat
+
+
+def test_search_says_when_no_passage_holds_the_words_and_how_each_matches(settings: Settings) -> None:
+    app = make_app(settings, ScriptedGenerator())
+    results, status = app.search("blockchain quantique", None, None, [], [])
+    assert "Aucun passage ne contient « blockchain », « quantique »" in status
+    assert "<mark>" not in results and results.count("a27-passage") <= 5 and "proche par le sens" in results
+    results, status = app.search("réglementation des achats", None, None, [], [])
+    assert "avec les mots cherchés" in status
+    first = results.split("class='a27-passage'")[1]
+    assert "2 mots sur 2" in first and "<mark>réglementation</mark>" in first
+    results, status = app.search("réglementation", 2025, None, [], [])
+    assert "Aucun passage ne contient « réglementation » avec ces filtres" in status
+    assert app.refilter("", 2025, None, [], []) == app.refilter("  ", None, None, [], [])  # no words: unchanged

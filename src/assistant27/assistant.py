@@ -33,6 +33,7 @@ from assistant27.kinds import holds_kind
 from assistant27.programme_answers import CatalogueAnswer, recognise
 from assistant27.programme_answers import answer as catalogue_answer
 from assistant27.programmes import Catalogue
+from assistant27.prompt_echo import strip_prompt_echo
 from assistant27.refusal import UNVERIFIED, Decision, best_support, decide, refusal_text
 from assistant27.retrieval import Retriever
 from assistant27.schema import Answer, Chunk, Citation, Passage, Timings
@@ -235,7 +236,8 @@ class Assistant:
             pieces.append(piece)
             yield Token(piece)
         raw = "".join(pieces).strip()
-        if not raw or is_refusal(raw):
+        said = strip_prompt_echo(raw, _sources(question, context))  # nothing of the prompt reaches the user
+        if not said or is_refusal(said):
             timings.total_s = round(time.perf_counter() - started, 4)
             unverified = Decision(UNVERIFIED, 0.0, "the generator found no answer in the passages", decision.support)
             refusal = self._refusal(question, passages, timings, language, unverified)
@@ -243,7 +245,7 @@ class Assistant:
             refusal.refusal_probability = request.refusal_probability
             yield refusal
             return
-        checked = self._validated(without_refusals(raw), context, language)
+        checked = self._validated(without_refusals(said), context, language)
         timings.total_s = round(time.perf_counter() - started, 4)
         yield Answer(
             question=question,
@@ -308,9 +310,10 @@ class Assistant:
                 yield Token(piece)
             raw = "".join(pieces).strip()
             generated.append(f"{year} : {raw}")
-            if not raw or is_refusal(raw):
+            said = strip_prompt_echo(raw, _sources(question, context))
+            if not said or is_refusal(said):
                 continue
-            checked = self._validated(without_refusals(raw), context, language)
+            checked = self._validated(without_refusals(said), context, language)
             part.text, part.citations = checked.text, checked.citations
             flagged.extend(checked.flagged)
 
@@ -419,6 +422,11 @@ class Assistant:
             refusal=kind,
             confidence=0.0,
         )
+
+
+def _sources(question: str, context: list[Passage]) -> list[str]:
+    """What a generated answer may repeat word for word: the question and the passages (titles included)."""
+    return [question, *(f"{p.title} {p.text}" for p in context)]
 
 
 def _unmarked(*texts: str) -> str:

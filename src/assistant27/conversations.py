@@ -30,6 +30,12 @@ CREATE TABLE IF NOT EXISTS turns (
     answer TEXT NOT NULL  -- Answer.to_json(), the `ask --json` contract
 );
 CREATE INDEX IF NOT EXISTS turns_conversation ON turns (conversation, id);
+-- Questions stored before their answer, until it is written: a request finds them without reading the turns.
+CREATE TABLE IF NOT EXISTS waiting (
+    turn INTEGER PRIMARY KEY REFERENCES turns (id),
+    conversation TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS waiting_conversation ON waiting (conversation, turn);
 CREATE TABLE IF NOT EXISTS feedback (
     turn INTEGER PRIMARY KEY REFERENCES turns (id),
     rating TEXT NOT NULL CHECK (rating IN ('up', 'down')),
@@ -53,6 +59,11 @@ class Turn:
     @property
     def question(self) -> str:
         return str(self.answer.get("question", ""))
+
+    @property
+    def pending(self) -> bool:
+        """Stored, not answered yet (being answered, waiting its turn, or cut off by a closed tab or a restart)."""
+        return bool(self.answer.get("pending"))
 
 
 @dataclass
@@ -108,6 +119,40 @@ class ConversationStore:
                 "SELECT id FROM conversations WHERE browser = ? ORDER BY updated DESC LIMIT 1", (browser,)
             ).fetchone()
         return str(row[0]) if row else self.new_conversation(browser)
+
+    def add_question(self, conversation: str, question: str) -> int:
+        """Store a question before it is answered, so a closed tab or a second question never loses it."""
+        turn = self.add_turn(conversation, {"question": question, "answer": "", "pending": True})
+        with self._connect() as db:
+            db.execute("INSERT INTO waiting VALUES (?, ?)", (turn, conversation))
+        return turn
+
+    def answer_turn(self, turn: int, answer: dict[str, Any]) -> None:
+        """Put the answer (or the error met instead) in a question's turn; the turn keeps its place."""
+        now = time.time()
+        with self._connect() as db:
+            db.execute("UPDATE turns SET answer = ? WHERE id = ?", (json.dumps(answer, ensure_ascii=False), turn))
+            db.execute("DELETE FROM waiting WHERE turn = ?", (turn,))
+            db.execute(
+                "UPDATE conversations SET updated = ? WHERE id = (SELECT conversation FROM turns WHERE id = ?)",
+                (now, turn),
+            )
+
+    def drop_turn(self, turn: int) -> None:
+        """Remove a question refused before any answer (too long, nothing to ask): its text stays in the box."""
+        with self._connect() as db:
+            db.execute("DELETE FROM waiting WHERE turn = ?", (turn,))
+            db.execute("DELETE FROM turns WHERE id = ?", (turn,))
+
+    def unanswered(self, conversation: str) -> list[Turn]:
+        """The conversation's questions still waiting for their answer, oldest first."""
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT t.id, t.answer, NULL, NULL FROM waiting w JOIN turns t ON t.id = w.turn "
+                "WHERE w.conversation = ? ORDER BY w.turn",
+                (conversation,),
+            ).fetchall()
+        return [_turn(conversation, row) for row in rows]
 
     def add_turn(self, conversation: str, answer: dict[str, Any]) -> int:
         now = time.time()
@@ -188,7 +233,11 @@ def conversation_markdown(turns: Iterable[Turn], of_publisher: str = "") -> str:
     lines = [f"# Conversation avec l'assistant {of_publisher or 'des publications'}", ""]
     for turn in turns:
         answer = turn.answer
-        lines += [f"## {turn.question}", "", str(answer.get("answer", "")), ""]
+        if turn.pending:
+            lines += [f"## {turn.question}", "", "(Réponse pas encore écrite.)", ""]
+            continue
+        text = str(answer.get("answer") or "") or (f"({answer['error']})" if answer.get("error") else "")
+        lines += [f"## {turn.question}", "", text, ""]
         citations = answer.get("citations") or []
         if citations:
             lines += ["Sources :", ""]

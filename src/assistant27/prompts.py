@@ -15,3 +15,7 @@ def load(name: str) -> Template:
 def render(name: str, **variables: str) -> str:
     """Fill prompt file `name`; raises KeyError when a variable the file uses is missing."""
     return load(name).substitute(**variables)
+
+
+# The prompt files a generator reads; what they say is never part of an answer (prompt_echo.py).
+PROMPT_FILES = ("system_fr.txt", "user.txt")

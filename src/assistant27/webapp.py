@@ -36,7 +36,8 @@ from assistant27.conversations import ConversationStore, Turn, conversation_mark
 from assistant27.errors import Assistant27Error, QuestionError
 from assistant27.indexing import load_manifest
 from assistant27.programmes import catalogue_publishers, of_publisher
-from assistant27.schema import Answer
+from assistant27.prompt_echo import shown_while_written
+from assistant27.schema import Answer, Passage
 from assistant27.store import Filters
 
 if TYPE_CHECKING:
@@ -101,6 +102,8 @@ CSS = """
 .a27-flash { outline: 3px solid var(--color-accent); }
 .a27-quote { margin: 6px 0; padding-left: 10px; border-left: 3px solid var(--border-color-primary); white-space: pre-wrap; }
 .a27-quote mark { background: #ffe58a; color: inherit; }
+.a27-match { font-size: .9em; font-weight: 600; }
+.a27-others { margin-top: 14px; font-weight: 600; }
 .a27-meta { color: var(--body-text-color-subdued); font-size: .9em; }
 .a27-feedback { margin-top: 6px; display: flex; gap: 6px; align-items: center; }
 .a27-fb { border: 1px solid var(--border-color-primary); border-radius: 6px; background: none; cursor: pointer; padding: 1px 8px; }
@@ -108,7 +111,71 @@ CSS = """
 .a27-status { min-height: 1.6em; font-style: italic; }
 .a27-empty { color: var(--body-text-color-subdued); text-align: center; margin-top: 40px; }
 .a27-cursor::after { content: "▍"; }
+.a27-title { font-size: 1.5em; font-weight: 700; margin: 0; }
+/* A visible focus ring on everything the keyboard reaches (the theme shows none on text boxes). */
+textarea:focus-visible, input:focus-visible, button:focus-visible, a:focus-visible, summary:focus-visible,
+[role='tab']:focus-visible { outline: 3px solid var(--color-accent) !important; outline-offset: 2px; }
 """
+
+# Gradio names some of its own controls in English whatever the page's language; these are the ones this page
+# shows, put in French as they appear (attributes only: no text of ours goes through it).
+FRENCH_LABELS = {
+    "More tabs": "Autres onglets",
+    "Copy table data": "Copier le tableau",
+    "Table actions": "Actions du tableau",
+    "Download": "Télécharger",
+    "Close": "Fermer",
+    "Dismiss": "Fermer",
+    "Loading response": "Réponse en cours de chargement",
+    "Loading Progress": "Progression du chargement",
+    "View full screen": "Plein écran",
+    "Exit full screen": "Quitter le plein écran",
+    "Fullscreen": "Plein écran",
+    "Sort column": "Trier la colonne",
+    "Open cell menu": "Menu de la cellule",
+    "Search": "Rechercher",
+    "Clear": "Effacer",
+    "Remove": "Retirer",
+    "Copy": "Copier",
+    "Dataframe": "Tableau",
+    "File upload": "Envoi de fichier",
+}
+# Its progress lines (« processing | 0.1s », « queue: 1/2 », and « In queue: 1 of 2 », « common.complete » read
+# to screen readers), rewritten in place inside its progress and status elements only.
+FRENCH_PROGRESS = [
+    (r"^processing\b", "en cours"),
+    (r"^queue:", "file :"),
+    (r"^In queue: (\d+) of (\d+)", "En file : $1 sur $2"),
+    (r"^common\.complete$", "Terminé"),
+    (r"^common\.loading$", "Chargement…"),
+]
+FRENCH_LABELS_JS = (
+    "<script>(() => {const fr = "
+    + json.dumps(FRENCH_LABELS, ensure_ascii=False)
+    + ";\nconst progress = "
+    + json.dumps(FRENCH_PROGRESS, ensure_ascii=False)
+    + """.map(([re, to]) => [new RegExp(re), to]);
+const fix = () => {
+  for (const name of ['aria-label', 'title']) {
+    for (const el of document.querySelectorAll('[' + name + ']')) {
+      const value = el.getAttribute(name);
+      if (fr[value]) { el.setAttribute(name, fr[value]); }
+    }
+  }
+  // The text nodes themselves, so that Gradio goes on updating the ones it made.
+  for (const el of document.querySelectorAll('.progress-text, .sr-only[role=status]')) {
+    for (const node of el.childNodes) {
+      if (node.nodeType !== Node.TEXT_NODE) { continue; }
+      let text = node.data;
+      for (const [re, to] of progress) { text = text.replace(re, to); }
+      if (text !== node.data) { node.data = text; }
+    }
+  }
+};
+new MutationObserver(fix).observe(document.documentElement, {subtree: true, childList: true,
+  characterData: true, attributes: true, attributeFilter: ['aria-label', 'title']});
+})();</script>"""
+)
 
 # Clicks inside the conversation: a citation opens its passage; a thumb sends the rating to the server.
 CHAT_JS = """
@@ -258,12 +325,13 @@ def _malloc_trim() -> Callable[[], object] | None:
 @dataclass
 class PendingTurn:
     """A chat turn between its two halves: the question, its stream (None when `retrieve` showed an error
-    instead), and the passages panel shown meanwhile."""
+    instead), the passages panel shown meanwhile, and the texts the answer may repeat word for word."""
 
     question: str
     stream: Iterator[Event] | None
     panel: str
     error: str = ""
+    sources: list[str] = dataclasses.field(default_factory=list)  # what the answer may repeat (prompt_echo)
 
 
 class WebApp:
@@ -287,6 +355,9 @@ class WebApp:
         # Turns whose passages are shown and whose generation waits in the (slower) generation queue; a tab
         # closed between the two halves leaves its turn here until newer ones push it out.
         self._pending: Recent[str, PendingTurn] = Recent(PENDING_TURNS)
+        # Stored questions a request is answering (or searching for): no other request answers them too.
+        self._claimed: set[int] = set()
+        self._claim_lock = threading.Lock()
         self.memory = MemoryTrim(self.settings.memory_trim_s)
         if self.settings.memory_trim_s > 0:  # the same switch: the app manages its process's memory
             # Again, for an app built without `serve` (tests, the load test): a limit applies to later threads.
@@ -310,10 +381,13 @@ class WebApp:
         return browser, conversation, render_chat([]), render_passages_panel(None), None
 
     def retrieve(self, question: str, conversation: str) -> Iterator[tuple[str, str, str, str, str]]:
-        """First half of a chat turn (search concurrency): show the question, then the passages, at once.
+        """First half of a chat turn (search concurrency): store the question, show it, then the passages, at once.
 
-        Yields (chat, passages panel, status, cleared question box, pending id); the pending id names the
-        turn that `generate` continues in the generation queue (its stream, or the error shown instead).
+        Yields (chat, passages panel, status, cleared question box, pending id). The question is stored before
+        anything else, so neither a second question nor a closed tab loses it: `generate` answers a conversation's
+        stored questions in the order they came (a question sent while an answer is written waits its turn, shown
+        as waiting). The pending id names an error to show again when the question was refused with a message
+        (the text then stays in the box).
         """
         question = (question or "").strip()
         turns, total = self._shown(conversation)
@@ -326,65 +400,125 @@ class WebApp:
         if not question:
             yield render_chat(turns, total=total), no_panel, "", "", ""
             return
-        chat = render_chat(turns, pending_question=question, pending_text="", total=total)
-        yield chat, no_panel, status_html("Recherche des passages…"), "", ""
-        history = history_of(turns)  # the shown turns hold more than the generator reads (its last 2)
+        waiting = bool(self.conversations.unanswered(conversation))
+        turn_id = self.conversations.add_question(conversation, question)
+        with self._claim_lock:  # `generate` leaves it alone until its passages are held
+            self._claimed.add(turn_id)
         try:
-            stream = self.assistant.ask_stream(question, history)
-            first = next(stream)
-        except QuestionError:
-            error = question_message(question)
-            pending = self._hold(PendingTurn(question, None, no_panel, error))
-            yield render_chat(turns, error=error, total=total), no_panel, "", question, pending
-            return
-        except Exception:
-            log.exception("retrieval failed for %r", question)
-            pending = self._hold(PendingTurn(question, None, no_panel, ERROR_MESSAGE))
-            yield render_chat(turns, error=ERROR_MESSAGE, total=total), no_panel, "", question, pending
-            return
-        panel = render_passages_panel(first if isinstance(first, PassagesFound) else None, question)
-        pending = self._hold(PendingTurn(question, stream, panel))
-        yield chat, panel, status_html("En attente de rédaction…"), "", pending
+            turns, total = self._shown(conversation)
+            yield render_chat(turns, total=total), no_panel, status_html("Recherche des passages…"), "", ""
+            history = history_of([t for t in turns if t.id < turn_id])  # the generator reads its last 2
+            try:
+                stream = self.assistant.ask_stream(question, history)
+                first = next(stream)
+            except QuestionError:
+                self.conversations.drop_turn(turn_id)
+                turns, total = self._shown(conversation)
+                error = question_message(question)
+                pending = self._hold(PendingTurn(question, None, no_panel, error))
+                yield render_chat(turns, error=error, total=total), no_panel, "", question, pending
+                return
+            except Exception:
+                log.exception("retrieval failed for %r", question)
+                self.conversations.answer_turn(turn_id, {"question": question, "answer": "", "error": ERROR_MESSAGE})
+                turns, total = self._shown(conversation)
+                yield render_chat(turns, total=total), no_panel, "", "", ""
+                return
+            found = first if isinstance(first, PassagesFound) else None
+            panel = render_passages_panel(found, question)
+            self._pending.put(str(turn_id), PendingTurn(question, stream, panel, sources=answer_sources(question, found)))
+        finally:
+            with self._claim_lock:
+                self._claimed.discard(turn_id)
+        status = "Question en file : elle sera traitée après la réponse en cours." if waiting else "En attente de rédaction…"
+        yield render_chat(turns, total=total), panel, status_html(status), "", str(turn_id)
 
     def generate(self, pending: str, conversation: str) -> Iterator[tuple[str, str, str, None]]:
-        """Second half (generation queue): stream the answer, store it. Yields (chat, panel, status, export).
+        """Second half (generation queue): answer the conversation's stored questions in order, streaming each.
 
-        Every yield carries a value for every output, never `gr.skip()`: Gradio 6 keeps a new copy of a component
-        in the session for each update followed by a value (about 10 KB a chat turn, for the session's life).
-        The export is None: it is written when the user asks for it (`export_markdown`), not at each turn.
+        Yields (chat, panel, status, export). Every yield carries a value for every output, never `gr.skip()`:
+        Gradio 6 keeps a new copy of a component in the session for each update followed by a value (about
+        10 KB a chat turn, for the session's life). The export is None: it is written when the user asks for
+        it (`export_markdown`), not at each turn. Which question is answered comes from the store, not from
+        `pending` (a session's state, which a second question overwrites); on a page load (pending "") this
+        answers the questions a closed tab or a restart left without their answer.
         """
-        turn = self._pending.pop(pending)
-        turns, total = self._shown(conversation)
-        export = None
-        if turn is None or turn.stream is None:  # nothing to write: show what `retrieve` showed
-            error = turn.error if turn else ""
-            chat = render_chat(turns, error=error, total=total)
-            yield chat, turn.panel if turn else render_passages_panel(None), "", export
+        held = self._pending.pop(pending) if pending and not pending.isdigit() else None
+        if held is not None:  # a question refused with a message: show what `retrieve` showed
+            turns, total = self._shown(conversation)
+            yield render_chat(turns, error=held.error, total=total), held.panel, "", None
             return
-        question, text, last = turn.question, "", 0.0
+        answered = False
         try:
-            for event in turn.stream:
-                if isinstance(event, Token):
+            while conversation and (turn := self._claim_next(conversation)) is not None:
+                try:
+                    yield from self._answer(turn, conversation)
+                finally:
+                    with self._claim_lock:
+                        self._claimed.discard(turn.id)
+                answered = True
+        finally:
+            self.memory.after_request()
+        if not answered:  # another request answered this one's question (or is answering it): show the store
+            turns, total = self._shown(conversation)
+            done = [t for t in turns if not t.pending]
+            status = final_status(done[-1]) if pending and done else ""
+            yield render_chat(turns, total=total), render_passages_panel(None), status, None
+
+    def resume(self, conversation: str) -> Iterator[tuple[str, str, str, None]]:
+        """On page load: answer the questions of the conversation that a closed tab or a restart left unanswered."""
+        yield from self.generate("", conversation)
+
+    def _claim_next(self, conversation: str) -> Turn | None:
+        """The oldest question of the conversation waiting for its answer that no request is answering; claimed."""
+        with self._claim_lock:
+            for turn in self.conversations.unanswered(conversation):
+                if turn.id not in self._claimed:
+                    self._claimed.add(turn.id)
+                    return turn
+        return None
+
+    def _answer(self, turn: Turn, conversation: str) -> Iterator[tuple[str, str, str, None]]:
+        """Stream one stored question's answer into its turn, then store it (or the error met instead)."""
+        question = turn.question
+        held = self._pending.pop(str(turn.id))
+        turns, total = self._shown(conversation)
+        panel = held.panel if held else render_passages_panel(None)
+        sources = held.sources if held else [question]
+        try:
+            if held is not None and held.stream is not None:
+                stream = held.stream
+            else:  # its passages were never shown here (a closed tab, a restart): search again
+                stream = self.assistant.ask_stream(question, history_of([t for t in turns if t.id < turn.id]))
+            text, last = "", 0.0
+            for event in stream:
+                if isinstance(event, PassagesFound):
+                    panel = render_passages_panel(event, question)
+                    sources = answer_sources(question, event)
+                elif isinstance(event, Token):
                     text += event.text
                     now = time.perf_counter()
                     if now - last > 0.05:  # at most 20 redraws a second, whatever the generator's speed
                         last = now
-                        chat = render_chat(turns, pending_question=question, pending_text=text, total=total)
-                        yield chat, turn.panel, status_html("Rédaction de la réponse…"), export
+                        # The words being written, without what repeats the prompt (as the stored answer).
+                        shown = shown_while_written(text, sources)
+                        chat = render_chat(turns, writing=(turn.id, shown), total=total)
+                        yield chat, panel, status_html("Rédaction de la réponse…"), None
                 elif isinstance(event, Answer):
                     data = event.to_json()
-                    self.conversations.add_turn(conversation, data)
+                    self.conversations.answer_turn(turn.id, data)
                     turns, total = self._shown(conversation)
-                    took = f"{event.timings.total_s:.1f} s"
-                    status = "Pas de réponse dans les publications" if event.refused else f"Réponse en {took}"
-                    chat = render_chat(turns, total=total)
-                    yield chat, render_passages_panel(event), status_html(status, done=True), export
+                    status = final_status(Turn(turn.id, conversation, data))
+                    yield render_chat(turns, total=total), render_passages_panel(event), status, None
+        except QuestionError:
+            self.conversations.answer_turn(turn.id, {"question": question, "answer": "", "error": question_message(question)})
+            turns, total = self._shown(conversation)
+            yield render_chat(turns, total=total), panel, "", None
         except Exception:
             log.exception("generation failed for %r", question)
-            chat = render_chat(turns, pending_question=question, error=ERROR_MESSAGE, total=total)
-            yield chat, turn.panel, "", export
-        finally:
-            self.memory.after_request()
+            self.conversations.answer_turn(turn.id, {"question": question, "answer": "", "error": ERROR_MESSAGE})
+            turns, total = self._shown(conversation)
+            yield render_chat(turns, total=total), panel, "", None
 
     def _shown(self, conversation: str) -> tuple[list[Turn], int]:
         """The turns the page shows (the last SHOWN_TURNS) and the conversation's number of turns."""
@@ -401,11 +535,15 @@ class WebApp:
         return pending
 
     def rate(self, conversation: str, turn: int, rating: str) -> tuple[str, dict[str, Any]]:
-        """A thumb on one answer of this conversation; returns the redrawn chat and what the comment box refers to."""
+        """A thumb on one answer of this conversation; returns the redrawn chat and what the comment box refers to.
+
+        A comment belongs to the rating it was written for: the same thumb again keeps it, the other one drops it.
+        """
         rated = self.conversations.turn(conversation, turn) if rating in ("up", "down") else None
-        if rated is None:
+        if rated is None or rated.pending or rated.answer.get("error"):
             return self._chat(conversation), {}
-        self.conversations.set_feedback(turn, rating, rated.comment, self.settings_snapshot())
+        comment = rated.comment if rated.rating == rating else ""
+        self.conversations.set_feedback(turn, rating, comment, self.settings_snapshot())
         return self._chat(conversation), {"turn": turn, "rating": rating}
 
     def comment(self, conversation: str, rated: dict[str, Any], text: str) -> tuple[str, str]:
@@ -448,11 +586,15 @@ class WebApp:
             log.exception("search failed for %r", query)
             return "", "La recherche a échoué. Réessayez ; si elle persiste, prévenez l'équipe."
         took = time.perf_counter() - started
-        terms = stems(query)
-        cards = [render_passage(p.to_json(), terms) for p in passages]
-        status = f"{len(passages)} passage{'s' if len(passages) != 1 else ''} en {took:.2f} s"
-        body = "".join(cards) or "<p class='a27-empty'>Aucun passage ne correspond à ces filtres.</p>"
-        return f"<div class='a27-results'>{body}</div>", status
+        return render_search(query, passages, took, filtered=not filters.is_empty())
+
+    def refilter(
+        self, query: str, year_min: int | None, year_max: int | None, kinds: list[str], sources: list[str]
+    ) -> tuple[Any, Any]:
+        """A filter changed: search again with it, when there are words to search (else leave the page as it is)."""
+        if not (query or "").strip():
+            return gr_skip(), gr_skip()
+        return self.search(query, year_min, year_max, kinds, sources)
 
     def publications(self) -> list[list[Any]]:
         """The indexed publications with their metadata and ingestion report, one row each."""
@@ -573,7 +715,7 @@ class WebApp:
             conversation = gr.State("")
             pending = gr.State("")
             rated = gr.State({})
-            gr.Markdown(f"## {self.heading}")
+            gr.HTML(f"<h1 class='a27-title'>{html.escape(self.heading, quote=False)}</h1>", elem_id="a27-heading")
             with gr.Tabs():
                 with gr.Tab("Discussion", id="chat"), gr.Row():
                     with gr.Column(scale=3):
@@ -584,6 +726,7 @@ class WebApp:
                         with gr.Row():
                             question = gr.Textbox(
                                 placeholder="Posez une question sur les publications…",
+                                label="Votre question",
                                 show_label=False,
                                 scale=5,
                                 elem_id="a27-question",
@@ -593,6 +736,7 @@ class WebApp:
                         with gr.Row():
                             comment = gr.Textbox(
                                 placeholder="Un commentaire sur la réponse notée ? (facultatif)",
+                                label="Commentaire sur la réponse notée",
                                 show_label=False,
                                 scale=5,
                                 elem_id="a27-comment",
@@ -672,8 +816,17 @@ class WebApp:
                         elem_id="a27-publications",
                     )
 
-            demo.load(self.start, [browser], [browser, conversation, chat, export_file], show_progress="hidden").then(
-                lambda c: gr.Row(visible=not self.conversations.last_turns(c, 0)[1]), [conversation], examples
+            loaded = demo.load(
+                self.start, [browser], [browser, conversation, chat, export_file], show_progress="hidden"
+            )
+            loaded.then(lambda c: gr.Row(visible=not self.conversations.last_turns(c, 0)[1]), [conversation], examples)
+            loaded.then(
+                self.resume,
+                [conversation],
+                [chat, panel, status, export_file],
+                concurrency_limit=GENERATION_CONCURRENCY,
+                concurrency_id="generate",
+                show_progress="hidden",
             )
             ask_inputs: dict[str, Any] = {"fn": self.retrieve, "inputs": [question, conversation]}
             ask_outputs = [chat, panel, status, question, pending]
@@ -692,12 +845,15 @@ class WebApp:
                 "show_progress": "hidden",
                 "queue": False,
             }
-            question.submit(**ask_inputs, outputs=ask_outputs, show_progress="hidden", **searching).then(
+            # "multiple": a question sent while the previous one is searched is queued too (Gradio's default
+            # for clicks, "once", drops it without a word).
+            searching_ask = {**searching, "trigger_mode": "multiple"}
+            question.submit(**ask_inputs, outputs=ask_outputs, show_progress="hidden", **searching_ask).then(
                 **writing
             ).then(**hide_examples)
             question.submit(**hide_examples)
             send.click(**hide_examples)
-            send.click(**ask_inputs, outputs=ask_outputs, show_progress="hidden", **searching).then(**writing).then(
+            send.click(**ask_inputs, outputs=ask_outputs, show_progress="hidden", **searching_ask).then(**writing).then(
                 **hide_examples
             )
             for button in example_buttons:
@@ -709,7 +865,7 @@ class WebApp:
                     **searching,
                 ).then(**writing).then(**hide_examples)
                 button.click(**hide_examples)
-            chat.select(self._on_thumb, [conversation], [chat, rated], show_progress="hidden")
+            chat.select(self._on_thumb, [conversation], [chat, rated, comment_status], show_progress="hidden")
             comment_send.click(self.comment, [conversation, rated, comment], [chat, comment_status]).then(
                 lambda: "", None, comment
             )
@@ -729,6 +885,8 @@ class WebApp:
             search_inputs = [query, year_min, year_max, kind, source]
             search.click(self.search, search_inputs, [results, search_status], **searching)
             query.submit(self.search, search_inputs, [results, search_status], **searching)
+            for search_filter in (year_min, year_max, kind, source):  # a filter applies as soon as it changes
+                search_filter.change(self.refilter, search_inputs, [results, search_status], **searching)
         # Gradio keeps each session's state (its copy of the page's components and their last values) until
         # `state_session_capacity` newer sessions push it out: bounded by settings.web_sessions, not 10,000.
         demo.state_session_capacity = self.settings.web_sessions
@@ -741,13 +899,19 @@ class WebApp:
         row = evt.row_value if isinstance(getattr(evt, "row_value", None), list) else None
         return gr.Dropdown(value=row[0]) if row else gr_skip()
 
-    def _on_thumb(self, conversation: str, evt: gr.EventData) -> tuple[str, dict[str, Any]]:
+    def _on_thumb(self, conversation: str, evt: gr.EventData) -> tuple[str, dict[str, Any], str]:
+        """A thumb clicked; the line under the comment box says when the comment of the other rating went."""
         data = evt._data if isinstance(evt._data, dict) else {}
         try:
-            return self.rate(conversation, int(data.get("turn", 0)), str(data.get("rating", "")))
+            turn = int(data.get("turn", 0))
+            before = self.conversations.turn(conversation, turn)
+            chat, rated = self.rate(conversation, turn, str(data.get("rating", "")))
         except Exception:
             log.exception("feedback failed")
-            return self._chat(conversation), {}
+            return self._chat(conversation), {}, ""
+        after = self.conversations.turn(conversation, turn) if rated else None
+        dropped = before is not None and after is not None and before.comment and not after.comment
+        return chat, rated, "Note changée : le commentaire écrit pour l'autre note est retiré." if dropped else ""
 
     def asgi_app(self, token: str | None = None) -> ASGIApp:
         """The page and `/source/FILE` (corpus files only) as one ASGI app; behind `TokenGate` when `token` is set."""
@@ -770,7 +934,9 @@ class WebApp:
         )
         # The page being served; Gradio hangs its sessions' state on it (`page.state_holder`) when mounting.
         self.page = self.build()
-        app = gr.mount_gradio_app(app, self.page, path="", theme=theme, css=CSS, footer_links=[], ssr_mode=False)
+        app = gr.mount_gradio_app(
+            app, self.page, path="", theme=theme, css=CSS, head=FRENCH_LABELS_JS, footer_links=[], ssr_mode=False
+        )
         return TokenGate(app, token, self.title, self.heading) if token else app
 
     def launch(
@@ -893,6 +1059,11 @@ def gr_skip() -> Any:
     return gr.skip()
 
 
+def answer_sources(question: str, found: PassagesFound | None) -> list[str]:
+    """The texts a generated answer may repeat word for word: the question and the passages found for it."""
+    return [question, *(f"{p.title} {p.text}" for p in (found.passages if found else []))]
+
+
 def history_of(turns: list[Turn]) -> list[dict[str, str]]:
     """The conversation as the `history` that `Assistant.ask_stream` takes."""
     history = []
@@ -953,12 +1124,56 @@ def _place(item: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
-def render_passage(item: dict[str, Any], terms: set[str]) -> str:
-    """One passage (search result or retrieved for an answer): where it comes from, the quote, the file."""
+def render_passage(item: dict[str, Any], terms: set[str], match: str = "") -> str:
+    """One passage (search result or retrieved for an answer): where it comes from, how it matches, the quote, the file."""
+    strength = f"<div class='a27-match'>{html.escape(match)}</div>" if match else ""
     return (
-        f"<div class='a27-passage'><div class='a27-meta'>{int(item.get('rank', 0))}. {_place(item)}</div>"
+        f"<div class='a27-passage'><div class='a27-meta'>{int(item.get('rank', 0))}. {_place(item)}</div>{strength}"
         f"<div class='a27-quote'>{highlight(str(item.get('text', '')), terms)}</div>{source_link(item)}</div>"
     )
+
+
+OTHERS_SHOWN = 5  # passages close by meaning that hold none of the searched words, listed apart
+
+
+def render_search(query: str, passages: list[Passage], took: float, filtered: bool = False) -> tuple[str, str]:
+    """Search results (HTML) and status: first the passages that hold the searched words, each saying how many
+    of them it holds, then a few close by meaning only, said to be so; a status that says when none holds them."""
+    terms = stems(query)
+    words = list(dict.fromkeys(w for w in _WORD.findall(query) if set(analyze(w)) & terms))
+    held = [terms & set(analyze(p.text)) for p in passages]
+    matching = [(p, h) for p, h in zip(passages, held, strict=True) if h]
+    others = [p for p, h in zip(passages, held, strict=True) if not h][:OTHERS_SHOWN]
+    cards = [render_passage(p.to_json(), terms, match_line(words, h)) for p, h in matching]
+    where = " avec ces filtres" if filtered else ""
+    asked = ", ".join(f"« {w} »" for w in words)
+    if matching:
+        status = f"{len(matching)} passage{'s' if len(matching) > 1 else ''} avec les mots cherchés en {took:.2f} s"
+    elif words:
+        status = f"Aucun passage ne contient {asked}{where}."
+    else:
+        status = f"Aucun mot à chercher dans « {query.strip()} » : passages proches par le sens seulement."
+    if others:
+        lead = "Proches par le sens, sans les mots cherchés" if matching else "Passages proches par le sens seulement"
+        cards.append(f"<p class='a27-others'>{html.escape(lead)} :</p>")
+        cards += [render_passage(p.to_json(), terms, match_line(words, set())) for p in others]
+        if not matching:
+            status += f" {len(others)} passage{'s' if len(others) > 1 else ''} proche{'s' if len(others) > 1 else ''} par le sens ci-dessous."
+    body = "".join(cards) or f"<p class='a27-empty'>Aucun passage{html.escape(where)}.</p>"
+    return f"<div class='a27-results'>{body}</div>", html.escape(status)
+
+
+def match_line(words: list[str], held: set[str]) -> str:
+    """How strongly a passage matches a search: which of the searched words it holds, out of how many."""
+    if not words:
+        return "Proche par le sens"
+    found = [w for w in words if set(analyze(w)) & held]
+    if not found:
+        return f"Aucun des {len(words)} mots cherchés : proche par le sens" if len(words) > 1 else (
+            "Sans le mot cherché : proche par le sens"
+        )
+    listed = ", ".join(f"« {w} »" for w in found)
+    return f"Correspondance : {len(found)} mot{'s' if len(found) > 1 else ''} sur {len(words)} ({listed})"
 
 
 def _supporting_words(answer: str, n: int) -> set[str]:
@@ -972,17 +1187,33 @@ def _answer_html(turn_id: int, text: str, numbers: set[int]) -> str:
         n = int(match.group(1))
         if n not in numbers:
             return match.group()
-        return f"<button class='a27-cite' data-target='a27-cit-{turn_id}-{n}' title='Voir le passage'>[{n}]</button>"
+        return (
+            f"<button class='a27-cite' data-target='a27-cit-{turn_id}-{n}' title='Voir le passage'"
+            f" aria-label='Citation {n} : voir le passage cité'>[{n}]</button>"
+        )
 
     return _CITE.sub(button, html.escape(text)).replace("\n", "<br>")
 
 
-def render_turn(turn: Turn) -> str:
-    """A question and its answer: citations as buttons that open the cited passage, closest passages on refusal."""
+def render_turn(turn: Turn, writing: str | None = None) -> str:
+    """A question and its answer: citations as buttons that open the cited passage, closest passages on refusal.
+
+    A question still waiting for its answer shows `writing` (the answer being written) or that it waits.
+    """
     a = turn.answer
+    asked = f"<div class='a27-msg a27-user'>{html.escape(turn.question)}</div>"
+    if turn.pending:
+        if writing is None:
+            waits = "<div class='a27-msg a27-bot a27-streaming a27-waiting'>Réponse en attente…</div>"
+        else:
+            waits = f"<div class='a27-msg a27-bot a27-streaming'><span class='a27-cursor'>{html.escape(writing)}</span></div>"
+        return f"<div class='a27-turn' data-turn='{turn.id}'>{asked}{waits}</div>"
+    if a.get("error"):
+        error = f"<div class='a27-msg a27-bot a27-error' role='alert'>{html.escape(str(a['error']))}</div>"
+        return f"<div class='a27-turn' data-turn='{turn.id}'>{asked}{error}</div>"
     text = str(a.get("answer", ""))
     citations = a.get("citations") or []
-    parts = [f"<div class='a27-msg a27-user'>{html.escape(turn.question)}</div>"]
+    parts = [asked]
     bot = ["<div class='a27-msg a27-bot" + (" a27-refused'>" if a.get("refused") else "'>")]
     if a.get("refused"):
         bot.append(f"<div class='a27-answer'>{html.escape(REFUSAL_TITLE)}.</div>")
@@ -1026,17 +1257,19 @@ def render_chat(
     error: str = "",
     shown: int = SHOWN_TURNS,
     total: int | None = None,
+    writing: tuple[int, str] | None = None,
 ) -> str:
     """The conversation (its last `shown` turns), with the answer being written (or an error message) at the end.
 
     `turns` may be only the last ones; `total` is then the conversation's number of turns (default: len(turns)).
+    `writing`: (turn id, text) of a stored question whose answer is being written.
     """
     if not turns and not pending_question and not error:
         return (
             "<div class='a27-chat'><p class='a27-empty'>Posez une question sur les publications "
             "(programmes, partenaires, années), ou choisissez un exemple ci-dessous.</p></div>"
         )
-    body = [render_turn(t) for t in turns[-shown:]]
+    body = [render_turn(t, writing[1] if writing and writing[0] == t.id else None) for t in turns[-shown:]]
     earlier = (len(turns) if total is None else total) - len(body)
     if earlier > 0:
         body.insert(
@@ -1068,6 +1301,17 @@ def render_passages_panel(event: PassagesFound | Answer | None, question: str = 
         terms = stems(question)
     cards = "".join(render_passage(p, terms) for p in passages[:6])
     return f"<div class='a27-panel'><h4>{html.escape(title)}</h4>{cards}</div>"
+
+
+def final_status(turn: Turn) -> str:
+    """The status line once a turn is answered: how long it took, or that the publications do not answer."""
+    a = turn.answer
+    if turn.pending or a.get("error"):
+        return ""
+    if a.get("refused"):
+        return status_html("Pas de réponse dans les publications", done=True)
+    took = float((a.get("timings") or {}).get("total_s") or 0.0)
+    return status_html(f"Réponse en {took:.1f} s", done=True)
 
 
 def status_html(text: str, done: bool = False) -> str:
