@@ -6,10 +6,10 @@ from conftest import CountingEmbedder
 
 from assistant27.assistant import Assistant
 from assistant27.config import Settings
-from assistant27.generators import ExtractiveGenerator
+from assistant27.generators import ExtractiveGenerator, ScriptedGenerator
 from assistant27.indexing import ingest
 from assistant27.kinds import DATE
-from assistant27.refusal import ABSENT, UNVERIFIED, best_support
+from assistant27.refusal import ABSENT, UNVERIFIED, Decision, after_answer, best_support
 from assistant27.store import ChunkStore
 
 
@@ -58,3 +58,22 @@ def test_the_catalogue_answers_only_what_its_facts_hold(settings: Settings) -> N
         priced = assistant.ask(question).to_json()
         assert priced["generator"] != "catalogue", priced["answer"]
         assert priced["refusal"] == UNVERIFIED
+
+
+def test_an_answer_that_holds_nothing_of_the_kind_asked_is_refused_as_unverified(settings: Settings) -> None:
+    """Any generator: passages hold a name, but the written answer names no one for « who »: refused after writing."""
+    assistant = build(settings)
+    question = "Qui participe à Nouveaux Accords ?"
+    assistant.generator = ScriptedGenerator(["Nouveaux Accords est un programme de recherche-action sur le contrat de ville [1]."])
+    vague = assistant.ask(question).to_json()
+    assert vague["refused"] is True and vague["refusal"] == UNVERIFIED, vague["answer"]
+    assert vague["generated"].startswith("Nouveaux Accords est un programme")
+    assistant.generator = ScriptedGenerator(["Il est mené avec la Ville de Vitry-le-François et la Communauté urbaine de Dunkerque [1]."])
+    named = assistant.ask(question).to_json()
+    assert named["refused"] is False and "Dunkerque" in named["answer"]
+
+
+def test_after_answer_keeps_answers_of_no_particular_kind() -> None:
+    support = best_support("Qu'est-ce que Nouveaux Accords ?", ["Nouveaux Accords est un programme."])
+    answered = Decision(None, 0.5, "answerable", support)
+    assert after_answer("Qu'est-ce que Nouveaux Accords ?", "Un programme de recherche-action [1].", answered) is answered

@@ -34,7 +34,7 @@ from assistant27.programme_answers import CatalogueAnswer, recognise
 from assistant27.programme_answers import answer as catalogue_answer
 from assistant27.programmes import Catalogue
 from assistant27.prompt_echo import strip_prompt_echo
-from assistant27.refusal import UNVERIFIED, Decision, best_support, decide, refusal_text
+from assistant27.refusal import UNVERIFIED, Decision, after_answer, best_support, decide, refusal_text
 from assistant27.retrieval import Retriever
 from assistant27.schema import Answer, Chunk, Citation, Passage, Timings
 from assistant27.store import ChunkStore, Filters
@@ -247,6 +247,13 @@ class Assistant:
             return
         checked = self._validated(without_refusals(said), context, language)
         timings.total_s = round(time.perf_counter() - started, 4)
+        after = after_answer(query, checked.text, decision)
+        if not after.answerable:
+            refusal = self._refusal(question, passages, timings, language, after)
+            refusal.generated = raw
+            refusal.refusal_probability = request.refusal_probability
+            yield refusal
+            return
         yield Answer(
             question=question,
             answer=checked.text,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from assistant27.analysis import analyze, unmatched_names
 from assistant27.answering import assess
 from assistant27.chunking import passage_sentences
-from assistant27.kinds import asked_kind, focus_terms, holds_kind
+from assistant27.kinds import answer_holds_kind, asked_kind, focus_terms, holds_kind
 from assistant27.schema import Passage
 
 
@@ -107,6 +107,16 @@ def decide(question: str, passages: list[Passage], context: list[Passage], *, mi
     if support.kind is not None and not support.typed:
         return Decision(UNVERIFIED, 0.0, f"no sentence holds the {support.kind} asked for", support)
     return Decision(None, confidence, "answerable", support)
+
+
+def after_answer(question: str, answer: str, decision: Decision) -> Decision:
+    """The same decision once an answer is written, by any generator: an answer that holds nothing of the kind the
+    question asks for (no one named for « who », no amount for « how much ») quotes a passage that does not state
+    what is asked, so it is refused as unverified."""
+    kind = decision.support.kind
+    if decision.refusal is None and kind is not None and not answer_holds_kind(question, answer):
+        return Decision(UNVERIFIED, 0.0, f"the answer holds no {kind}", decision.support)
+    return decision
 
 
 def refusal_text(kind: str, language: str, missing: tuple[str, ...] = ()) -> str:
