@@ -1,6 +1,12 @@
-"""How much the extractive generator gains from weighing each sentence's meaning (DENSE_WEIGHT), on recorded passages.
+"""How much the extractive generator gains from weighing each sentence's meaning (DENSE_WEIGHT) or its holding a thing
+of the kind asked (KIND_WEIGHT), on recorded passages, by part (tuning, held-out) of the frozen split.
 
-Usage: HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/extractive_dense.py RUN_DIR [--weights 0.5,1,2,4,8,12,16,24,32,64]
+Usage: HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/extractive_dense.py RUN_DIR [RUN_DIR ...]
+           [--weights 0.5,1,2,4,8,12,16,24,32,64] [--kind-weights 0.25,0.5,1,2]
+
+With --kind-weights, the dense weight stays at DENSE_WEIGHT and each kind weight is tried; the unanswerable items
+are replayed too, and counted refused when the answer holds nothing of the kind asked (kinds.answer_holds_kind,
+the check the assistant applies after any generator).
 
 Reads RUN_DIR/results.jsonl (an `assistant27 eval` run with the extractive generator) and, for every item the
 extractive generator answered from the question's own passages (not the catalogue, not a year-by-year answer,
@@ -24,7 +30,8 @@ from assistant27.assistant import make_embedder
 from assistant27.config import Settings
 from assistant27.embedding import similarity_to
 from assistant27.evaluation import normalise
-from assistant27.generators import ExtractiveGenerator, GenerationRequest
+from assistant27.generators import DENSE_WEIGHT, ExtractiveGenerator, GenerationRequest
+from assistant27.kinds import answer_holds_kind
 from assistant27.schema import Passage
 
 _PASSAGE_FIELDS = ("rank", "chunk_id", "source", "title", "year", "kind", "page", "heading", "text", "score", "scores")
@@ -37,10 +44,14 @@ def holds(text: str, groups: list[list[str]]) -> bool:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("run", type=Path)
+    parser.add_argument("runs", type=Path, nargs="+")
     parser.add_argument("--weights", default="0.5,1,2,4,8,12,16,24,32,64")
+    parser.add_argument("--kind-weights", default="")
     args = parser.parse_args()
-    weights = [float(w) for w in args.weights.split(",")]
+    if args.kind_weights:
+        configs = [(DENSE_WEIGHT, 0.0)] + [(DENSE_WEIGHT, float(w)) for w in args.kind_weights.split(",")]
+    else:
+        configs = [(0.0, 0.0)] + [(float(w), 0.0) for w in args.weights.split(",")]
 
     embedded = similarity_to(make_embedder(Settings.from_env()))
     cache: dict[tuple[str, str], float] = {}
@@ -52,10 +63,13 @@ def main() -> None:
         return np.array([cache[question, s] for s in sentences])
 
     items = []
-    for line in (args.run / "results.jsonl").read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
+    lines = [(run, line) for run in args.runs for line in (run / "results.jsonl").read_text(encoding="utf-8").splitlines()]
+    for run, line in lines:
+        row = {**json.loads(line), "run": run.name}
         result = row["result"]
-        if result["refused"] or result["generator"] != "extractive" or not row["verdict"]["answerable"]:
+        if result["refused"] or result["generator"] != "extractive":
+            continue
+        if not row["verdict"]["answerable"] and not args.kind_weights:
             continue
         if re.match(r"(19|20)\d\d : ", result.get("generated") or ""):
             continue  # answered year by year, each from its own passages: not recorded here
@@ -64,21 +78,31 @@ def main() -> None:
 
     baseline: dict[str, bool] = {}
     started = time.perf_counter()
-    for weight in [0.0, *weights]:
-        correct, changed = 0, []
+    for n, (dense, kind) in enumerate(configs):
+        tally: dict[str, list[int]] = {}  # part -> [answers right, answerable, answers lacking the kind, unanswerable]
+        changed = []
         for row, passages in items:
-            generator = ExtractiveGenerator(similarity=similarity if weight else None, dense_weight=weight)
+            generator = ExtractiveGenerator(similarity=similarity if dense else None, dense_weight=dense, kind_weight=kind)
             text = "".join(generator.generate(GenerationRequest(row["question"], passages)))
-            good = holds(text, row["must_include"])
-            correct += good
-            if not weight:
-                baseline[row["id"]] = good
-            elif good != baseline[row["id"]]:
+            counts = tally.setdefault(row.get("part") or "all", [0, 0, 0, 0])
+            if not row["verdict"]["answerable"]:
+                counts[2] += not answer_holds_kind(row["question"], text)
+                counts[3] += 1
+                continue
+            good = holds(text, row["must_include"]) and (not args.kind_weights or answer_holds_kind(row["question"], text))
+            counts[0] += good
+            counts[1] += 1
+            key = f"{row['run']}:{row['id']}"
+            if not n:
+                baseline[key] = good
+            elif good != baseline[key]:
                 changed.append(("+" if good else "-") + row["id"])
         elapsed = time.perf_counter() - started
-        print(
-            f"weight {weight:g}: {correct}/{len(items)} answers hold the answer ({elapsed:.0f} s) {' '.join(changed)}"
+        parts = "; ".join(
+            f"{part}: {c[0]}/{c[1]} right" + (f", unanswerable refused {c[2]}/{c[3]}" if c[3] else "")
+            for part, c in sorted(tally.items(), reverse=True)
         )
+        print(f"dense {dense:g}, kind {kind:g}: {parts} ({elapsed:.0f} s) {' '.join(changed)}")
 
 
 if __name__ == "__main__":

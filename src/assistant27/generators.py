@@ -16,6 +16,7 @@ from assistant27.analysis import analyze, strip_urls
 from assistant27.chunking import passage_sentences, reflow
 from assistant27.embedding import Similarity
 from assistant27.errors import GeneratorError, ModelMissingError
+from assistant27.kinds import asked_kind, holds_kind
 from assistant27.schema import Passage
 
 
@@ -291,6 +292,8 @@ class OpenAICompatibleGenerator:
 # sentence's). 12 on the full set's recorded passages (benchmarks/extractive_dense.py): 103 -> 107 of 167 answers
 # (0.5-8: +0-2; 12-24: +4; 64: +2; 200: +0).
 DENSE_WEIGHT = 12.0
+# How much holding a thing of the kind asked (a person, an amount, a date...) weighs, on the words' scale.
+KIND_WEIGHT = 0.0
 
 
 class ExtractiveGenerator:
@@ -304,6 +307,7 @@ class ExtractiveGenerator:
         from_passages: int = 4,
         similarity: Similarity | None = None,
         dense_weight: float = DENSE_WEIGHT,
+        kind_weight: float = KIND_WEIGHT,
     ) -> None:
         self.max_sentences = max_sentences
         self.from_passages = from_passages
@@ -312,6 +316,7 @@ class ExtractiveGenerator:
         # question's words cannot tell, an English question against French sentences above all.
         self.similarity = similarity
         self.dense_weight = dense_weight
+        self.kind_weight = kind_weight
 
     def generate(self, request: GenerationRequest) -> Iterator[str]:
         terms = set(analyze(request.question))
@@ -341,6 +346,11 @@ class ExtractiveGenerator:
         if self.similarity is not None and candidates and self.dense_weight:
             sims = self.similarity(request.question, [c[4] for c in candidates])
             order = [o + self.dense_weight * (float(sim) - float(np.max(sims))) for o, sim in zip(order, sims)]
+        kind = asked_kind(request.question)
+        if kind is not None and self.kind_weight:
+            # « Who », « how much », « when »: a sentence that names someone, states an amount, a date... answers;
+            # one that only repeats the question's words does not.
+            order = [o + self.kind_weight * holds_kind(c[4], kind, request.question) for o, c in zip(order, candidates)]
         best: list[tuple[float, int, int, int, str]] = []
         for _, c in sorted(zip(order, candidates), key=lambda oc: -oc[0]):
             # Overlapping chunks repeat sentences, and a wrapped sentence is also a candidate line by line:
