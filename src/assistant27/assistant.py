@@ -61,23 +61,17 @@ def make_embedder(settings: Settings) -> Embedder:
 
 
 def make_generator(settings: Settings, name: str | None = None) -> Generator:
-    """The generator named by `name` or settings; the local model when installed, else extractive."""
-    from assistant27.models import gguf_path, local_model_available
+    """The generator named by `name` or settings, else the extractive one: on every held-out part of the evaluation
+    suite it answers more questions right than the local model, with fewer false refusals, in an eighth of the time
+    (README, "What it reaches now"); the local model is there for who asks for it (ASSISTANT27_GENERATOR=local)."""
+    from assistant27.models import gguf_path
 
-    name = name or settings.generator
-    if not name:
-        name = "local" if local_model_available(settings.models_dir) and _local_runtime_installed() else "extractive"
+    name = name or settings.generator or "extractive"
     if name == "local":
         return LlamaServerGenerator(gguf_path(settings.models_dir))
     if name == "openai":
         return OpenAICompatibleGenerator(settings.openai_base_url, settings.openai_model, settings.openai_api_key)
     return ExtractiveGenerator()
-
-
-def _local_runtime_installed() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("xllamacpp") is not None
 
 
 @dataclass

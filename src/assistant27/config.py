@@ -15,7 +15,7 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "ASSISTANT27_INDEX_DIR": ("index_dir", "vector store and BM25 index (default: index)"),
     "ASSISTANT27_DATA_DIR": ("data_dir", "conversations and feedback (default: data)"),
     "ASSISTANT27_MODELS_DIR": ("models_dir", "model cache (default: ~/.cache/assistant27)"),
-    "ASSISTANT27_GENERATOR": ("generator", "local, openai or extractive (default: local if installed)"),
+    "ASSISTANT27_GENERATOR": ("generator", "extractive, local or openai (default: extractive, the best measured on the held-out sets)"),
     "ASSISTANT27_OPENAI_BASE_URL": ("openai_base_url", "OpenAI-compatible server, e.g. http://localhost:8000/v1"),
     "ASSISTANT27_OPENAI_MODEL": ("openai_model", "model name on that server"),
     "ASSISTANT27_OPENAI_API_KEY": ("openai_api_key", "API key for that server (never logged)"),
@@ -39,7 +39,7 @@ class Settings:
     index_dir: Path = Path("index")
     data_dir: Path = Path("data")
     models_dir: Path = field(default_factory=default_models_dir)
-    generator: str = ""  # empty: local when installed, else extractive
+    generator: str = ""  # empty: extractive (assistant.make_generator says why)
     openai_base_url: str = ""
     openai_model: str = ""
     openai_api_key: str = field(default="", repr=False)
