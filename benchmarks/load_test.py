@@ -211,7 +211,7 @@ def one_request(
                 out.chats_answered.setdefault(n, []).append(question)
         else:
             started = time.perf_counter()
-            results, status = client.predict(rng.choice(SEARCHES), None, None, [], [], api_name="/search")
+            results, status = client.predict(rng.choice(SEARCHES), None, None, [], [], api_name="/search_page")
             took = time.perf_counter() - started
             if "a27-passage" not in str(results):
                 raise RuntimeError(f"search: no results ({status})")

@@ -398,7 +398,7 @@ def _drive(pid: int, url: str, searches: int, asks: int, questions: list[str]) -
     search_s, retrieve_s, generate_s = [], [], []
     for i in range(searches):
         t0 = time.perf_counter()
-        client.predict(SERVE_SEARCHES[i % len(SERVE_SEARCHES)], None, None, [], [], api_name="/search")
+        client.predict(SERVE_SEARCHES[i % len(SERVE_SEARCHES)], None, None, [], [], api_name="/search_page")
         search_s.append(time.perf_counter() - t0)
     for q in [ASK_QUESTION, *questions][:asks]:
         t0 = time.perf_counter()

@@ -699,6 +699,27 @@ class WebApp:
         path = (self.corpus_dir / source).resolve()
         return path if path.is_file() and path.is_relative_to(self.corpus_dir) else None
 
+    # ---- the named API: what gradio_client or any HTTP client calls (README, "The web app's API") -----------
+
+    def api_ask(self, question: str) -> dict:
+        """Answer one question (no conversation): the JSON of `ask --json`, citations and refusal kind included."""
+        try:
+            return self.assistant.ask(question).to_json()
+        except Assistant27Error as exc:
+            raise gr.Error(str(exc)) from exc
+
+    def api_search(self, query: str, year: int = 0) -> list:
+        """Ranked passages for a query (no answer), of one year's publications when `year` is given."""
+        filters = Filters(year_min=int(year), year_max=int(year)) if year else None
+        try:
+            return [p.to_json() for p in self.assistant.search(query, filters)]
+        except Assistant27Error as exc:
+            raise gr.Error(str(exc)) from exc
+
+    def api_programmes(self, year: int = 0, partner: str = "") -> list:
+        """The programme catalogue (as `assistant27 programmes --json`), filtered by year or partner when given."""
+        return [p.to_json() for p in self.assistant.catalogue.filter(int(year) or None, partner, "")]
+
     # ---- layout and wiring ------------------------------------------------------------------------------
 
     def build(self) -> gr.Blocks:
@@ -712,6 +733,10 @@ class WebApp:
             browser = gr.BrowserState(
                 None, storage_key="assistant27-browser", secret=self.conversations.browser_secret()
             )
+            # First, so that they keep these names (the page's own events are named after their handlers).
+            gr.api(self.api_ask, api_name="ask")
+            gr.api(self.api_search, api_name="search")
+            gr.api(self.api_programmes, api_name="programmes")
             conversation = gr.State("")
             pending = gr.State("")
             rated = gr.State({})
@@ -883,7 +908,7 @@ class WebApp:
             prog_name.change(self.programme_page, [prog_name], [prog_page], **searching)
             prog_table.select(self._on_programme_row, None, [prog_name], **searching)
             search_inputs = [query, year_min, year_max, kind, source]
-            search.click(self.search, search_inputs, [results, search_status], **searching)
+            search.click(self.search, search_inputs, [results, search_status], api_name="search_page", **searching)
             query.submit(self.search, search_inputs, [results, search_status], **searching)
             for search_filter in (year_min, year_max, kind, source):  # a filter applies as soon as it changes
                 search_filter.change(self.refilter, search_inputs, [results, search_status], **searching)
