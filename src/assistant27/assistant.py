@@ -231,18 +231,14 @@ class Assistant:
             yield Token(piece)
         raw = "".join(pieces).strip()
         said = strip_prompt_echo(raw, _sources(question, context))  # nothing of the prompt reaches the user
+        checked = None
         if not said or is_refusal(said):
-            timings.total_s = round(time.perf_counter() - started, 4)
-            unverified = Decision(UNVERIFIED, 0.0, "the generator found no answer in the passages", decision.support)
-            refusal = self._refusal(question, passages, timings, language, unverified)
-            refusal.generated = raw
-            refusal.refusal_probability = request.refusal_probability
-            yield refusal
-            return
-        checked = self._validated(without_refusals(said), context, language)
+            after = Decision(UNVERIFIED, 0.0, "the generator found no answer in the passages", decision.support)
+        else:
+            checked = self._validated(without_refusals(said), context, language)
+            after = after_answer(query, checked.text, decision)
         timings.total_s = round(time.perf_counter() - started, 4)
-        after = after_answer(query, checked.text, decision)
-        if not after.answerable:
+        if checked is None or not after.answerable:
             refusal = self._refusal(question, passages, timings, language, after)
             refusal.generated = raw
             refusal.refusal_probability = request.refusal_probability
