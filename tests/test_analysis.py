@@ -86,3 +86,21 @@ def test_the_names_a_question_asks_about_and_those_no_text_holds() -> None:
     q = "Qu'a donné le « hackathon juridique » et le programme « Villes nourricières » ?"
     assert asked_names(q) == ["Villes", "hackathon", "juridique", "nourricières"]
     assert unmatched_names(q, ["un «hackaton juridique» dans nos villes, pour nourrir"]) == ["nourricières"]
+
+
+def test_stop_words_come_from_a_public_api_without_llama_index() -> None:
+    """NLTK's French and English lists as bm25s ships them: importing llama-index cost seconds and ~40 MB."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; from assistant27.analysis import stop_words; words = stop_words(); "
+        "print('llama_index' in sys.modules, len(words), sorted({'nous', 'etaient', 'ourselves', \"i'm\", 'koi'} & words))"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.split(
+        " ", 2
+    )
+    assert out[0] == "False"
+    # The same 385 words as NLTK's files read before: bm25s's English copy lacks 19 contractions, added back.
+    assert int(out[1]) == 385
+    assert out[2].strip() == "['etaient', \"i'm\", 'koi', 'nous', 'ourselves']"

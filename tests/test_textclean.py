@@ -651,3 +651,16 @@ def test_idempotent(sample: str) -> None:
     twice = clean_text(once.text)
     assert twice.text == once.text
     assert not twice.repairs
+
+
+def test_word_lists_come_from_pyspellcheckers_public_api() -> None:
+    """The frequency lists as `SpellChecker(...).word_frequency` gives them, not read from its package folder."""
+    import inspect
+
+    from spellchecker import SpellChecker
+
+    from assistant27 import textclean
+
+    assert "resources" not in inspect.getsource(textclean._load_frequencies)
+    assert textclean._french_freq() == SpellChecker(language="fr").word_frequency.dictionary
+    assert is_french_word("Expérimentation") and is_french_word("œuvre") and not is_french_word("expérimentaton")

@@ -6,7 +6,6 @@ import re
 import unicodedata
 from collections.abc import Container
 from functools import cache
-from pathlib import Path
 
 # Web addresses: their slugs repeat a page's words and let link lists outrank the text itself.
 _URL = re.compile(r"<?(?:https?://|www\.)\S+>?")
@@ -105,6 +104,16 @@ _EXTRA_STOP = [
 ]
 
 
+# NLTK's English list has these contractions; bm25s's copy of it (STOPWORDS_EN_PLUS) lacks them.
+_ENGLISH_CONTRACTIONS = [
+    f"{pronoun}'{end}"
+    for pronoun, ends in {
+        "he": "d ll s", "she": "d ll", "it": "d ll", "i": "d ll m ve", "we": "d ll re ve", "they": "d ll re ve"
+    }.items()
+    for end in ends.split()
+]  # fmt: skip
+
+
 # Informal and SMS spellings seen in members' questions, rewritten to the words they stand for, so that question
 # words fall to the stop list and content words meet their stems: "cb d'adherents" -> "combien d'adherents".
 _INFORMAL = {
@@ -192,15 +201,10 @@ def fold(text: str) -> str:
 
 @cache
 def stop_words() -> frozenset[str]:
-    """French and English stop words (NLTK's lists shipped inside llama-index, folded), plus question words."""
-    import llama_index.core
+    """French and English stop words (NLTK's lists, as bm25s ships them), folded, plus question words."""
+    from bm25s.stopwords import STOPWORDS_EN_PLUS, STOPWORDS_FRENCH
 
-    base = Path(llama_index.core.__file__).parent / "_static" / "nltk_cache" / "corpora" / "stopwords"
-    words: set[str] = set(_EXTRA_STOP)
-    for lang in ("french", "english"):
-        path = base / lang
-        if path.exists():
-            words.update(path.read_text(encoding="utf-8").split())
+    words = {*_EXTRA_STOP, *STOPWORDS_FRENCH, *STOPWORDS_EN_PLUS, *_ENGLISH_CONTRACTIONS}
     return frozenset(fold(w) for w in words)
 
 

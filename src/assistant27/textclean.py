@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import collections
 import functools
-import gzip
-import json
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 
 __all__ = ["CleanResult", "clean_text", "is_french_word"]
 
@@ -26,22 +23,21 @@ Repairs = collections.Counter[str]
 # --------------------------------------------------------------------------- word lists
 
 
-def _load_frequencies(lang: str) -> dict[str, int]:
-    # pyspellchecker ships its frequency lists as package data; reading them directly
-    # avoids building a SpellChecker (and its edit-distance machinery) we never use.
-    path = resources.files("spellchecker") / "resources" / f"{lang}.json.gz"
-    with path.open("rb") as handle:
-        data: dict[str, int] = json.loads(gzip.decompress(handle.read()))
-    return data
+def _load_frequencies(lang: str) -> Mapping[str, int]:
+    """pyspellchecker's word frequency list for `lang` (lower-case words -> counts)."""
+    from spellchecker import SpellChecker
+
+    # The spell checker itself is dropped: only its list is used (its edit-distance search never is).
+    return SpellChecker(language=lang).word_frequency.dictionary
 
 
 @functools.cache
-def _french_freq() -> dict[str, int]:
+def _french_freq() -> Mapping[str, int]:
     return _load_frequencies("fr")
 
 
 @functools.cache
-def _english_freq() -> dict[str, int]:
+def _english_freq() -> Mapping[str, int]:
     return _load_frequencies("en")
 
 
