@@ -19,7 +19,7 @@ from assistant27.answering import (
     validate_citations,
     without_refusals,
 )
-from assistant27.config import Settings
+from assistant27.config import LLAMAINDEX_PREFIX, Settings
 from assistant27.corpus import Corpus, CorpusView
 from assistant27.embedding import E5Embedder, Embedder, HashingEmbedder, similarity_to
 from assistant27.errors import QuestionError
@@ -71,6 +71,10 @@ def make_generator(settings: Settings, name: str | None = None) -> Generator:
         return LlamaServerGenerator(gguf_path(settings.models_dir))
     if name == "openai":
         return OpenAICompatibleGenerator(settings.openai_base_url, settings.openai_model, settings.openai_api_key)
+    if name.startswith(LLAMAINDEX_PREFIX):  # llama-index is imported only when one of its LLMs is asked for
+        from assistant27.llamaindex_parts import LlamaIndexGenerator, load_llm
+
+        return LlamaIndexGenerator(load_llm(name[len(LLAMAINDEX_PREFIX) :], settings.llamaindex_kwargs))
     return ExtractiveGenerator()
 
 

@@ -8,6 +8,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 GENERATORS = ("local", "openai", "extractive")
+LLAMAINDEX_PREFIX = "llamaindex:"  # then a llama-index LLM class: llamaindex:llama_index.llms.ollama.Ollama
+
+
+def _names_a_class(generator: str) -> bool:
+    return generator.startswith(LLAMAINDEX_PREFIX) and "." in generator[len(LLAMAINDEX_PREFIX) :]
+
 
 # Environment variable -> (settings field, help). `assistant27 --help` prints this table.
 ENVIRONMENT: dict[str, tuple[str, str]] = {
@@ -15,7 +21,8 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "ASSISTANT27_INDEX_DIR": ("index_dir", "vector store and BM25 index (default: index)"),
     "ASSISTANT27_DATA_DIR": ("data_dir", "conversations and feedback (default: data)"),
     "ASSISTANT27_MODELS_DIR": ("models_dir", "model cache (default: ~/.cache/assistant27)"),
-    "ASSISTANT27_GENERATOR": ("generator", "extractive, local or openai (default: extractive, the best measured on the held-out sets)"),
+    "ASSISTANT27_GENERATOR": ("generator", "extractive, local, openai or llamaindex:MODULE.CLASS, any llama-index LLM (default: extractive, the best measured on the held-out sets)"),
+    "ASSISTANT27_LLAMAINDEX_KWARGS": ("llamaindex_kwargs", 'that llama-index LLM\'s arguments, a JSON object, e.g. {"model": "qwen2.5:1.5b"}'),
     "ASSISTANT27_OPENAI_BASE_URL": ("openai_base_url", "OpenAI-compatible server, e.g. http://localhost:8000/v1"),
     "ASSISTANT27_OPENAI_MODEL": ("openai_model", "model name on that server"),
     "ASSISTANT27_OPENAI_API_KEY": ("openai_api_key", "API key for that server (never logged)"),
@@ -43,6 +50,7 @@ class Settings:
     openai_base_url: str = ""
     openai_model: str = ""
     openai_api_key: str = field(default="", repr=False)
+    llamaindex_kwargs: str = field(default="", repr=False)  # JSON; it may hold an API key
     chroma_url: str = ""
     web_token: str = field(default="", repr=False)
     embedder: str = "e5"
@@ -94,12 +102,13 @@ class Settings:
             if value is not None:
                 values[name] = Path(str(value)).expanduser() if name in path_fields else value
         settings = cls(**values)  # type: ignore[arg-type]
-        if settings.generator and settings.generator not in GENERATORS:
+        if settings.generator and settings.generator not in GENERATORS and not _names_a_class(settings.generator):
             from assistant27.errors import ConfigError
 
             raise ConfigError(
                 f"Unknown generator {settings.generator!r}. "
-                f"Set ASSISTANT27_GENERATOR to one of: {', '.join(GENERATORS)}."
+                f"Set ASSISTANT27_GENERATOR to one of: {', '.join(GENERATORS)}, "
+                f"or {LLAMAINDEX_PREFIX}MODULE.CLASS (a llama-index LLM)."
             )
         return settings
 
