@@ -35,6 +35,7 @@ from assistant27.assistant import MAX_QUESTION_CHARS, Assistant, Event, Passages
 from assistant27.conversations import ConversationStore, Turn, conversation_markdown
 from assistant27.errors import Assistant27Error, QuestionError
 from assistant27.indexing import load_manifest
+from assistant27.openai_api import mount_openai_api, unauthorized
 from assistant27.programmes import catalogue_publishers, of_publisher
 from assistant27.prompt_echo import shown_while_written
 from assistant27.schema import Answer, Passage
@@ -689,6 +690,7 @@ class WebApp:
         """The settings an answer was made with, stored with its feedback (no secrets)."""
         values = dataclasses.asdict(self.settings)
         values.pop("openai_api_key", None)
+        values.pop("llamaindex_kwargs", None)
         values["generator"] = self.assistant.generator.name
         return {k: str(v) if isinstance(v, Path) else v for k, v in values.items()}
 
@@ -953,6 +955,8 @@ class WebApp:
                 raise fastapi.HTTPException(status_code=404, detail="Pas de tel fichier dans le corpus.")
             return FileResponse(path, content_disposition_type="inline")
 
+        mount_openai_api(app, self.assistant)  # /v1/...: before Gradio, which takes every other path
+
         theme = gr.themes.Soft(
             font=[gr.themes.Font("system-ui"), "Segoe UI", "Roboto", "sans-serif"],
             font_mono=[gr.themes.Font("ui-monospace"), "monospace"],
@@ -1038,13 +1042,16 @@ class TokenGate:
         return scheme.lower() == "bearer" and hmac.compare_digest(value.strip().encode(), self._token)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        from starlette.responses import HTMLResponse, RedirectResponse
+        from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse
 
         if scope["type"] not in ("http", "websocket") or self._allowed(scope):
             await self.app(scope, receive, send)
             return
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008})
+            return
+        if scope["path"].startswith("/v1/"):  # the OpenAI-compatible API: its clients read JSON errors
+            await JSONResponse(unauthorized(), status_code=401)(scope, receive, send)
             return
         message = ""
         if scope["path"].endswith(LOGIN_PATH) and scope["method"] == "POST":
