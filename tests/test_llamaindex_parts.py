@@ -114,3 +114,16 @@ def test_a_wrong_llama_index_setting_says_what_to_fix(name: str, kwargs: str, sa
 def test_an_unknown_generator_name_is_still_refused() -> None:
     with pytest.raises(ConfigError, match="llamaindex:MODULE.CLASS"):
         Settings.from_env({"ASSISTANT27_GENERATOR": "ollama"})
+
+
+def test_a_missing_llama_index_package_stops_the_cli_with_the_fix(settings: Settings) -> None:
+    from click.testing import CliRunner
+
+    from assistant27.cli import main
+
+    assert CliRunner().invoke(main, ["ingest"]).exit_code == 0
+    env = {"ASSISTANT27_GENERATOR": "llamaindex:llama_index.llms.notinstalled.Nothing"}
+    result = CliRunner().invoke(main, ["ask", QUESTION], env=env)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "Error: The module llama_index.llms.notinstalled is not installed" in result.output
+    assert "pip install llama-index-llms-notinstalled" in result.output
