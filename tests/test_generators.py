@@ -183,8 +183,18 @@ def _local() -> Generator:
     return LlamaServerGenerator(gguf_path(models_dir))
 
 
+def _llamaindex() -> Generator:
+    """A llama-index LLM as our generator: llama-index's MockLLM, which streams the prompt back (passages included)."""
+    from llama_index.core.llms import MockLLM
+
+    from assistant27.llamaindex_parts import LlamaIndexGenerator
+
+    return LlamaIndexGenerator(MockLLM())
+
+
 @pytest.mark.parametrize(
-    "kind", ["extractive", "scripted", "openai", "llama-server", pytest.param("local", marks=pytest.mark.slow)]
+    "kind",
+    ["extractive", "scripted", "openai", "llama-server", "llamaindex", pytest.param("local", marks=pytest.mark.slow)],
 )
 def test_generator_contract(kind: str, openai_server: str, llama_server: type[FakeLlamaServer]) -> None:
     generator: Generator = {
@@ -192,6 +202,7 @@ def test_generator_contract(kind: str, openai_server: str, llama_server: type[Fa
         "scripted": lambda: ScriptedGenerator(["La Communauté urbaine de Dunkerque [1]."]),
         "openai": lambda: OpenAICompatibleGenerator(openai_server, "scripted-model"),
         "llama-server": lambda: LlamaServerGenerator(url=llama_server.url),
+        "llamaindex": _llamaindex,
         "local": _local,
     }[kind]()
     pieces = list(generator.generate(request()))
