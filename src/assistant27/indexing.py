@@ -11,7 +11,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +22,7 @@ from assistant27.config import Settings
 from assistant27.embedding import Embedder
 from assistant27.errors import CorpusEmptyError, IndexBusyError, ReadError
 from assistant27.readers import SUPPORTED_SUFFIXES, find_publications, load_catalogue, read_publication
-from assistant27.schema import Chunk, Publication, Section
+from assistant27.schema import Chunk, Publication
 from assistant27.store import LOCK, MANIFEST, ChunkStore, ids_digest
 from assistant27.textclean import clean_text
 
@@ -198,7 +198,7 @@ def clean_publication(pub: Publication) -> Counter[str]:
     for section in pub.sections:
         result = clean_text(section.text)
         repairs.update(result.repairs)
-        cleaned.append(Section(result.text, section.page, section.heading))
+        cleaned.append(replace(section, text=result.text))
     pub.sections = cleaned
     return repairs
 
