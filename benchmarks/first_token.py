@@ -42,14 +42,6 @@ VARIANTS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
 }
 
 
-def percentile(values: list[float], q: float) -> float | None:
-    """Nearest-rank percentile (None for no values)."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))], 2)
-
-
 def timed_answer(assistant: Assistant, question: str) -> dict[str, Any] | None:
     """One question through `ask_stream`: the server's figures and the wall times, or None when no model wrote
     the answer (refused before generation, answered from the catalogue)."""
@@ -79,11 +71,11 @@ def timed_answer(assistant: Assistant, question: str) -> dict[str, Any] | None:
 
 def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """p50 and p95 of each figure over the answers."""
+    from assistant27.evaluation import percentile
+
     out: dict[str, Any] = {"n": len(rows)}
-    for name in ("prompt_tokens", "cached_tokens", "prefill_tokens_per_s", "first_token_s"):
-        values = [float(r[name]) for r in rows if r.get(name) is not None]
-        out[f"{name}_p50"], out[f"{name}_p95"] = percentile(values, 0.5), percentile(values, 0.95)
-    for name in ("generation_tokens_per_s", "total_s"):
+    names = ("prompt_tokens", "cached_tokens", "prefill_tokens_per_s", "first_token_s", "generation_tokens_per_s", "total_s")
+    for name in names:
         values = [float(r[name]) for r in rows if r.get(name) is not None]
         out[f"{name}_p50"], out[f"{name}_p95"] = percentile(values, 0.5), percentile(values, 0.95)
     drafted = sum(r.get("draft_tokens") or 0 for r in rows)

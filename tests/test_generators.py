@@ -324,3 +324,26 @@ def test_local_model_measures_its_refusal(refuse_at: float) -> None:
     text = "".join(_local().generate(req))
     assert req.refusal_probability is not None and 0.0 <= req.refusal_probability <= 1.0
     assert (text == req.refusal) == (refuse_at == 0.0)
+
+
+def test_the_local_models_figures_reach_ask_json_and_the_evaluation(
+    settings: Settings, llama_server: type[FakeLlamaServer]
+) -> None:
+    """The server's timings go into the answer's `timings.model` (ask --json) and the evaluation's summary."""
+    from conftest import CountingEmbedder
+
+    from assistant27.assistant import Assistant
+    from assistant27.evaluation import summarise
+    from assistant27.indexing import ingest
+    from assistant27.store import ChunkStore
+
+    store = ChunkStore.open(settings.index_dir, create=True)
+    embedder = CountingEmbedder()
+    ingest(settings, lambda: embedder, store, echo=lambda _line: None, show_progress=False)
+    generator = LlamaServerGenerator(url=llama_server.url)
+    answer = Assistant(settings.replace(min_dense=0.2), store, embedder, generator).ask(ASK_QUESTION).to_json()
+    model = answer["timings"]["model"]
+    assert model["prompt_tokens"] == llama_server.prompt_length and model["prefill_tokens_per_s"] == 100.0
+    summary = summarise([], [answer])
+    assert summary["prefill_tokens_per_s"] == {"p50": 100.0, "p95": 100.0, "n": 1}
+    assert summary["prompt_tokens"]["p50"] == llama_server.prompt_length
