@@ -42,10 +42,13 @@ VARIANTS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
 }
 
 
-def timed_answer(assistant: Assistant, question: str) -> dict[str, Any] | None:
+def timed_answer(assistant: Assistant, question: str, item: dict[str, Any] | None = None) -> dict[str, Any] | None:
     """One question through `ask_stream`: the server's figures and the wall times, or None when no model wrote
-    the answer (refused before generation, answered from the catalogue)."""
+    the answer (refused before generation, answered from the catalogue). With its evaluation `item`, whether the
+    answer is right (`evaluation.score_item`: every `must_include` group in it)."""
     from assistant27.assistant import Token
+    from assistant27.evalrunner import _repair
+    from assistant27.evaluation import EvidenceMatcher, score_item
     from assistant27.schema import Answer
 
     started = time.perf_counter()
@@ -66,6 +69,7 @@ def timed_answer(assistant: Assistant, question: str) -> dict[str, Any] | None:
         "total_s": round(time.perf_counter() - started, 2),
         "refused": answer.refused,
         "answer": answer.answer,
+        "correct": score_item(item, answer.to_json(), EvidenceMatcher(_repair)).answer_correct if item else None,
     }
 
 
@@ -74,10 +78,18 @@ def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     from assistant27.evaluation import percentile
 
     out: dict[str, Any] = {"n": len(rows)}
-    names = ("prompt_tokens", "cached_tokens", "prefill_tokens_per_s", "first_token_s", "generation_tokens_per_s", "total_s")
+    names = (
+        "prompt_tokens",
+        "cached_tokens",
+        "prefill_tokens_per_s",
+        "first_token_s",
+        "generation_tokens_per_s",
+        "total_s",
+    )
     for name in names:
         values = [float(r[name]) for r in rows if r.get(name) is not None]
         out[f"{name}_p50"], out[f"{name}_p95"] = percentile(values, 0.5), percentile(values, 0.95)
+    out["right_answers"] = sum(1 for r in rows if r.get("correct"))
     drafted = sum(r.get("draft_tokens") or 0 for r in rows)
     out["draft_acceptance"] = round(sum(r.get("draft_accepted") or 0 for r in rows) / drafted, 3) if drafted else None
     return out
@@ -96,28 +108,27 @@ def table(results: dict[str, dict[str, Any]]) -> list[str]:
     """A Markdown table, one line per variant."""
     lines = [
         "| variant | answers | prompt tokens p50 (cached) | prefill tokens/s p50 | first token p50 / p95 "
-        "| generation tokens/s p50 | total p50 / p95 | draft accepted |",
-        "|---|---|---|---|---|---|---|---|",
+        "| generation tokens/s p50 | total p50 / p95 | draft accepted | right answers |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, s in results.items():
         lines.append(
             f"| {name} | {s['n']} | {s['prompt_tokens_p50']} ({s['cached_tokens_p50']}) | {s['prefill_tokens_per_s_p50']} "
             f"| {s['first_token_s_p50']} / {s['first_token_s_p95']} s | {s['generation_tokens_per_s_p50']} "
-            f"| {s['total_s_p50']} / {s['total_s_p95']} s | {s['draft_acceptance'] if s['draft_acceptance'] is not None else '-'} |"
+            f"| {s['total_s_p50']} / {s['total_s_p95']} s | {s['draft_acceptance'] if s['draft_acceptance'] is not None else '-'} "
+            f"| {s['right_answers']} / {s['n']} |"
         )
     return lines
 
 
-def held_out_questions(set_name: str = "publications.jsonl") -> tuple[list[str], list[str]]:
-    """The answerable questions of the set's held-out part, and of its tuning part, in file order."""
+def held_out_questions(set_name: str = "publications.jsonl") -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The answerable items of the set's held-out part, and of its tuning part, in file order."""
     from assistant27.evaluation import load_set
 
     split = json.loads((REPO / "evals" / "split.json").read_text(encoding="utf-8"))["sets"][set_name]
     items = [i for i in load_set(REPO / "evals" / set_name) if i.get("answer")]
     held, tuning = set(split["held_out"]), set(split["tuning"])
-    return [str(i["question"]) for i in items if i["id"] in held], [
-        str(i["question"]) for i in items if i["id"] in tuning
-    ]
+    return [i for i in items if i["id"] in held], [i for i in items if i["id"] in tuning]
 
 
 def main() -> None:
@@ -125,6 +136,7 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=10, help="Answers per variant (held-out questions).")
     parser.add_argument("--variants", default="now,3x400,lookup8", help=f"Among: {', '.join(VARIANTS)}.")
     parser.add_argument("--tag", default="", help="Added to the output file names.")
+    parser.add_argument("--minutes", type=float, default=0, help="Ask no new question after this long (0: no limit).")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
     args = parser.parse_args()
 
@@ -145,39 +157,49 @@ def main() -> None:
     held_out, tuning = held_out_questions()
     log: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
     for assistant in assistants.values():
-        for question in tuning:  # one answer, not counted, so the prompt cache holds the system prompt
-            if timed_answer(assistant, question) is not None:
+        for item in tuning:  # one answer, not counted, so the prompt cache holds the system prompt
+            if timed_answer(assistant, str(item["question"])) is not None:
                 break
     load_start = os.getloadavg()
+    started = time.perf_counter()
     rows: dict[str, list[dict[str, Any]]] = {name: [] for name in assistants}
     names = list(assistants)
     asked = 0
-    for question in held_out:
+    text = ""
+    for item in held_out:
         if min(len(r) for r in rows.values()) >= args.questions:
             break
+        if args.minutes and time.perf_counter() - started > 60 * args.minutes:
+            log(f"stopped after {args.minutes} minutes")
+            break
         order = names[asked % len(names) :] + names[: asked % len(names)]
-        got = {name: timed_answer(assistants[name], question) for name in order}
+        got = {name: timed_answer(assistants[name], str(item["question"]), item) for name in order}
         if any(g is None for g in got.values()):
             continue  # refused before generation or a catalogue answer: no model ran for some variant
         asked += 1
         for name in order:
             row = got[name]
             assert row is not None
-            rows[name].append(row)
-            log(f"{asked:>2} {name:<8} {answer_line(row)}")
+            rows[name].append({"id": item["id"], **row})
+            log(f"{asked:>2} {name:<8} {answer_line(row)}, right: {row['correct']}")
+        text = write(args.out, args.tag, rows, load_start)  # after each question: a stopped run keeps its answers
+    print(text)
+
+
+def write(out: Path, tag: str, rows: dict[str, list[dict[str, Any]]], load_start: tuple[float, ...]) -> str:
+    """DIR/first-token-DATE[-TAG].json (every answer) and .md (the table); returns the Markdown."""
     results = {name: summary(r) for name, r in rows.items()}
-    load_end = os.getloadavg()
-    stamp = dt.date.today().isoformat() + (f"-{args.tag}" if args.tag else "")
-    args.out.mkdir(parents=True, exist_ok=True)
+    stamp = dt.date.today().isoformat() + (f"-{tag}" if tag else "")
+    out.mkdir(parents=True, exist_ok=True)
     record = {
         "date": dt.datetime.now().isoformat(timespec="seconds"),
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
         "machine": f"{os.cpu_count()} cores",
-        "load_average": {"start": [round(x, 2) for x in load_start], "end": [round(x, 2) for x in load_end]},
+        "load_average": {"start": [round(x, 2) for x in load_start], "end": [round(x, 2) for x in os.getloadavg()]},
         "summary": results,
         "answers": rows,
     }
-    (args.out / f"first-token-{stamp}.json").write_text(
+    (out / f"first-token-{stamp}.json").write_text(
         json.dumps(record, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     text = "\n".join(
@@ -189,8 +211,8 @@ def main() -> None:
             *table(results),
         ]
     )
-    (args.out / f"first-token-{stamp}.md").write_text(text + "\n", encoding="utf-8")
-    print(text)
+    (out / f"first-token-{stamp}.md").write_text(text + "\n", encoding="utf-8")
+    return text
 
 
 if __name__ == "__main__":

@@ -303,7 +303,8 @@ def test_the_local_generator_reports_the_servers_own_timings(llama_server: type[
     "".join(generator.generate(first))
     stats = first.model_timings
     assert stats is not None and stats.prompt_tokens == llama_server.prompt_length
-    assert stats.cached_tokens == 0 and stats.prefill_tokens == stats.prompt_tokens + 1  # the prompt, then its last token again
+    # The prompt, then its last token again for the stream (the cache holds all but the last token).
+    assert stats.cached_tokens == 0 and stats.prefill_tokens == stats.prompt_tokens + 1
     assert stats.prefill_tokens_per_s == 100.0 and stats.generation_tokens_per_s == 20.0
     second = request()
     "".join(generator.generate(second))
