@@ -88,7 +88,8 @@ def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     )
     for name in names:
         values = [float(r[name]) for r in rows if r.get(name) is not None]
-        out[f"{name}_p50"], out[f"{name}_p95"] = percentile(values, 0.5), percentile(values, 0.95)
+        p50, p95 = percentile(values, 0.5), percentile(values, 0.95)
+        out[f"{name}_p50"], out[f"{name}_p95"] = [None if v is None else round(v, 1) for v in (p50, p95)]
     out["right_answers"] = sum(1 for r in rows if r.get("correct"))
     drafted = sum(r.get("draft_tokens") or 0 for r in rows)
     out["draft_acceptance"] = round(sum(r.get("draft_accepted") or 0 for r in rows) / drafted, 3) if drafted else None
