@@ -1,7 +1,7 @@
 """Speed and memory on this machine: ingestion, retrieval, local generation, `ask` and `serve` memory, scaling.
 
 Usage: .venv/bin/python benchmarks/run.py [--questions N] [--generations N] [--factors 1,10,50] [--real-10x] ...
-(`make bench` runs it with the defaults, about 10-15 minutes on 2 cores.) Writes benchmarks/results/DATE.json
+(`make bench` runs it with the defaults, about 15-25 minutes on 2 cores.) Writes benchmarks/results/DATE.json
 and DATE.md. Times are medians (or percentiles) of several runs, measured with time.perf_counter.
 benchmarks/README.md explains each figure.
 """
