@@ -1,7 +1,7 @@
 """Speed and memory on this machine: ingestion, retrieval, local generation, `ask` and `serve` memory, scaling.
 
 Usage: .venv/bin/python benchmarks/run.py [--questions N] [--generations N] [--factors 1,10,50] [--real-10x] ...
-(`make bench` runs it with the defaults, about 10-15 minutes on 2 cores.) Writes benchmarks/results/DATE.json
+(`make bench` runs it with the defaults, about 15-25 minutes on 2 cores.) Writes benchmarks/results/DATE.json
 and DATE.md. Times are medians (or percentiles) of several runs, measured with time.perf_counter.
 benchmarks/README.md explains each figure.
 """
@@ -24,7 +24,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -33,6 +33,7 @@ sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import corpus_scale  # noqa: E402  (benchmarks/corpus_scale.py)
+import first_token  # noqa: E402  (benchmarks/first_token.py)
 
 if TYPE_CHECKING:
     from assistant27.config import Settings
@@ -257,7 +258,9 @@ def timed(obj: object, name: str, into: list[float]) -> None:
 
 
 def bench_generation(settings: Settings, questions: list[str], wanted: int) -> dict[str, Any]:
-    """Time to first token and streamed pieces per second, after `warm_up()`; refusals before generation are skipped."""
+    """Time to first token and streamed pieces per second, after `warm_up()`; refusals before generation are skipped.
+    Each answer also gives llama.cpp's own figures (prompt tokens, cached, prefill and generation tokens/s), printed
+    one line an answer (`first_token.answer_line`) and summarised as p50 / p95 (`first_token.summary`)."""
     from assistant27.assistant import Assistant, PassagesFound, Token
     from assistant27.schema import Answer
 
@@ -271,6 +274,7 @@ def bench_generation(settings: Settings, questions: list[str], wanted: int) -> d
     generating: list[float] = []
     after: list[float] = []
     totals: list[float] = []
+    prompts: list[dict[str, Any]] = []
     tried = refused_before = 0
     for q in questions:
         if len(firsts) >= wanted or tried >= 3 * wanted:
@@ -279,6 +283,7 @@ def bench_generation(settings: Settings, questions: list[str], wanted: int) -> d
         started = time.perf_counter()
         first = last = done = None
         pieces = 0
+        answer = None
         for event in local.ask_stream(q):
             now = time.perf_counter() - started
             if isinstance(event, PassagesFound):
@@ -289,8 +294,10 @@ def bench_generation(settings: Settings, questions: list[str], wanted: int) -> d
                 last = now
             elif isinstance(event, Answer):
                 done = now
-        if first is None or last is None or done is None:
-            refused_before += 1
+                answer = event
+        model = answer.timings.model if answer is not None else None
+        if first is None or last is None or done is None or model is None:
+            refused_before += 1  # refused before generation, or answered from the catalogue: no model ran
             continue
         firsts.append(first)
         if pieces > 1 and last > first:
@@ -298,7 +305,9 @@ def bench_generation(settings: Settings, questions: list[str], wanted: int) -> d
         generating.append(last - first)
         after.append(done - last)
         totals.append(done)
-        log(f"  generation {len(firsts)}/{wanted}: first token {first:.1f} s, {pieces} pieces, {done:.1f} s")
+        row = {"question": q, **asdict(model), "first_token_s": round(first, 2), "total_s": round(done, 2)}
+        prompts.append(row)
+        log(f"  generation {len(firsts)}/{wanted}: {first_token.answer_line(row)}")
     return {
         "n": len(firsts),
         "questions_tried": tried,
@@ -312,6 +321,8 @@ def bench_generation(settings: Settings, questions: list[str], wanted: int) -> d
         "after_last_token_s_p50": median(after, 2),  # end of the stream and the citation check
         "after_last_token_s_max": round(max(after), 2) if after else None,
         "total_s_p50": median(totals, 2),
+        "llama_cpp": first_token.summary(prompts),  # the server's own figures, p50 / p95
+        "prompts": prompts,
     }
 
 
@@ -554,6 +565,16 @@ def markdown(r: dict[str, Any]) -> str:
         add(f"| time to first token, p50 ({gen['n']} answers) | {cell(gen['first_token_s_p50'], ' s')} |")
         add(f"| generation speed, median | {cell(gen['tokens_per_s_median'], ' tokens/s')} |")
         add(f"| full answer, p50 | {cell(gen['total_s_p50'], ' s')} |")
+        if ll := gen.get("llama_cpp"):
+            add(
+                f"| llama.cpp: prompt tokens p50 (cached) / prefill p50 / generation p50 | {ll['prompt_tokens_p50']} "
+                f"({ll['cached_tokens_p50']}) / {cell(ll['prefill_tokens_per_s_p50'], ' tokens/s')} / "
+                f"{cell(ll['generation_tokens_per_s_p50'], ' tokens/s')} |"
+            )
+            add(
+                f"| first token p50 / p95, total p50 / p95 ({ll['n']} answers) | {cell(ll['first_token_s_p50'], ' s')} / "
+                f"{cell(ll['first_token_s_p95'], ' s')}, {cell(ll['total_s_p50'], ' s')} / {cell(ll['total_s_p95'], ' s')} |"
+            )
     for name, mem in (r.get("memory") or {}).items():
         if name.startswith("ask"):
             add(f"| peak RSS of `{mem['command']}` | {mem['peak_rss_mb']} MiB ({mem['wall_s_p50']} s) |")
@@ -597,7 +618,7 @@ def markdown(r: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description="Speed and memory benchmarks (benchmarks/README.md).")
     parser.add_argument("--questions", type=int, default=0, help="Eval questions for latency (default: all).")
-    parser.add_argument("--generations", type=int, default=3, help="Local-model answers to time (0: skip).")
+    parser.add_argument("--generations", type=int, default=10, help="Local-model answers to time (0: skip).")
     parser.add_argument("--skip-ingest", action="store_true", help="No e5 ingestion; use the existing index/.")
     parser.add_argument("--ask-runs", type=int, default=1, help="`ask` child processes per generator (0: skip).")
     parser.add_argument("--serve-searches", type=int, default=5, help="Searches sent to `serve`.")

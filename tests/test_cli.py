@@ -131,3 +131,36 @@ def test_eval_rescore_names_missed_targets_and_where_each_type_fails(tmp_path) -
     assert "Why items fail, by question type" in report and "<b>missed</b>" in report
     missing = CliRunner().invoke(main, ["eval", "--rescore", str(tmp_path)])
     assert missing.exit_code == 2 and "No results.jsonl in" in missing.output
+
+
+def test_pdf_citations_give_the_printed_page_beside_its_position(settings: Settings) -> None:
+    """A guide whose body is numbered from 1 after two roman pages: its passages say « p. 3 (page imprimée 1) » in
+    the terminal and carry `page_label` in the JSON, through ingestion and the store."""
+    from test_readers import make_pdf, with_page_labels
+
+    pages = ["Preface du guide.", "Sommaire.", "La cartographie des bibliotheques rurales a ete faite en 2021."]
+    pdf = with_page_labels(make_pdf(pages), (0, 1, "/r", 1), (2, 2, "/D", 1))
+    (settings.corpus_dir / "guide-2021.pdf").write_bytes(pdf)
+    runner = CliRunner()
+    assert runner.invoke(main, ["ingest"]).exit_code == 0
+    result = runner.invoke(main, ["search", "--json", "cartographie bibliotheques rurales"])
+    best = json.loads(result.stdout)[0]
+    assert (best["source"], best["page"], best["page_label"]) == ("guide-2021.pdf", 3, "1")
+    result = runner.invoke(main, ["search", "cartographie bibliotheques rurales"])
+    assert "p. 3 (page imprimée 1)" in result.output
+    # `ask --json` is `Answer.to_json`; the hashing fake scores under the dense refusal floor, a setting.
+    from conftest import CountingEmbedder
+
+    from assistant27.assistant import Assistant
+    from assistant27.generators import ScriptedGenerator
+    from assistant27.store import ChunkStore
+
+    generator = ScriptedGenerator(["La cartographie a ete faite en 2021 [1]."])
+    assistant = Assistant(
+        settings.replace(min_dense=0.2), ChunkStore.open(settings.index_dir), CountingEmbedder(), generator
+    )
+    answer = assistant.ask("Quand la cartographie des bibliotheques rurales a-t-elle ete faite ?").to_json()
+    assert not answer["refused"], answer
+    assert [(c["page"], c["page_label"]) for c in answer["citations"]] == [(3, "1")]
+    others = json.loads(runner.invoke(main, ["search", "--json", "Nouveaux Accords"]).stdout)
+    assert all(p["page_label"] == "" for p in others if p["source"].endswith(".txt"))

@@ -110,6 +110,7 @@ class FakeLlamaServer(BaseHTTPRequestHandler):
     second: dict[str, float] = {"Communauté": 0.6, "publications": 0.4}
     vocabulary: list[str] = []
     prompt_length = 0
+    slot = 0  # the tokens of the last prompt, held for the next one
     requests: list[tuple[str, dict]] = []  # type: ignore[type-arg]
 
     @classmethod
@@ -134,6 +135,14 @@ class FakeLlamaServer(BaseHTTPRequestHandler):
             return self._send({"content": " ".join(cls.vocabulary[t] for t in body["tokens"])})
         assert self.path == "/completion" and body["temperature"] == 0.0 and body["cache_prompt"] is True
         step = len(body["prompt"]) - cls.prompt_length
+        # As llama.cpp's server: the tokens it evaluated are those past what its one slot holds from before.
+        cached = min(cls.slot, len(body["prompt"]) - 1)
+        cls.slot = len(body["prompt"])
+        timings = {
+            "cache_n": cached,
+            "prompt_n": len(body["prompt"]) - cached,
+            "prompt_ms": 10.0 * (len(body["prompt"]) - cached),
+        }
         if not body.get("stream"):
             probabilities = dict([cls.first, cls.second][step])
             for banned, _ in body.get("logit_bias", []):
@@ -141,7 +150,11 @@ class FakeLlamaServer(BaseHTTPRequestHandler):
             chosen = max(probabilities, key=lambda w: probabilities[w])
             top = [{"id": cls.ids(w)[0], "logprob": math.log(p)} for w, p in probabilities.items()]
             return self._send(
-                {"content": chosen, "completion_probabilities": [{"id": cls.ids(chosen)[0], "top_logprobs": top}]}
+                {
+                    "content": chosen,
+                    "completion_probabilities": [{"id": cls.ids(chosen)[0], "top_logprobs": top}],
+                    "timings": {**timings, "predicted_n": 1, "predicted_ms": 50.0},
+                }
             )
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
@@ -150,7 +163,12 @@ class FakeLlamaServer(BaseHTTPRequestHandler):
         if step == 0:  # greedy decoding starts as the probabilities say, then writes the reply
             words[0] = max(cls.first, key=lambda w: cls.first[w])
         for i, word in enumerate(words):
-            part = {"content": ("" if i == 0 and step == 0 else " ") + word, "stop": i == len(words) - 1}
+            part: dict[str, object] = {
+                "content": ("" if i == 0 and step == 0 else " ") + word,
+                "stop": i == len(words) - 1,
+            }
+            if part["stop"]:
+                part["timings"] = {**timings, "predicted_n": len(words), "predicted_ms": 50.0 * len(words)}
             self.wfile.write(f"data: {json.dumps(part)}\n\n".encode())
 
     def _send(self, payload: dict) -> None:  # type: ignore[type-arg]
@@ -168,7 +186,7 @@ class FakeLlamaServer(BaseHTTPRequestHandler):
 @pytest.fixture
 def llama_server() -> Iterator[type[FakeLlamaServer]]:
     """A fresh scripted llama.cpp server class (its script and the requests it got), serving on loopback."""
-    script = type("Script", (FakeLlamaServer,), {"vocabulary": [], "requests": []})
+    script = type("Script", (FakeLlamaServer,), {"vocabulary": [], "requests": [], "slot": 0})
     server = ThreadingHTTPServer(("127.0.0.1", 0), script)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     script.url = f"http://127.0.0.1:{server.server_address[1]}"
@@ -288,6 +306,22 @@ def test_the_local_generator_rules_out_the_refusal_below_the_threshold(llama_ser
     assert len(stream) == 1 and len(stream[0]["prompt"]) == llama_server.prompt_length + 2
 
 
+def test_the_local_generator_reports_the_servers_own_timings(llama_server: type[FakeLlamaServer]) -> None:
+    """Prompt tokens, what the prompt cache reused, prefill and decoding speed: summed over the gate's probes and
+    the stream, from llama.cpp's `timings`; a second question reuses the slot's common prefix."""
+    generator = LlamaServerGenerator(url=llama_server.url)
+    first = request()
+    "".join(generator.generate(first))
+    stats = first.model_timings
+    assert stats is not None and stats.prompt_tokens == llama_server.prompt_length
+    # The prompt, then its last token again for the stream (the cache holds all but the last token).
+    assert stats.cached_tokens == 0 and stats.prefill_tokens == stats.prompt_tokens + 1
+    assert stats.prefill_tokens_per_s == 100.0 and stats.generation_tokens_per_s == 20.0
+    second = request()
+    "".join(generator.generate(second))
+    assert second.model_timings is not None and second.model_timings.cached_tokens > 0
+
+
 def test_the_local_generator_reports_a_dead_server() -> None:
     with pytest.raises(GeneratorError, match="ASSISTANT27_GENERATOR=extractive"):
         list(LlamaServerGenerator(url="http://127.0.0.1:9", timeout=2).generate(request()))
@@ -302,3 +336,26 @@ def test_local_model_measures_its_refusal(refuse_at: float) -> None:
     text = "".join(_local().generate(req))
     assert req.refusal_probability is not None and 0.0 <= req.refusal_probability <= 1.0
     assert (text == req.refusal) == (refuse_at == 0.0)
+
+
+def test_the_local_models_figures_reach_ask_json_and_the_evaluation(
+    settings: Settings, llama_server: type[FakeLlamaServer]
+) -> None:
+    """The server's timings go into the answer's `timings.model` (ask --json) and the evaluation's summary."""
+    from conftest import CountingEmbedder
+
+    from assistant27.assistant import Assistant
+    from assistant27.evaluation import summarise
+    from assistant27.indexing import ingest
+    from assistant27.store import ChunkStore
+
+    store = ChunkStore.open(settings.index_dir, create=True)
+    embedder = CountingEmbedder()
+    ingest(settings, lambda: embedder, store, echo=lambda _line: None, show_progress=False)
+    generator = LlamaServerGenerator(url=llama_server.url)
+    answer = Assistant(settings.replace(min_dense=0.2), store, embedder, generator).ask(ASK_QUESTION).to_json()
+    model = answer["timings"]["model"]
+    assert model["prompt_tokens"] == llama_server.prompt_length and model["prefill_tokens_per_s"] == 100.0
+    summary = summarise([], [answer])
+    assert summary["prefill_tokens_per_s"] == {"p50": 100.0, "p95": 100.0, "n": 1}
+    assert summary["prompt_tokens"]["p50"] == llama_server.prompt_length

@@ -34,13 +34,14 @@ DATA = Path(__file__).parent / "data"
 CORPUS = Path(__file__).parents[1] / "corpus"
 
 
-def make_pdf(pages: list[str], title: str | None = None, creation: str | None = None) -> bytes:
-    """A minimal valid PDF of Helvetica text, lines split on "\\n" ("" makes a page with no text)."""
+def make_pdf(pages: list[str], title: str | None = None, creation: str | None = None, font: bytes = b"") -> bytes:
+    """A minimal valid PDF of Helvetica text, lines split on "\\n" ("" makes a page with no text); `font` is added
+    to the font's dictionary (an /Encoding pypdf cannot read)."""
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [%s] /Count %d >>"
         % (b" ".join(b"%d 0 R" % (4 + 2 * i) for i in range(len(pages))), len(pages)),
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica%s >>" % (b" " + font if font else b""),
     ]
     for i, text in enumerate(pages):
         objects.append(
@@ -69,6 +70,25 @@ def make_pdf(pages: list[str], title: str | None = None, creation: str | None = 
     out.write(b"".join(b"%010d 00000 n \n" % offset for offset in offsets))
     out.write(b"trailer\n<< /Size %d /Root 1 0 R%s >>\n" % (len(objects) + 1, info))
     out.write(b"startxref\n%d\n%%%%EOF\n" % xref)
+    return out.getvalue()
+
+
+def with_page_labels(pdf: bytes, *ranges: tuple[int, int, str, int]) -> bytes:
+    """The PDF with printed page numbers: (first page, last page (0-based), pypdf style, start) for each range."""
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
+    for first, last, style, start in ranges:
+        writer.set_page_label(first, last, style=style, start=start)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def joined(*pdfs: bytes) -> bytes:
+    writer = PdfWriter()
+    for pdf in pdfs:
+        writer.append(PdfReader(io.BytesIO(pdf)))
+    out = io.BytesIO()
+    writer.write(out)
     return out.getvalue()
 
 
@@ -116,6 +136,33 @@ def test_pdf_gives_one_section_per_page_with_metadata() -> None:
     assert pub.kind == "publication"
     assert pub.content_hash == hashlib.sha256((DATA / "two-pages.pdf").read_bytes()).hexdigest()
     assert pub.warnings == []
+
+
+def test_pdf_pages_keep_their_printed_labels_where_they_differ_from_the_position(tmp_path: Path) -> None:
+    """Two roman-numbered front pages, then the body numbered from 1: the printed number goes with each page whose
+    position says otherwise; a PDF without /PageLabels gives none."""
+    pages = ["Preface du guide.", "Sommaire detaille.", "Premier chapitre.", "Second chapitre.", "Annexe."]
+    pdf = with_page_labels(make_pdf(pages), (0, 1, "/r", 1), (2, 3, "/D", 1), (4, 4, "/D", 5))
+    pub = read(write(tmp_path / "guide.pdf", pdf))
+    assert [(s.page, s.page_label) for s in pub.sections] == [(1, "i"), (2, "ii"), (3, "1"), (4, "2"), (5, "")]
+    assert all(s.page_label == "" for s in read(DATA / "two-pages.pdf").sections)
+
+
+def test_pypdf_font_warnings_become_one_summary_per_file(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Fonts pypdf cannot map make it log a line per font and page; reading counts the pages instead, and says so
+    once. The text is still read."""
+    bad = make_pdf(["Page deux.", "Page trois."], font=b"/Encoding << /Differences 5 >>")
+    pdf = joined(make_pdf(["Page une."]), bad)
+    with caplog.at_level(logging.DEBUG):
+        pub = read(write(tmp_path / "mal-fait.pdf", pdf))
+    assert [s.text for s in pub.sections] == ["Page une.", "Page deux.", "Page trois."]
+    assert len(pub.warnings) == 1
+    assert pub.warnings[0].startswith("2 of 3 pages had font or encoding problems (pages 2, 3; pypdf: « Font encoding")
+    assert not [r for r in caplog.records if r.name.startswith("pypdf")]
+    assert "encoding" not in capsys.readouterr().err
+    assert logging.getLogger("pypdf").propagate and not logging.getLogger("pypdf").handlers  # left as found
 
 
 def test_pdf_page_without_text_keeps_its_place(tmp_path: Path) -> None:

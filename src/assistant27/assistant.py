@@ -233,6 +233,7 @@ class Assistant:
                 timings.first_token_s = round(time.perf_counter() - started, 4)
             pieces.append(piece)
             yield Token(piece)
+        timings.model = request.model_timings
         raw = "".join(pieces).strip()
         said = strip_prompt_echo(raw, _sources(question, context))  # nothing of the prompt reaches the user
         checked = None

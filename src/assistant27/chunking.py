@@ -203,7 +203,10 @@ def chunk_publication(pub: Publication, *, max_words: int = 170, overlap_words: 
     chunks: list[Chunk] = []
     seen: dict[str, int] = {}
     for section in pub.sections:
-        chunks.extend(_chunk_section(pub, section.text, section.page, section.heading, seen, max_words, overlap_words))
+        found = _chunk_section(pub, section.text, section.page, section.heading, seen, max_words, overlap_words)
+        for chunk in found:
+            chunk.page_label = section.page_label
+        chunks.extend(found)
     return chunks
 
 

@@ -14,6 +14,7 @@ import click
 
 from assistant27.config import ENVIRONMENT, Settings
 from assistant27.errors import Assistant27Error, ConfigError
+from assistant27.schema import page_reference
 from assistant27.store import Filters
 
 if TYPE_CHECKING:
@@ -154,7 +155,7 @@ def with_filters(f):  # type: ignore[no-untyped-def]
 def _where(p: Any) -> str:
     where = f"{p.title}" + (f", {p.year}" if p.year else "")
     if p.page:
-        where += f", p. {p.page}"
+        where += ", " + page_reference(p.page, p.page_label)
     elif p.heading:
         where += f", « {p.heading[:60]} »"
     return where

@@ -215,6 +215,12 @@ def summarise(verdicts: list[Verdict], results: list[dict[str, Any]], retrieval_
     out["latency_s"] = {"p50": percentile(totals, 0.5), "p95": percentile(totals, 0.95), "n": len(totals)}
     out["first_token_s"] = {"p50": percentile(firsts, 0.5), "p95": percentile(firsts, 0.95), "n": len(firsts)}
     out["retrieval_s"] = {"p50": percentile(retrievals, 0.5), "p95": percentile(retrievals, 0.95), "n": len(retrievals)}
+    # The local model's own figures (llama.cpp's server), where it wrote the answer.
+    models = [r["timings"]["model"] for r in results if r.get("timings") and r["timings"].get("model")]
+    for name in ("prompt_tokens", "cached_tokens", "prefill_tokens_per_s", "generation_tokens_per_s"):
+        values = [m[name] for m in models if m.get(name) is not None]
+        if values:
+            out[name] = {"p50": percentile(values, 0.5), "p95": percentile(values, 0.95), "n": len(values)}
     out["items"] = len(verdicts)
     return out
 

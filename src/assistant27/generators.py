@@ -17,7 +17,7 @@ from assistant27.chunking import passage_sentences, reflow
 from assistant27.embedding import Similarity
 from assistant27.errors import GeneratorError, ModelMissingError
 from assistant27.kinds import asked_kind, holds_kind
-from assistant27.schema import Passage
+from assistant27.schema import ModelTimings, Passage
 
 
 @dataclass
@@ -36,6 +36,7 @@ class GenerationRequest:
     refusal: str = ""
     refuse_at: float | None = None
     refusal_probability: float | None = None  # set by the generator that measured it
+    model_timings: ModelTimings | None = None  # set by a generator whose server reports them (the local one)
 
 
 class Generator(Protocol):
@@ -70,6 +71,7 @@ class LlamaServerGenerator:
         n_ctx: int = 2048,
         n_threads: int | None = None,
         timeout: float = 600.0,
+        lookup_tokens: int = 0,
     ) -> None:
         if not url and (model_path is None or not model_path.exists()):
             raise ModelMissingError(f"The local model {model_path} is not installed. Run: make run")
@@ -77,6 +79,9 @@ class LlamaServerGenerator:
         self.n_ctx = n_ctx
         self.n_threads = n_threads
         self.timeout = timeout
+        # Prompt-lookup decoding: up to this many tokens drafted from the prompt's own n-grams, checked in one batch
+        # (0: off). Measured in benchmarks/first_token.py; see benchmarks/README.md for whether it pays.
+        self.lookup_tokens = lookup_tokens
         self._url = url.rstrip("/")
         self._server: Any = None  # the in-process xllamacpp.Server, once started
 
@@ -108,6 +113,12 @@ class LlamaServerGenerator:
         params.port = 0  # a free port, read back from listening_address
         params.ui = False
         params.verbosity = -1  # llama.cpp's own log lines would flood the terminal
+        if self.lookup_tokens:
+            spec = params.speculative
+            spec.types = [xllamacpp.common_speculative_type.COMMON_SPECULATIVE_TYPE_NGRAM_SIMPLE]
+            spec.ngram_simple.size_n = 3  # a quote's next words follow its last three
+            spec.ngram_simple.size_m = self.lookup_tokens
+            spec.draft.n_max = self.lookup_tokens
         try:
             self._server = xllamacpp.Server(params)
         except Exception as exc:  # a bad or truncated GGUF is a plain RuntimeError
@@ -124,6 +135,7 @@ class LlamaServerGenerator:
         try:
             with httpx.Client(base_url=url, timeout=self.timeout) as client:
                 prompt = self._prompt_tokens(client, request.messages)
+                request.model_timings = ModelTimings(prompt_tokens=len(prompt))
                 prefix: list[int] = []
                 if request.refusal and request.refuse_at is not None:
                     gated = self._gated_prefix(client, prompt, request)
@@ -148,6 +160,7 @@ class LlamaServerGenerator:
                         if part.get("content"):
                             yield part["content"]
                         if part.get("stop"):
+                            self._count(request, part)
                             break
         except httpx.HTTPError as exc:
             raise GeneratorError(
@@ -184,7 +197,9 @@ class LlamaServerGenerator:
             "n_probs": self.top_probabilities,
             "logit_bias": [[ban, False]] if ban is not None else [],
         }
-        step = self._post(client, "/completion", body)["completion_probabilities"][0]
+        response = self._post(client, "/completion", body)
+        self._count(request, response)
+        step = response["completion_probabilities"][0]
         probs = {int(t["id"]): math.exp(float(t["logprob"])) for t in step["top_logprobs"]}
         return probs, int(step["id"])
 
@@ -200,6 +215,20 @@ class LlamaServerGenerator:
             if len(tokens) >= 2:
                 starts[int(tokens[0])] = int(tokens[1])
         return starts
+
+    @staticmethod
+    def _count(request: GenerationRequest, response: Mapping[str, Any]) -> None:
+        """Add a /completion response's `timings` to the request's figures. The first response that evaluates the
+        prompt says how much of it the server reused from the previous one (its prompt cache)."""
+        stats, timings = request.model_timings, response.get("timings")
+        if stats is None or not isinstance(timings, dict):
+            return
+        if not stats.prefill_tokens and not stats.generated_tokens:
+            cached = timings.get("cache_n")
+            if cached is None:  # servers before cache_n: what was not evaluated was reused
+                cached = stats.prompt_tokens - int(timings.get("prompt_n") or 0)
+            stats.cached_tokens = max(0, int(cached))
+        stats.add(timings)
 
     @staticmethod
     def _sampling(request: GenerationRequest) -> dict[str, Any]:

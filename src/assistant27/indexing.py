@@ -11,7 +11,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -22,12 +22,12 @@ from assistant27.config import Settings
 from assistant27.embedding import Embedder
 from assistant27.errors import CorpusEmptyError, IndexBusyError, ReadError
 from assistant27.readers import SUPPORTED_SUFFIXES, find_publications, load_catalogue, read_publication
-from assistant27.schema import Chunk, Publication, Section
+from assistant27.schema import Chunk, Publication
 from assistant27.store import LOCK, MANIFEST, ChunkStore, ids_digest
 from assistant27.textclean import clean_text
 
 # Bump when reading, cleaning or chunking changes, so every file is processed again on the next ingest.
-PIPELINE_VERSION = "4"
+PIPELINE_VERSION = "5"
 # Above this much extracted text a file is refused: 5 M characters is about 2,000 pages, 7,500 chunks,
 # 20 minutes of e5 on 2 cores; chunking alone runs at about 1 MB/s. A real publication is far below.
 MAX_CHARACTERS = 5_000_000
@@ -198,7 +198,7 @@ def clean_publication(pub: Publication) -> Counter[str]:
     for section in pub.sections:
         result = clean_text(section.text)
         repairs.update(result.repairs)
-        cleaned.append(Section(result.text, section.page, section.heading))
+        cleaned.append(replace(section, text=result.text))
     pub.sections = cleaned
     return repairs
 

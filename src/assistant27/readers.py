@@ -23,6 +23,7 @@ from assistant27.schema import Publication, Section
 if TYPE_CHECKING:
     from docx.table import Table
     from docx.text.paragraph import Paragraph
+    from pypdf import PdfReader
 
 log = logging.getLogger(__name__)
 
@@ -415,14 +416,21 @@ def remove_running_lines(pages: list[str]) -> tuple[list[str], int]:
 
 
 def _read_pdf(data: bytes, source: str) -> _Content:
-    from pypdf import PdfReader
-    from pypdf.errors import DependencyError, FileNotDecryptedError
-
     if b"%PDF-" not in data[:1024]:
         raise ReadError(
             f"{source}: not a PDF (no %PDF header; it may be another kind of file renamed .pdf). "
             "Open it to check, save it as PDF or give it its real extension, and ingest again."
         )
+    with _PypdfWarnings() as problems:
+        content = _read_pdf_pages(data, source, problems)
+    content.warnings.extend(problems.summary(len(content.sections)))
+    return content
+
+
+def _read_pdf_pages(data: bytes, source: str, problems: _PypdfWarnings) -> _Content:
+    from pypdf import PdfReader
+    from pypdf.errors import DependencyError, FileNotDecryptedError
+
     encrypted_message = f"{source}: the PDF is encrypted. Remove the password (e.g. qpdf --decrypt) and ingest again."
     crypto_message = (
         f"{source}: the PDF is encrypted with AES, which needs the 'cryptography' package: "
@@ -448,7 +456,9 @@ def _read_pdf(data: bytes, source: str) -> _Content:
         raise ReadError(damaged_message.format(reason=_reason(exc))) from exc
 
     content = _Content()
+    labels = _page_labels(reader)
     for number, page in enumerate(pages, start=1):
+        problems.page = number
         try:
             text = page.extract_text() or ""
         except DependencyError as exc:
@@ -456,7 +466,11 @@ def _read_pdf(data: bytes, source: str) -> _Content:
         except Exception as exc:  # one bad page should not lose the others
             content.warnings.append(f"page {number}: text could not be extracted ({_reason(exc)})")
             text = ""
-        content.sections.append(Section(text=text if text.strip() else "", page=number))
+        label = labels[number - 1] if number <= len(labels) else ""
+        content.sections.append(
+            Section(text=text if text.strip() else "", page=number, page_label="" if label == str(number) else label)
+        )
+    problems.page = None
     texts, removed = remove_running_lines([s.text for s in content.sections])
     if removed:
         content.repairs["running_header_footer"] = removed
@@ -471,6 +485,65 @@ def _read_pdf(data: bytes, source: str) -> _Content:
         except Exception as exc:  # broken metadata is not worth losing the text
             content.warnings.append(f"PDF metadata unreadable ({_reason(exc)})")
     return content
+
+
+def _page_labels(reader: PdfReader) -> list[str]:
+    """The page numbers printed on the pages (the PDF's /PageLabels: « iv », « A-3 »); [] when it has none or they
+    cannot be read (a citation then gives the page's position alone)."""
+    try:
+        if "/PageLabels" not in reader.root_object:
+            return []
+        return [str(label).strip() for label in reader.page_labels]
+    except Exception:  # a broken /PageLabels tree is not worth losing the text
+        return []
+
+
+class _PypdfWarnings(logging.Handler):
+    """pypdf's warnings while one PDF is read, counted per page instead of printed: a PDF with fonts pypdf cannot
+    map writes a line per font and page (hundreds a file), which buried the ingestion report."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.page: int | None = None  # the page being extracted; None while the file's structure is read
+        self.messages: dict[int | None, list[str]] = {}
+        self._logger = logging.getLogger("pypdf")
+        self._propagate = True
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.setdefault(self.page, []).append(record.getMessage())
+
+    def __enter__(self) -> _PypdfWarnings:
+        self._propagate = self._logger.propagate
+        self._logger.addHandler(self)
+        self._logger.propagate = False
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._logger.removeHandler(self)
+        self._logger.propagate = self._propagate
+
+    def summary(self, pages: int) -> list[str]:
+        """One warning for the pages with problems, one for the rest of the file; none when pypdf said nothing."""
+        lines = []
+        on_pages = sorted(p for p in self.messages if p is not None)
+        if on_pages:
+            shown = ", ".join(map(str, on_pages[:10])) + (", ..." if len(on_pages) > 10 else "")
+            lines.append(
+                f"{len(on_pages)} of {pages} pages had font or encoding problems (pages {shown}; pypdf: "
+                f"« {_first_line(self.messages[on_pages[0]][0])} »): their text may miss or garble characters. "
+                "Check a cited quote against the PDF, or export it again with its fonts embedded."
+            )
+        if None in self.messages:
+            lines.append(
+                f"pypdf worked around {len(self.messages[None])} problem(s) in the file's structure "
+                f"(« {_first_line(self.messages[None][0])} »)."
+            )
+        return lines
+
+
+def _first_line(message: str, most: int = 80) -> str:
+    line = message.strip().splitlines()[0] if message.strip() else ""
+    return line if len(line) <= most else line[: most - 1] + "…"
 
 
 def _reason(exc: BaseException) -> str:

@@ -13,6 +13,7 @@ class Section:
     text: str
     page: int | None = None  # 1-based, PDFs only
     heading: str = ""  # the section heading, where the format has one (Markdown, HTML, DOCX)
+    page_label: str = ""  # the page number printed on a PDF page ("iv", "A-3"), where it is not `page`
 
 
 @dataclass
@@ -45,6 +46,13 @@ class Chunk:
     kind: str = ""
     year: int | None = None
     language: str = ""
+    page_label: str = ""  # see Section.page_label
+
+
+def page_reference(page: int, label: str = "") -> str:
+    """How a citation names a PDF page: its position in the file, and the number printed on it when that differs
+    (« p. 12 (page imprimée iv) »), so a reader finds the page both in a viewer and on paper."""
+    return f"p. {page}" + (f" (page imprimée {label})" if label and label != str(page) else "")
 
 
 @dataclass
@@ -62,6 +70,7 @@ class Passage:
     text: str
     score: float
     scores: dict[str, float] = field(default_factory=dict)  # per retriever, for debugging
+    page_label: str = ""  # see Section.page_label
 
     @classmethod
     def of(cls, chunk: Chunk, rank: int = 0, score: float = 0.0, scores: dict[str, float] | None = None) -> Passage:
@@ -78,6 +87,7 @@ class Passage:
             text=chunk.text,
             score=score,
             scores=scores or {},
+            page_label=chunk.page_label,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -91,6 +101,7 @@ class Passage:
             "score": round(self.score, 6),
             "section": self.heading,
             "chunk_id": self.chunk_id,
+            "page_label": self.page_label,
         }
 
 
@@ -114,7 +125,40 @@ class Citation:
             "text": p.text,
             "section": p.heading,
             "rank": p.rank,
+            "page_label": p.page_label,
         }
+
+
+@dataclass
+class ModelTimings:
+    """What llama.cpp's server reports about one answer, summed over its requests (the refusal gate's one-token
+    probes and the streamed answer): how much of the prompt was evaluated, how fast, and how fast it decoded."""
+
+    prompt_tokens: int = 0  # the whole prompt, chat template included
+    cached_tokens: int = 0  # of those, reused from the previous prompt (llama.cpp's prompt cache)
+    prefill_tokens: int = 0  # evaluated (llama.cpp's prompt_n, summed)
+    prefill_ms: float = 0.0
+    prefill_tokens_per_s: float | None = None
+    generated_tokens: int = 0  # decoded (predicted_n, summed)
+    generation_ms: float = 0.0
+    generation_tokens_per_s: float | None = None
+    draft_tokens: int = 0  # speculative decoding, where enabled: tokens proposed, and accepted
+    draft_accepted: int = 0
+
+    def add(self, timings: dict[str, Any]) -> None:
+        """Count one response's `timings` object (llama.cpp's field names) in."""
+        self.prefill_tokens += int(timings.get("prompt_n") or 0)
+        self.prefill_ms += float(timings.get("prompt_ms") or 0.0)
+        self.generated_tokens += int(timings.get("predicted_n") or 0)
+        self.generation_ms += float(timings.get("predicted_ms") or 0.0)
+        self.draft_tokens += int(timings.get("draft_n") or 0)
+        self.draft_accepted += int(timings.get("draft_n_accepted") or 0)
+        self.prefill_tokens_per_s = _rate(self.prefill_tokens, self.prefill_ms)
+        self.generation_tokens_per_s = _rate(self.generated_tokens, self.generation_ms)
+
+
+def _rate(tokens: int, ms: float) -> float | None:
+    return round(tokens * 1000.0 / ms, 2) if tokens and ms > 0 else None
 
 
 @dataclass
@@ -122,6 +166,7 @@ class Timings:
     retrieval_s: float = 0.0
     first_token_s: float | None = None
     total_s: float = 0.0
+    model: ModelTimings | None = None  # the local model's own figures (llama.cpp's server), where it answered
 
 
 @dataclass

@@ -86,6 +86,7 @@ def _metadata(chunk: Chunk, generation: int) -> dict[str, Any]:
         "year": chunk.year or 0,
         "language": chunk.language,
         "page": chunk.page or 0,
+        "page_label": chunk.page_label,
         "heading": chunk.heading,
         "start": chunk.start,
         "end": chunk.end,
@@ -113,6 +114,7 @@ def _chunk(id_: str, text: str, meta: dict[str, Any]) -> Chunk:
         kind=str(meta.get("kind", "")),
         year=int(meta.get("year") or 0) or None,
         language=str(meta.get("language", "")),
+        page_label=str(meta.get("page_label", "")),
     )
 
 
