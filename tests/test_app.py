@@ -33,7 +33,7 @@ def ask(app: WebApp, conversation: str, question: str) -> tuple[list[tuple], lis
 
 def test_passages_come_before_the_answer_then_the_turn_is_stored(settings: Settings) -> None:
     app = make_app(settings, ScriptedGenerator([REPLY]))
-    browser, conversation, chat, export = app.start(None)
+    browser, conversation, chat, export, *_ = app.start(None)
     assert browser and "exemple" in chat and export is None
     first = list(app.retrieve(QUESTION, conversation))
     # The question shows at once, then the passages, before any generation.
@@ -44,7 +44,7 @@ def test_passages_come_before_the_answer_then_the_turn_is_stored(settings: Setti
     assert any("a27-streaming" in step[0] for step in second[:-1])
     chat, panel, status, export = second[-1]
     assert "Dunkerque" in chat and "data-target='a27-cit-" in chat and "<mark>" in chat
-    assert "/source/rapport-2022.txt" in chat and "Réponse en" in status
+    assert "/read/rapport-2022.txt?passage=" in chat and "Réponse en" in status
     assert export is None  # a chat turn writes no export; the download button writes the whole conversation
     assert Path(str(app.export_markdown(conversation))).read_text(encoding="utf-8").startswith("# Conversation")
     # A reload (same browser) finds the conversation.
@@ -153,7 +153,7 @@ def test_passage_text_is_escaped() -> None:
 
 def test_a_pdf_source_opens_at_its_page() -> None:
     assert "href='/source/guide%202021.pdf#page=3'" in source_link({"source": "guide 2021.pdf", "page": 3})
-    assert "href='/source/notes.md'" in source_link({"source": "notes.md", "page": None})
+    assert "href='/read/notes.md'" in source_link({"source": "notes.md", "page": None})
 
 
 def test_programmes_page_lists_filters_and_shows_a_timeline(settings: Settings) -> None:
@@ -165,7 +165,7 @@ def test_programmes_page_lists_filters_and_shows_a_timeline(settings: Settings) 
     assert app.programme_table(2025, None, None) == [r for r in app.programme_table(None, None, None) if "2025" in r[3]]
     assert app.programme_table(None, "Inconnue", None) == []
     page = app.programme_page("Nouveaux Accords")
-    assert "activité 2022" in page and "/source/rapport-2022.txt" in page and "<mark>" in page
+    assert "activité 2022" in page and "/read/rapport-2022.txt" in page and "<mark>" in page
     assert "Communauté urbaine de Dunkerque" in page
     assert "Choisissez" in app.programme_page(None) and "Choisissez" in app.programme_page("<script>")
 
@@ -179,7 +179,7 @@ def test_a_question_is_stored_before_its_answer_and_a_second_one_waits_its_turn(
     assert stored.question == QUESTION and stored.pending and "Réponse en attente" in first[-1][0]
     # A second question before the first is written: stored, shown after it, said to wait.
     second = list(app.retrieve("Quand Nouveaux Accords a-t-il commencé ?", conversation))
-    assert "Question en file" in second[-1][2]
+    assert "1 réponse à écrire avant la vôtre (place dans la file : 2)" in second[-1][2]
     chat = second[-1][0]
     assert chat.index(QUESTION) < chat.index("Quand Nouveaux Accords") and chat.count("Réponse en attente") == 2
     # Both answered in the order they came, whichever pending id the session's state holds.

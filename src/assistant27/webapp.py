@@ -17,11 +17,12 @@ import json
 import logging
 import os
 import re
+import statistics
 import tempfile
 import threading
 import time
 import uuid
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,11 +33,12 @@ import gradio as gr
 
 from assistant27.analysis import analyze
 from assistant27.assistant import MAX_QUESTION_CHARS, Assistant, Event, PassagesFound, Token
-from assistant27.conversations import ConversationStore, Turn, conversation_markdown
+from assistant27.conversations import ConversationStore, Summary, Turn, conversation_markdown
 from assistant27.errors import Assistant27Error, QuestionError
 from assistant27.indexing import load_manifest
 from assistant27.programmes import catalogue_publishers, of_publisher
 from assistant27.prompt_echo import shown_while_written
+from assistant27.reading import passage_key, render_reading
 from assistant27.schema import Answer, Passage
 from assistant27.store import Filters
 
@@ -87,7 +89,8 @@ _WORD = re.compile(r"\w+(?:['’]\w+)?", re.UNICODE)
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 
 CSS = """
-.a27-chat { display: flex; flex-direction: column; gap: 14px; min-height: 420px; padding: 8px; }
+.a27-chat { display: flex; flex-direction: column; gap: 14px; min-height: 160px; max-height: 62vh; overflow-y: auto;
+  padding: 8px; }
 .a27-panel .a27-quote { max-height: 10em; overflow-y: auto; }
 .a27-msg { padding: 10px 14px; border-radius: 10px; line-height: 1.5; }
 .a27-user { align-self: flex-end; background: var(--color-accent-soft); max-width: 85%; }
@@ -112,6 +115,17 @@ CSS = """
 .a27-empty { color: var(--body-text-color-subdued); text-align: center; margin-top: 40px; }
 .a27-cursor::after { content: "▍"; }
 .a27-title { font-size: 1.5em; font-weight: 700; margin: 0; }
+.a27-searched { font-size: .9em; color: var(--body-text-color-subdued); margin-bottom: 4px; }
+.a27-stopped-note { font-size: .9em; font-style: italic; margin-top: 4px; }
+#a27-programmes th, #a27-publications th { white-space: normal; word-break: normal; overflow-wrap: normal;
+  hyphens: none; min-width: 7em; }
+/* A phone: the question box and the answer being written fit in the first screen; every tab shows. */
+@media (max-width: 640px) {
+  .a27-title { font-size: 1.15em; }
+  .a27-chat { min-height: 80px; max-height: 42vh; }
+  button[role='tab'] { padding: 4px 7px !important; font-size: 14px !important; min-width: 0 !important; }
+  .a27-msg { max-width: 100% !important; }
+}
 /* A visible focus ring on everything the keyboard reaches (the theme shows none on text boxes). */
 textarea:focus-visible, input:focus-visible, button:focus-visible, a:focus-visible, summary:focus-visible,
 [role='tab']:focus-visible { outline: 3px solid var(--color-accent) !important; outline-offset: 2px; }
@@ -332,6 +346,78 @@ class PendingTurn:
     panel: str
     error: str = ""
     sources: list[str] = dataclasses.field(default_factory=list)  # what the answer may repeat (prompt_echo)
+    searched: str = ""  # what was searched (the question, or a follow-up with the question it depends on)
+    found: int = 0  # how many passages were found
+
+
+class WaitBoard:
+    """The generation line, for the wait shown to users: the questions whose answer is to be written (all
+    conversations), and how long recent answers took to write.
+
+    A question enters when its passages are shown and leaves once answered; one left behind by a tab closed
+    between the two (its answer never asked) stops counting after `forget_s`.
+    """
+
+    def __init__(self, recent: int = 10, forget_s: float = 1800.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self._line: dict[int, float] = {}
+        self._took: deque[float] = deque(maxlen=recent)
+        self.forget_s = forget_s
+        self.clock = clock
+        self._lock = threading.Lock()
+
+    def enter(self, turn: int) -> None:
+        with self._lock:
+            self._line.setdefault(turn, self.clock())
+
+    def leave(self, turn: int, took: float | None = None) -> None:
+        """The question is answered (or stopped, or failed); `took`: seconds its answer took to write."""
+        with self._lock:
+            self._line.pop(turn, None)
+            if took is not None:
+                self._took.append(took)
+
+    def ahead(self, turn: int) -> int:
+        """How many questions, sent earlier, are answered before this one (the one being written included)."""
+        now = self.clock()
+        with self._lock:
+            for old in [t for t, since in self._line.items() if now - since > self.forget_s]:
+                del self._line[old]
+            return sum(1 for t in self._line if t < turn)
+
+    def typical(self) -> tuple[float, int] | None:
+        """The median time recent answers took to write, and over how many answers; None before the first."""
+        with self._lock:
+            took = list(self._took)
+        return (statistics.median(took), len(took)) if took else None
+
+
+def seconds_fr(seconds: float) -> str:
+    """« 45 s », « 2 min 10 s »."""
+    whole = max(1, round(seconds))
+    return f"{whole // 60} min {whole % 60:02d} s" if whole >= 60 else f"{whole} s"
+
+
+def wait_status(found: int, ahead: int, typical: tuple[float, int] | None, elapsed: float | None = None) -> str:
+    """The French line shown while a question waits or its answer is written: passages found, place in the
+    line, and an estimate of the wait from the answers written recently."""
+    parts = [f"{found} passage{'s' if found > 1 else ''} trouvé{'s' if found > 1 else ''}"]
+    if ahead:
+        parts.append(
+            f"{ahead} réponse{'s' if ahead > 1 else ''} à écrire avant la vôtre (place dans la file : {ahead + 1})"
+        )
+    else:
+        parts.append("rédaction de la réponse" + (f" depuis {seconds_fr(elapsed)}" if elapsed else ""))
+    if typical is not None:
+        took, over = typical
+        left = took * (ahead + 1) - (elapsed or 0.0)
+        basis = "la dernière réponse" if over == 1 else f"les {over} dernières réponses"
+        if left > 0:
+            parts.append(f"attente estimée : environ {seconds_fr(left)} (d'après {basis})")
+        else:
+            parts.append(f"plus long que d'habitude (d'après {basis})")
+    else:
+        parts.append("pas encore d'estimation de l'attente (aucune réponse écrite depuis le démarrage)")
+    return " · ".join(parts) + "."
 
 
 class WebApp:
@@ -358,6 +444,8 @@ class WebApp:
         # Stored questions a request is answering (or searching for): no other request answers them too.
         self._claimed: set[int] = set()
         self._claim_lock = threading.Lock()
+        self.waits = WaitBoard()
+        self._stopping: set[int] = set()  # questions whose answer the user stopped while it is written
         self.memory = MemoryTrim(self.settings.memory_trim_s)
         if self.settings.memory_trim_s > 0:  # the same switch: the app manages its process's memory
             # Again, for an app built without `serve` (tests, the load test): a limit applies to later threads.
@@ -366,19 +454,41 @@ class WebApp:
 
     # ---- handlers: plain values in and out --------------------------------------------------------------
 
-    def start(self, browser: str | None) -> tuple[str, str, str, None]:
+    def start(self, browser: str | None) -> tuple[str, str, str, None, str, Any]:
         """On page load: the browser's id (made once, kept in its local storage), its conversation, the view.
 
-        The last value clears the export prepared for an earlier download (it is written on each click only).
+        Returns (browser, conversation, chat, export, passages panel, past conversations). The export value
+        clears the one prepared for an earlier download (it is written on each click only); the panel shows the
+        passages of the conversation's last answer.
         """
         browser = browser or uuid.uuid4().hex
         conversation = self.conversations.current_conversation(browser)
-        return browser, conversation, self._chat(conversation), None
+        turns, total = self._shown(conversation)
+        return browser, conversation, render_chat(turns, total=total), None, last_panel(turns), self.past(browser, conversation)
 
-    def new_conversation(self, browser: str | None) -> tuple[str, str, str, str, str | None]:
+    def new_conversation(self, browser: str | None) -> tuple[str, str, str, str, str | None, Any]:
+        """« Nouvelle conversation »: an empty one; the one left stays in the list of past conversations."""
         browser = browser or uuid.uuid4().hex
         conversation = self.conversations.new_conversation(browser)
-        return browser, conversation, render_chat([]), render_passages_panel(None), None
+        return browser, conversation, render_chat([]), render_passages_panel(None), None, self.past(browser, conversation)
+
+    def open_conversation(self, browser: str | None, chosen: str | None) -> tuple[Any, Any, Any, Any]:
+        """A past conversation chosen in the list: it becomes the current one (also after a reload).
+
+        Returns (conversation, chat, passages panel, past conversations); nothing changes for a conversation
+        that is not this browser's.
+        """
+        if not browser or not chosen or not self.conversations.reopen(browser, chosen):
+            return gr_skip(), gr_skip(), gr_skip(), gr_skip()
+        turns, total = self._shown(chosen)
+        return chosen, render_chat(turns, total=total), last_panel(turns), self.past(browser, chosen)
+
+    def past(self, browser: str, current: str) -> Any:
+        """The list of the browser's conversations (first question, date, size), the current one selected."""
+        summaries = self.conversations.conversations(browser)
+        choices = [(conversation_label(c), c.id) for c in summaries]
+        value = current if any(c.id == current for c in summaries) else None
+        return gr.Dropdown(choices=choices, value=value)
 
     def retrieve(self, question: str, conversation: str) -> Iterator[tuple[str, str, str, str, str]]:
         """First half of a chat turn (search concurrency): store the question, show it, then the passages, at once.
@@ -426,11 +536,15 @@ class WebApp:
                 return
             found = first if isinstance(first, PassagesFound) else None
             panel = render_passages_panel(found, question)
-            self._pending.put(str(turn_id), PendingTurn(question, stream, panel, sources=answer_sources(question, found)))
+            searched, count = (found.query or question, len(found.passages)) if found else (question, 0)
+            held = PendingTurn(question, stream, panel, sources=answer_sources(question, found), searched=searched, found=count)
+            self._pending.put(str(turn_id), held)
+            self.waits.enter(turn_id)
         finally:
             with self._claim_lock:
                 self._claimed.discard(turn_id)
-        status = "Question en file : elle sera traitée après la réponse en cours." if waiting else "En attente de rédaction…"
+        ahead = max(self.waits.ahead(turn_id), 1 if waiting else 0)
+        status = wait_status(count, ahead, self.waits.typical())
         yield render_chat(turns, total=total), panel, status_html(status), "", str(turn_id)
 
     def generate(self, pending: str, conversation: str) -> Iterator[tuple[str, str, str, None]]:
@@ -479,22 +593,37 @@ class WebApp:
         return None
 
     def _answer(self, turn: Turn, conversation: str) -> Iterator[tuple[str, str, str, None]]:
-        """Stream one stored question's answer into its turn, then store it (or the error met instead)."""
+        """Stream one stored question's answer into its turn, then store it (or the error met instead, or what was
+        written when the user stopped it), saying meanwhile what is happening and how long it should take."""
         question = turn.question
         held = self._pending.pop(str(turn.id))
         turns, total = self._shown(conversation)
         panel = held.panel if held else render_passages_panel(None)
         sources = held.sources if held else [question]
+        searched, found = (held.searched, held.found) if held else (question, 0)
+        started = time.perf_counter()
+        took: float | None = None
+        stream: Iterator[Event] | None = None
+        text = ""
+        self.waits.enter(turn.id)
         try:
             if held is not None and held.stream is not None:
                 stream = held.stream
+                status = wait_status(found, 0, self.waits.typical())
+                yield render_chat(turns, writing=(turn.id, ""), total=total), panel, status_html(status), None
             else:  # its passages were never shown here (a closed tab, a restart): search again
                 stream = self.assistant.ask_stream(question, history_of([t for t in turns if t.id < turn.id]))
-            text, last = "", 0.0
+            last = 0.0
             for event in stream:
+                if turn.id in self._stopping:
+                    yield self._store_stopped(turn, conversation, shown_while_written(text, sources), searched, panel)
+                    return
                 if isinstance(event, PassagesFound):
                     panel = render_passages_panel(event, question)
                     sources = answer_sources(question, event)
+                    searched, found = event.query or question, len(event.passages)
+                    status = wait_status(found, 0, self.waits.typical())
+                    yield render_chat(turns, writing=(turn.id, ""), total=total), panel, status_html(status), None
                 elif isinstance(event, Token):
                     text += event.text
                     now = time.perf_counter()
@@ -503,10 +632,13 @@ class WebApp:
                         # The words being written, without what repeats the prompt (as the stored answer).
                         shown = shown_while_written(text, sources)
                         chat = render_chat(turns, writing=(turn.id, shown), total=total)
-                        yield chat, panel, status_html("Rédaction de la réponse…"), None
+                        status = wait_status(found, 0, self.waits.typical(), now - started)
+                        yield chat, panel, status_html(status), None
                 elif isinstance(event, Answer):
                     data = event.to_json()
+                    data["searched"] = searched
                     self.conversations.answer_turn(turn.id, data)
+                    took = time.perf_counter() - started
                     turns, total = self._shown(conversation)
                     status = final_status(Turn(turn.id, conversation, data))
                     yield render_chat(turns, total=total), render_passages_panel(event), status, None
@@ -519,6 +651,53 @@ class WebApp:
             self.conversations.answer_turn(turn.id, {"question": question, "answer": "", "error": ERROR_MESSAGE})
             turns, total = self._shown(conversation)
             yield render_chat(turns, total=total), panel, "", None
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:  # a stopped answer: its generator ends here, and the model stops writing
+                close()
+            self.waits.leave(turn.id, took)
+            self._stopping.discard(turn.id)
+
+    def _store_stopped(
+        self, turn: Turn, conversation: str, written: str, searched: str, panel: str
+    ) -> tuple[str, str, str, None]:
+        """Keep a stopped question in its conversation, marked as stopped, with what was written of its answer."""
+        data = {"question": turn.question, "answer": written, "stopped": True, "searched": searched}
+        self.conversations.answer_turn(turn.id, data)
+        turns, total = self._shown(conversation)
+        return render_chat(turns, total=total), panel, status_html("Réponse arrêtée.", done=True), None
+
+    def stop(self, conversation: str) -> tuple[str, str]:
+        """« Arrêter »: the answer being written stops at its next word; the questions waiting stop at once.
+
+        Each stays in the conversation, marked as stopped. Returns (chat, status).
+        """
+        now: list[Turn] = []
+        writing = False
+        with self._claim_lock:
+            for turn in self.conversations.unanswered(conversation) if conversation else []:
+                if turn.id in self._claimed:
+                    self._stopping.add(turn.id)
+                    writing = True
+                else:
+                    self._claimed.add(turn.id)
+                    now.append(turn)
+        for turn in now:
+            held = self._pending.pop(str(turn.id))
+            close = getattr(held.stream if held else None, "close", None)
+            if close is not None:
+                close()
+            try:
+                self._store_stopped(turn, conversation, "", held.searched if held else "", "")
+            finally:
+                self.waits.leave(turn.id)
+                with self._claim_lock:
+                    self._claimed.discard(turn.id)
+        if writing:
+            status = "Arrêt demandé : la réponse s'arrête au prochain mot écrit."
+        else:
+            status = "Réponse arrêtée." if now else "Aucune réponse en cours à arrêter."
+        return self._chat(conversation), status_html(status, done=not writing)
 
     def _shown(self, conversation: str) -> tuple[list[Turn], int]:
         """The turns the page shows (the last SHOWN_TURNS) and the conversation's number of turns."""
@@ -635,6 +814,32 @@ class WebApp:
             )
         return rows
 
+    def filter_programmes(
+        self, year: int | str | None, partner: str | None, kind: str | None
+    ) -> tuple[list[list[Any]], str]:
+        """The programme table for these filters, and a line saying what to try when no programme matches."""
+        rows = self.programme_table(year, partner, kind)
+        if rows:
+            return rows, f"{len(rows)} programme{'s' if len(rows) > 1 else ''}."
+        given = [f"l'année {year}" if year else "", f"« {partner.strip()} »" if partner and partner.strip() else "",
+                 f"le type « {kind} »" if kind else ""]
+        said = ", ".join(g for g in given if g) or "ces filtres"
+        return rows, (
+            f"Aucun programme pour {said}. Retirez un filtre, ou essayez un autre nom de partenaire "
+            "(un mot suffit, sans accent ni majuscule), ou cherchez le mot dans l'onglet « Recherche »."
+        )
+
+    def reading(self, source: str, key: str = "") -> str | None:
+        """A publication that is no PDF as a readable page, the passage `key` marked; None if not in the index."""
+        entry = load_manifest(self.settings.index_dir).get(source)
+        if entry is None or self.source_path(source) is None:
+            return None
+        # The store keeps a publication's chunks in the order they were cut; a PDF's pages sort them first.
+        pieces = [c for c in self.assistant.chunks_by_id.values() if c.source == source]
+        pieces.sort(key=lambda c: c.page or 0)
+        title = str(entry.get("report", {}).get("title") or source)
+        return render_reading(title, pieces, key, "/source/" + quote(source))
+
     def programme_page(self, name: str | None) -> str:
         """One programme: its timeline across the publications, each step quoted with a link to its source."""
         catalogue = self.assistant.catalogue
@@ -746,9 +951,7 @@ class WebApp:
                     with gr.Column(scale=3):
                         chat = gr.HTML(render_chat([]), js_on_load=CHAT_JS, elem_id="a27-chat")
                         status = gr.HTML("", elem_id="a27-status")
-                        with gr.Row(elem_id="a27-examples") as examples:
-                            example_buttons = [gr.Button(q, size="sm", variant="secondary") for q in self.examples]
-                        with gr.Row():
+                        with gr.Row(elem_id="a27-ask"):
                             question = gr.Textbox(
                                 placeholder="Posez une question sur les publications…",
                                 label="Votre question",
@@ -757,7 +960,10 @@ class WebApp:
                                 elem_id="a27-question",
                                 max_length=2000,
                             )
-                            send = gr.Button("Envoyer", variant="primary", scale=1, elem_id="a27-send")
+                            send = gr.Button("Envoyer", variant="primary", scale=1, min_width=90, elem_id="a27-send")
+                            stop = gr.Button("Arrêter", variant="stop", scale=1, min_width=90, elem_id="a27-stop")
+                        with gr.Row(elem_id="a27-examples") as examples:
+                            example_buttons = [gr.Button(q, size="sm", variant="secondary") for q in self.examples]
                         with gr.Row():
                             comment = gr.Textbox(
                                 placeholder="Un commentaire sur la réponse notée ? (facultatif)",
@@ -776,6 +982,9 @@ class WebApp:
                             export_file = gr.DownloadButton(
                                 "Télécharger", value=None, visible="hidden", elem_id="a27-export-file"
                             )
+                        past = gr.Dropdown(
+                            [], value=None, label="Conversations précédentes", elem_id="a27-past", interactive=True
+                        )
                     with gr.Column(scale=2):
                         panel = gr.HTML(render_passages_panel(None), elem_id="a27-passages")
                 with gr.Tab("Recherche", id="search"):
@@ -818,6 +1027,7 @@ class WebApp:
                         wrap=True,
                         elem_id="a27-programmes",
                     )
+                    prog_status = gr.Markdown("", elem_id="a27-prog-status")
                     prog_name = gr.Dropdown(
                         programme_names, value=None, label="Parcours d'un programme", elem_id="a27-prog-name"
                     )
@@ -832,7 +1042,7 @@ class WebApp:
                             "Fichier",
                             "Pages",
                             "Pages sans texte",
-                            "Chunks",
+                            "Passages",
                             "Caractères",
                             "Avertissements",
                         ],
@@ -842,7 +1052,7 @@ class WebApp:
                     )
 
             loaded = demo.load(
-                self.start, [browser], [browser, conversation, chat, export_file], show_progress="hidden"
+                self.start, [browser], [browser, conversation, chat, export_file, panel, past], show_progress="hidden"
             )
             loaded.then(lambda c: gr.Row(visible=not self.conversations.last_turns(c, 0)[1]), [conversation], examples)
             loaded.then(
@@ -862,7 +1072,8 @@ class WebApp:
                 "outputs": [chat, panel, status, export_file],
                 "concurrency_limit": GENERATION_CONCURRENCY,
                 "concurrency_id": "generate",
-                "show_progress_on": [status],
+                # The status line says in French what happens (wait_status); no timer of Gradio's besides.
+                "show_progress": "hidden",
             }
             hide_examples: dict[str, Any] = {
                 "fn": lambda: gr.Row(visible=False),
@@ -894,17 +1105,22 @@ class WebApp:
             comment_send.click(self.comment, [conversation, rated, comment], [chat, comment_status]).then(
                 lambda: "", None, comment
             )
-            new.click(self.new_conversation, [browser], [browser, conversation, chat, panel, export_file]).then(
-                lambda: gr.Row(visible=True), None, examples
+            new.click(
+                self.new_conversation, [browser], [browser, conversation, chat, panel, export_file, past]
+            ).then(lambda: gr.Row(visible=True), None, examples)
+            past.input(self.open_conversation, [browser, past], [conversation, chat, panel, past], **searching).then(
+                lambda c: gr.Row(visible=not self.conversations.last_turns(c, 0)[1]), [conversation], examples
             )
+            stop.click(self.stop, [conversation], [chat, status], show_progress="hidden", **searching)
             export.click(
                 self.export_markdown, [conversation], [export_file], show_progress="hidden", **searching
             ).success(None, None, None, js=DOWNLOAD_JS)
             prog_inputs = [prog_year, prog_partner, prog_kind]
-            prog_filter.click(self.programme_table, prog_inputs, [prog_table], **searching)
-            prog_partner.submit(self.programme_table, prog_inputs, [prog_table], **searching)
-            prog_year.change(self.programme_table, prog_inputs, [prog_table], **searching)
-            prog_kind.change(self.programme_table, prog_inputs, [prog_table], **searching)
+            prog_outputs = [prog_table, prog_status]
+            prog_filter.click(self.filter_programmes, prog_inputs, prog_outputs, **searching)
+            prog_partner.submit(self.filter_programmes, prog_inputs, prog_outputs, **searching)
+            prog_year.change(self.filter_programmes, prog_inputs, prog_outputs, **searching)
+            prog_kind.change(self.filter_programmes, prog_inputs, prog_outputs, **searching)
             prog_name.change(self.programme_page, [prog_name], [prog_page], **searching)
             prog_table.select(self._on_programme_row, None, [prog_name], **searching)
             search_inputs = [query, year_min, year_max, kind, source]
@@ -941,7 +1157,7 @@ class WebApp:
     def asgi_app(self, token: str | None = None) -> ASGIApp:
         """The page and `/source/FILE` (corpus files only) as one ASGI app; behind `TokenGate` when `token` is set."""
         import fastapi
-        from fastapi.responses import FileResponse
+        from fastapi.responses import FileResponse, HTMLResponse
 
         os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
         app = fastapi.FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
@@ -952,6 +1168,13 @@ class WebApp:
             if path is None:
                 raise fastapi.HTTPException(status_code=404, detail="Pas de tel fichier dans le corpus.")
             return FileResponse(path, content_disposition_type="inline")
+
+        @app.get("/read/{source:path}")
+        def read_publication(source: str, passage: str = "") -> HTMLResponse:
+            page = self.reading(source, passage)
+            if page is None:
+                raise fastapi.HTTPException(status_code=404, detail="Pas de telle publication dans l'index.")
+            return HTMLResponse(page)
 
         theme = gr.themes.Soft(
             font=[gr.themes.Font("system-ui"), "Segoe UI", "Roboto", "sans-serif"],
@@ -1130,10 +1353,14 @@ def chunk_item(chunk: Any) -> dict[str, Any]:
 
 
 def source_link(item: dict[str, Any]) -> str:
-    """A link to the source file served by the app; a PDF opens at its page."""
-    url = "/source/" + quote(str(item.get("source", "")))
-    if str(item.get("source", "")).lower().endswith(".pdf") and item.get("page"):
-        url += f"#page={int(item['page'])}"
+    """A link that opens the publication at the passage: a PDF itself at its page, any other file as a readable
+    page (`/read/`) scrolled to the passage, marked."""
+    source = str(item.get("source", ""))
+    if source.lower().endswith(".pdf"):
+        url = "/source/" + quote(source) + (f"#page={int(item['page'])}" if item.get("page") else "")
+    else:
+        key = passage_key(str(item.get("text", ""))) if item.get("text") else ""
+        url = "/read/" + quote(source) + (f"?passage={key}#a27-cited" if key else "")
     return f"<a class='a27-source' href='{html.escape(url)}' target='_blank' rel='noopener'>Ouvrir le document</a>"
 
 
@@ -1207,14 +1434,15 @@ def _supporting_words(answer: str, n: int) -> set[str]:
     return stems(" ".join(sentences) or answer)
 
 
-def _answer_html(turn_id: int, text: str, numbers: set[int]) -> str:
+def _answer_html(turn_id: int, text: str, titles: dict[int, str]) -> str:
     def button(match: re.Match[str]) -> str:
         n = int(match.group(1))
-        if n not in numbers:
+        if n not in titles:
             return match.group()
+        name = html.escape(f"Source {n} : {titles[n]}")
         return (
-            f"<button class='a27-cite' data-target='a27-cit-{turn_id}-{n}' title='Voir le passage'"
-            f" aria-label='Citation {n} : voir le passage cité'>[{n}]</button>"
+            f"<button class='a27-cite' data-target='a27-cit-{turn_id}-{n}' title='{name}'"
+            f" aria-label='{name}'>[{n}]</button>"
         )
 
     return _CITE.sub(button, html.escape(text)).replace("\n", "<br>")
@@ -1239,7 +1467,12 @@ def render_turn(turn: Turn, writing: str | None = None) -> str:
     text = str(a.get("answer", ""))
     citations = a.get("citations") or []
     parts = [asked]
-    bot = ["<div class='a27-msg a27-bot" + (" a27-refused'>" if a.get("refused") else "'>")]
+    searched = f"<div class='a27-searched'>Recherche : {html.escape(str(a['searched']))}</div>" if a.get("searched") else ""
+    if a.get("stopped"):
+        partial = f"<div class='a27-answer'>{html.escape(text)}</div>" if text else ""
+        note = "<div class='a27-stopped-note'>Réponse arrêtée à votre demande. Posez la question à nouveau pour l'obtenir.</div>"
+        return f"<div class='a27-turn' data-turn='{turn.id}'>{asked}<div class='a27-msg a27-bot a27-stopped'>{searched}{partial}{note}</div></div>"
+    bot = ["<div class='a27-msg a27-bot" + (" a27-refused'>" if a.get("refused") else "'>"), searched]
     if a.get("refused"):
         bot.append(f"<div class='a27-answer'>{html.escape(REFUSAL_TITLE)}.</div>")
         kind = REFUSAL_KINDS.get(str(a.get("refusal")))
@@ -1252,7 +1485,8 @@ def render_turn(turn: Turn, writing: str | None = None) -> str:
             bot.append("<div class='a27-meta'>Passages les plus proches :</div>")
             bot += [render_passage(p, stems(turn.question)) for p in closest]
     else:
-        bot.append(f"<div class='a27-answer'>{_answer_html(turn.id, text, {int(c['n']) for c in citations})}</div>")
+        titles = {int(c["n"]): str(c.get("title") or c.get("source", "")) for c in citations}
+        bot.append(f"<div class='a27-answer'>{_answer_html(turn.id, text, titles)}</div>")
         confidence = a.get("confidence")
         if isinstance(confidence, (int, float)):
             bot.append(f"<div class='a27-confidence'>{html.escape(confidence_label(float(confidence)))}</div>")
@@ -1326,6 +1560,24 @@ def render_passages_panel(event: PassagesFound | Answer | None, question: str = 
         terms = stems(question)
     cards = "".join(render_passage(p, terms) for p in passages[:6])
     return f"<div class='a27-panel'><h4>{html.escape(title)}</h4>{cards}</div>"
+
+
+def last_panel(turns: list[Turn]) -> str:
+    """The passages panel for a conversation opened again: the passages of its last answer."""
+    for turn in reversed(turns):
+        passages = turn.answer.get("passages") or []
+        if passages and not turn.pending:
+            title = "Passages les plus proches" if turn.answer.get("refused") else "Passages retrouvés"
+            cards = "".join(render_passage(p, stems(turn.question)) for p in passages[:6])
+            return f"<div class='a27-panel'><h4>{html.escape(title)}</h4>{cards}</div>"
+    return render_passages_panel(None)
+
+
+def conversation_label(summary: Summary) -> str:
+    """« Qui a participé à … ? — 07/12 14:05, 3 questions »."""
+    question = summary.first_question if len(summary.first_question) <= 70 else summary.first_question[:69] + "…"
+    when = time.strftime("%d/%m %H:%M", time.localtime(summary.updated))
+    return f"{question} — {when}, {summary.turns} question{'s' if summary.turns > 1 else ''}"
 
 
 def final_status(turn: Turn) -> str:
