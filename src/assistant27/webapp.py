@@ -91,7 +91,6 @@ _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 CSS = """
 .a27-chat { display: flex; flex-direction: column; gap: 14px; min-height: 160px; max-height: 62vh; overflow-y: auto;
   padding: 8px; }
-.a27-panel .a27-quote { max-height: 10em; overflow-y: auto; }
 .a27-msg { padding: 10px 14px; border-radius: 10px; line-height: 1.5; }
 .a27-user { align-self: flex-end; background: var(--color-accent-soft); max-width: 85%; }
 .a27-bot { align-self: flex-start; background: var(--background-fill-secondary); max-width: 95%; }
@@ -99,7 +98,7 @@ CSS = """
 .a27-confidence, .a27-refusal-kind { font-size: 0.9em; opacity: 0.85; margin-top: 4px; }
 .a27-claim { font-style: italic; margin: 4px 0; }
 .a27-error { border-left: 4px solid #c0392b; }
-.a27-cite { border: 1px solid var(--color-accent); border-radius: 4px; background: none; color: var(--color-accent); cursor: pointer; padding: 0 3px; font-size: .85em; }
+.a27-cite { border: 1px solid var(--color-accent); border-radius: 4px; background: none; color: #3730a3; cursor: pointer; padding: 0 3px; font-size: .85em; }
 .a27-citation, .a27-passage { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 6px 10px; margin-top: 6px; }
 .a27-citation summary { cursor: pointer; font-weight: 600; }
 .a27-flash { outline: 3px solid var(--color-accent); }
@@ -115,16 +114,29 @@ CSS = """
 .a27-empty { color: var(--body-text-color-subdued); text-align: center; margin-top: 40px; }
 .a27-cursor::after { content: "▍"; }
 .a27-title { font-size: 1.5em; font-weight: 700; margin: 0; }
-.a27-searched { font-size: .9em; color: var(--body-text-color-subdued); margin-bottom: 4px; }
+.a27-searched { font-size: .9em; color: var(--body-text-color); margin-bottom: 4px; }
+/* Contrast (axe-core, WCAG AA): the selected tab's name in a darker shade of the theme's colour. */
+.tab-container button.selected { color: #3730a3 !important; }
 .a27-stopped-note { font-size: .9em; font-style: italic; margin-top: 4px; }
 #a27-programmes th, #a27-publications th { white-space: normal; word-break: normal; overflow-wrap: normal;
   hyphens: none; min-width: 7em; }
-/* A phone: the question box and the answer being written fit in the first screen; every tab shows. */
+.a27-cards { display: none; }
+.a27-card { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 12px; margin: 8px 0; }
+.a27-card h3 { font-size: 1.05em; margin: 0 0 4px; }
+.a27-card dl { display: grid; grid-template-columns: auto 1fr; gap: 2px 10px; margin: 0; }
+.a27-card dt { font-weight: 600; } .a27-card dd { margin: 0; overflow-wrap: anywhere; }
+/* A phone: the question box and the answer being written fit in the first screen; every tab shows (Gradio
+   measures its tab buttons in a hidden copy of the tab bar, which must shrink as well); tables become cards. */
 @media (max-width: 640px) {
-  .a27-title { font-size: 1.15em; }
-  .a27-chat { min-height: 80px; max-height: 42vh; }
-  button[role='tab'] { padding: 4px 7px !important; font-size: 14px !important; min-width: 0 !important; }
+  .gradio-container { padding-left: 6px !important; padding-right: 6px !important; }
+  .a27-title { font-size: 1.1em; }
+  .a27-chat { min-height: 80px; max-height: 40vh; }
+  .tab-container button { padding: 0 6px !important; font-size: 13px !important; min-width: 0 !important; }
   .a27-msg { max-width: 100% !important; }
+  #a27-ask { flex-wrap: wrap; }
+  #a27-ask > :first-child { flex: 1 1 100% !important; min-width: 100% !important; }
+  #a27-programmes, #a27-publications { display: none !important; }
+  .a27-cards { display: block; }
 }
 /* A visible focus ring on everything the keyboard reaches (the theme shows none on text boxes). */
 textarea:focus-visible, input:focus-visible, button:focus-visible, a:focus-visible, summary:focus-visible,
@@ -191,8 +203,12 @@ new MutationObserver(fix).observe(document.documentElement, {subtree: true, chil
 })();</script>"""
 )
 
-# Clicks inside the conversation: a citation opens its passage; a thumb sends the rating to the server.
+# Clicks inside the conversation: a citation opens its passage; a thumb sends the rating to the server. The
+# conversation scrolls inside its box, kept at its end as it is redrawn, so the answer being written is in view.
 CHAT_JS = """
+const toEnd = () => { const box = element.querySelector('.a27-chat'); if (box) { box.scrollTop = box.scrollHeight; } };
+new MutationObserver(toEnd).observe(element, {childList: true, subtree: true, characterData: true});
+toEnd();
 element.addEventListener('click', (e) => {
   const cite = e.target.closest('.a27-cite');
   if (cite) {
@@ -816,17 +832,19 @@ class WebApp:
 
     def filter_programmes(
         self, year: int | str | None, partner: str | None, kind: str | None
-    ) -> tuple[list[list[Any]], str]:
-        """The programme table for these filters, and a line saying what to try when no programme matches."""
+    ) -> tuple[list[list[Any]], str, str]:
+        """The programme table for these filters, the same as cards (a phone), and a line saying what to try when
+        no programme matches."""
         rows = self.programme_table(year, partner, kind)
+        cards = render_cards(PROGRAMME_HEADERS, rows)
         if rows:
-            return rows, f"{len(rows)} programme{'s' if len(rows) > 1 else ''}."
+            return rows, cards, f"{len(rows)} programme{'s' if len(rows) > 1 else ''}."
         given = [f"l'année {year}" if year else "", f"« {partner.strip()} »" if partner and partner.strip() else "",
                  f"le type « {kind} »" if kind else ""]
         said = ", ".join(g for g in given if g) or "ces filtres"
-        return rows, (
+        return rows, cards, (
             f"Aucun programme pour {said}. Retirez un filtre, ou essayez un autre nom de partenaire "
-            "(un mot suffit, sans accent ni majuscule), ou cherchez le mot dans l'onglet « Recherche »."
+            "(un mot suffit), ou cherchez le mot dans l'onglet « Recherche »."
         )
 
     def reading(self, source: str, key: str = "") -> str | None:
@@ -1011,45 +1029,35 @@ class WebApp:
                             ["programme", "projet"], value=None, label="Type", elem_id="a27-prog-kind"
                         )
                         prog_filter = gr.Button("Filtrer", elem_id="a27-prog-filter")
+                    programmes = self.programme_table(None, None, None)
                     prog_table = gr.Dataframe(
-                        value=self.programme_table(None, None, None),
-                        headers=[
-                            "Nom",
-                            "Type",
-                            "Début",
-                            "Années",
-                            "Publications",
-                            "Partenaires",
-                            "Financeurs",
-                            "Lieux",
-                        ],
+                        value=programmes,
+                        headers=PROGRAMME_HEADERS,
                         interactive=False,
                         wrap=True,
                         elem_id="a27-programmes",
                     )
+                    prog_cards = gr.HTML(render_cards(PROGRAMME_HEADERS, programmes), elem_id="a27-programme-cards")
                     prog_status = gr.Markdown("", elem_id="a27-prog-status")
                     prog_name = gr.Dropdown(
                         programme_names, value=None, label="Parcours d'un programme", elem_id="a27-prog-name"
                     )
                     prog_page = gr.HTML(self.programme_page(None), elem_id="a27-programme")
                 with gr.Tab("Publications", id="publications"):
+                    publications = self.publications()
+                    if not publications:
+                        gr.HTML(
+                            "<p class='a27-empty'>Aucune publication indexée. Ajoutez des fichiers au dossier du "
+                            "corpus, puis lancez : assistant27 ingest</p>"
+                        )
                     gr.Dataframe(
-                        value=self.publications(),
-                        headers=[
-                            "Titre",
-                            "Année",
-                            "Type",
-                            "Fichier",
-                            "Pages",
-                            "Pages sans texte",
-                            "Passages",
-                            "Caractères",
-                            "Avertissements",
-                        ],
+                        value=publications,
+                        headers=PUBLICATION_HEADERS,
                         interactive=False,
                         wrap=True,
                         elem_id="a27-publications",
                     )
+                    gr.HTML(render_cards(PUBLICATION_HEADERS, publications), elem_id="a27-publication-cards")
 
             loaded = demo.load(
                 self.start, [browser], [browser, conversation, chat, export_file, panel, past], show_progress="hidden"
@@ -1116,7 +1124,7 @@ class WebApp:
                 self.export_markdown, [conversation], [export_file], show_progress="hidden", **searching
             ).success(None, None, None, js=DOWNLOAD_JS)
             prog_inputs = [prog_year, prog_partner, prog_kind]
-            prog_outputs = [prog_table, prog_status]
+            prog_outputs = [prog_table, prog_cards, prog_status]
             prog_filter.click(self.filter_programmes, prog_inputs, prog_outputs, **searching)
             prog_partner.submit(self.filter_programmes, prog_inputs, prog_outputs, **searching)
             prog_year.change(self.filter_programmes, prog_inputs, prog_outputs, **searching)
@@ -1560,6 +1568,24 @@ def render_passages_panel(event: PassagesFound | Answer | None, question: str = 
         terms = stems(question)
     cards = "".join(render_passage(p, terms) for p in passages[:6])
     return f"<div class='a27-panel'><h4>{html.escape(title)}</h4>{cards}</div>"
+
+
+PROGRAMME_HEADERS = ["Nom", "Type", "Début", "Années", "Publications", "Partenaires", "Financeurs", "Lieux"]
+PUBLICATION_HEADERS = [
+    "Titre", "Année", "Type", "Fichier", "Pages", "Pages sans texte", "Passages", "Caractères", "Avertissements",
+]
+
+
+def render_cards(headers: list[str], rows: list[list[Any]]) -> str:
+    """A table as cards, one a row, its first column as the title (what a phone shows instead of the table)."""
+    e = html.escape
+    cards = []
+    for row in rows:
+        fields = "".join(
+            f"<dt>{e(h)}</dt><dd>{e(str(v))}</dd>" for h, v in zip(headers[1:], row[1:], strict=True) if str(v)
+        )
+        cards.append(f"<div class='a27-card'><h3>{e(str(row[0]))}</h3><dl>{fields}</dl></div>")
+    return f"<div class='a27-cards'>{''.join(cards)}</div>"
 
 
 def last_panel(turns: list[Turn]) -> str:
