@@ -118,8 +118,8 @@ CSS = """
 /* Contrast (axe-core, WCAG AA): the selected tab's name in a darker shade of the theme's colour. */
 .tab-container button.selected { color: #3730a3 !important; }
 .a27-stopped-note { font-size: .9em; font-style: italic; margin-top: 4px; }
-#a27-programmes th, #a27-publications th { white-space: normal; word-break: normal; overflow-wrap: normal;
-  hyphens: none; min-width: 7em; }
+#a27-programmes th .header, #a27-publications th .header { word-break: normal !important;
+  overflow-wrap: normal !important; hyphens: none; }
 .a27-cards { display: none; }
 .a27-card { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 12px; margin: 8px 0; }
 .a27-card h3 { font-size: 1.05em; margin: 0 0 4px; }
@@ -593,7 +593,7 @@ class WebApp:
             turns, total = self._shown(conversation)
             done = [t for t in turns if not t.pending]
             status = final_status(done[-1]) if pending and done else ""
-            yield render_chat(turns, total=total), render_passages_panel(None), status, None
+            yield render_chat(turns, total=total), last_panel(turns), status, None
 
     def resume(self, conversation: str) -> Iterator[tuple[str, str, str, None]]:
         """On page load: answer the questions of the conversation that a closed tab or a restart left unanswered."""
@@ -1033,6 +1033,7 @@ class WebApp:
                     prog_table = gr.Dataframe(
                         value=programmes,
                         headers=PROGRAMME_HEADERS,
+                        column_widths=PROGRAMME_WIDTHS,
                         interactive=False,
                         wrap=True,
                         elem_id="a27-programmes",
@@ -1053,6 +1054,7 @@ class WebApp:
                     gr.Dataframe(
                         value=publications,
                         headers=PUBLICATION_HEADERS,
+                        column_widths=PUBLICATION_WIDTHS,
                         interactive=False,
                         wrap=True,
                         elem_id="a27-publications",
@@ -1187,6 +1189,15 @@ class WebApp:
         theme = gr.themes.Soft(
             font=[gr.themes.Font("system-ui"), "Segoe UI", "Roboto", "sans-serif"],
             font_mono=[gr.themes.Font("ui-monospace"), "monospace"],
+        ).set(
+            # Darker shades where the theme's fall short of WCAG AA contrast (axe-core's color-contrast rule):
+            # labels, the primary buttons, subdued text and placeholders.
+            block_label_text_color="*primary_800",
+            block_title_text_color="*primary_800",
+            button_primary_background_fill="*primary_700",
+            button_primary_background_fill_hover="*primary_800",
+            body_text_color_subdued="*neutral_600",
+            input_placeholder_color="*neutral_500",
         )
         # The page being served; Gradio hangs its sessions' state on it (`page.state_holder`) when mounting.
         self.page = self.build()
@@ -1574,6 +1585,10 @@ PROGRAMME_HEADERS = ["Nom", "Type", "Début", "Années", "Publications", "Parten
 PUBLICATION_HEADERS = [
     "Titre", "Année", "Type", "Fichier", "Pages", "Pages sans texte", "Passages", "Caractères", "Avertissements",
 ]
+# Each column wide enough for its header's longest word at 1,400 px (Gradio otherwise splits « Caractères » and
+# « Avertissements » letter by letter); the wide text columns get the rest.
+PROGRAMME_WIDTHS = ["16%", "8%", "7%", "8%", "11%", "20%", "15%", "15%"]
+PUBLICATION_WIDTHS = ["18%", "6%", "12%", "14%", "6%", "9%", "9%", "10%", "16%"]
 
 
 def render_cards(headers: list[str], rows: list[list[Any]]) -> str:
