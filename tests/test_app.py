@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from conftest import CountingEmbedder
@@ -11,7 +12,7 @@ from assistant27.config import Settings
 from assistant27.generators import Generator, ScriptedGenerator
 from assistant27.indexing import ingest
 from assistant27.store import ChunkStore
-from assistant27.webapp import WebApp, highlight, render_chat, source_link, stems
+from assistant27.webapp import WaitBoard, WebApp, highlight, render_chat, source_link, stems, wait_status
 
 QUESTION = "Qui a participé à Nouveaux Accords ?"
 REPLY = "La Communauté urbaine de Dunkerque a participé à Nouveaux Accords [1]."
@@ -237,3 +238,67 @@ def test_search_says_when_no_passage_holds_the_words_and_how_each_matches(settin
     results, status = app.search("réglementation", 2025, None, [], [])
     assert "Aucun passage ne contient « réglementation » avec ces filtres" in status
     assert app.refilter("", 2025, None, [], []) == app.refilter("  ", None, None, [], [])  # no words: unchanged
+
+
+def test_the_wait_says_passages_place_and_an_estimate_from_recent_answers() -> None:
+    clock = [0.0]
+    board = WaitBoard(forget_s=100, clock=lambda: clock[0])
+    assert "pas encore d'estimation" in wait_status(3, 0, board.typical())
+    board.enter(1)
+    board.enter(2)
+    assert board.ahead(2) == 1 and board.ahead(1) == 0
+    board.leave(1, took=20.0)
+    board.leave(2, took=40.0)
+    board.enter(3)
+    board.enter(4)
+    line = wait_status(5, board.ahead(4), board.typical())
+    assert line == (
+        "5 passages trouvés · 1 réponse à écrire avant la vôtre (place dans la file : 2) · "
+        "attente estimée : environ 1 min 00 s (d'après les 2 dernières réponses)."
+    )
+    assert "depuis 45 s" in wait_status(5, 0, board.typical(), 45.0)
+    clock[0] = 101.0  # a question whose tab closed before its answer was asked stops counting
+    assert board.ahead(4) == 0
+
+
+def test_a_stopped_question_stays_in_the_conversation_marked(settings: Settings) -> None:
+    scripted = ScriptedGenerator([REPLY])
+    app = make_app(settings, scripted)
+    _browser, conversation, *_ = app.start(None)
+    first = list(app.retrieve(QUESTION, conversation))
+    chat, status = app.stop(conversation)
+    assert "Réponse arrêtée à votre demande" in chat and "Réponse arrêtée" in status
+    [turn] = app.conversations.turns(conversation)
+    assert turn.question == QUESTION and turn.answer["stopped"] and not turn.pending
+    list(app.generate(first[-1][4], conversation))
+    assert scripted.requests == []  # nothing written for it
+    assert "Aucune réponse en cours" in app.stop(conversation)[1]
+
+
+def test_an_answer_says_what_was_searched_and_opens_its_publication_at_the_passage(settings: Settings) -> None:
+    app = make_app(settings, ScriptedGenerator([REPLY, REPLY]))
+    _browser, conversation, *_ = app.start(None)
+    ask(app, conversation, QUESTION)
+    _first, second = ask(app, conversation, "et ça a commencé quand ?")
+    chat = second[-1][0]
+    assert f"Recherche : {QUESTION} et ça a commencé quand ?" in chat.replace("&#x27;", "'")
+    [link] = re.findall(r"href='/read/rapport-2022\.txt\?passage=(\w+)#a27-cited'", chat)[:1]
+    page = app.reading("rapport-2022.txt", link)
+    assert page is not None and "<mark id='a27-cited'" in page and "Dunkerque" in page.split("a27-cited")[1]
+    assert page.count("Nouveaux Accords est un programme") == 1  # overlapping chunks printed once
+    assert app.reading("catalogue.csv") is None and app.reading("../etc/passwd") is None
+
+
+def test_a_past_conversation_is_listed_reopened_and_shows_its_last_passages(settings: Settings) -> None:
+    app = make_app(settings, ScriptedGenerator([REPLY]))
+    browser, conversation, *_ = app.start(None)
+    ask(app, conversation, QUESTION)
+    *_, panel, _past = app.start(browser)
+    assert "Dunkerque" in panel and "a27-passage" in panel  # after a reload, the last answer's passages
+    _b, fresh, chat, *_rest, past = app.new_conversation(browser)
+    assert fresh != conversation and "a27-turn" not in chat
+    [(label, value)] = past.choices
+    assert value == conversation and label.startswith(QUESTION)
+    opened, chat, panel, _past = app.open_conversation(browser, conversation)
+    assert opened == conversation and QUESTION in chat.replace("&#x27;", "'") and "Dunkerque" in panel
+    assert app.start(browser)[1] == conversation
