@@ -1587,8 +1587,8 @@ PUBLICATION_HEADERS = [
 ]
 # Each column wide enough for its header's longest word at 1,400 px (Gradio otherwise splits « Caractères » and
 # « Avertissements » letter by letter); the wide text columns get the rest.
-PROGRAMME_WIDTHS = ["16%", "8%", "7%", "8%", "11%", "20%", "15%", "15%"]
-PUBLICATION_WIDTHS = ["18%", "6%", "12%", "14%", "6%", "9%", "9%", "10%", "16%"]
+PROGRAMME_WIDTHS: list[str | int] = ["16%", "8%", "7%", "8%", "11%", "20%", "15%", "15%"]
+PUBLICATION_WIDTHS: list[str | int] = ["18%", "6%", "12%", "14%", "6%", "9%", "9%", "10%", "16%"]
 
 
 def render_cards(headers: list[str], rows: list[list[Any]]) -> str:
