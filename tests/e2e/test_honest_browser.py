@@ -28,7 +28,8 @@ ECHOED = (
 )
 Q1 = "Qui a participé à Nouveaux Accords ?"
 Q2 = "Quand Nouveaux Accords a-t-il commencé ?"
-Q3 = "Avec qui Nouveaux Accords a-t-il été mené ?"
+# Searched alone (it depends on no earlier question) and answered by the generator.
+Q3 = "Qui a participé au programme Nouveaux Accords ?"
 
 
 class Slow:
