@@ -45,7 +45,8 @@ def main() -> None:
     expect.set_options(timeout=120_000)  # the first question loads the embedding model
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page(locale="fr-FR", viewport={"width": 1400, "height": 1000})
+        context = browser.new_context(locale="fr-FR", viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
         page.set_default_timeout(60_000)
         page.goto(f"http://127.0.0.1:{port}/")
         page.locator("#a27-question textarea").fill("Comment Nouvelles Mesures a-t-il évolué entre 2022 et 2025 ?")
@@ -75,7 +76,8 @@ def main() -> None:
         page.screenshot(path=str(args.out / "programmes.png"), full_page=True)
 
         # A phone (390×844): the same conversation, then the programmes as cards.
-        phone = browser.new_page(locale="fr-FR", viewport={"width": 390, "height": 844})
+        phone = context.new_page()  # the same browser storage: the same conversation
+        phone.set_viewport_size({"width": 390, "height": 844})
         phone.set_default_timeout(60_000)
         phone.goto(f"http://127.0.0.1:{port}/")
         expect(phone.locator("#a27-chat .a27-turn")).to_have_count(1)
