@@ -47,15 +47,23 @@ def test_the_wait_is_said_in_french_and_the_answer_can_be_stopped(settings: Sett
         # The estimate, from the first answer's time (the line says when this one takes longer).
         said = page.evaluate("() => window.__status")
         assert [t for t in said if re.search(r"attente estimée : environ \d+ s \(d'après la dernière réponse\)", t)], said
+        # A question sent meanwhile is told its place in the line.
+        _ask(page, "Qui a participé au programme Nouveaux Accords ?")
+        expect(page.locator("#a27-chat .a27-user")).to_have_count(3)
+        page.wait_for_function(
+            "() => window.__status.some(t => t.includes('1 réponse à écrire avant la vôtre (place dans la file : 2)'))"
+        )
+        # « Arrêter » stops the answer being written and the question waiting; both stay, marked as stopped.
         page.get_by_role("button", name="Arrêter").click()
         stopped = page.locator("#a27-chat .a27-stopped")
-        expect(stopped).to_contain_text("Réponse arrêtée à votre demande")
+        expect(stopped).to_have_count(2)
+        expect(stopped.first).to_contain_text("Réponse arrêtée à votre demande")
         expect(page.locator("#a27-chat .a27-streaming")).to_have_count(0)
         progress = page.evaluate("() => window.__progress")
         assert not [t for t in progress if re.search(r"processing|\d+(\.\d+)?s\b", t)], progress
         page.reload()  # the stopped question stays in the conversation, marked
-        expect(page.locator("#a27-chat .a27-user")).to_have_count(2)
-        expect(page.locator("#a27-chat .a27-stopped")).to_contain_text("Réponse arrêtée")
+        expect(page.locator("#a27-chat .a27-user")).to_have_count(3)
+        expect(page.locator("#a27-chat .a27-stopped")).to_have_count(2)
 
 
 def test_a_follow_up_borrows_the_question_only_when_it_depends_on_it(settings: Settings) -> None:
