@@ -302,3 +302,12 @@ def test_a_past_conversation_is_listed_reopened_and_shows_its_last_passages(sett
     opened, chat, panel, _past = app.open_conversation(browser, conversation)
     assert opened == conversation and QUESTION in chat.replace("&#x27;", "'") and "Dunkerque" in panel
     assert app.start(browser)[1] == conversation
+
+
+def test_a_programme_filter_that_matches_nothing_says_what_to_try(settings: Settings) -> None:
+    app = make_app(settings, ScriptedGenerator([REPLY]))
+    rows, cards, line = app.filter_programmes(None, "Exempleville <img src=x>[lien](javascript:x)", None)
+    assert rows == [] and "class='a27-card'" not in cards
+    assert line.startswith("Aucun programme pour « Exempleville img src=x lien javascript:x »") and "Retirez" in line
+    rows, cards, line = app.filter_programmes(None, "Dunkerque", None)
+    assert len(rows) == 1 and "Nouveaux Accords" in cards and line == "1 programme."

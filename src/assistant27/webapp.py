@@ -87,6 +87,7 @@ ERROR_MESSAGE = "Une erreur est survenue pendant la réponse. Réessayez ; si el
 _CITE = re.compile(r"\[(\d+)\]")
 _WORD = re.compile(r"\w+(?:['’]\w+)?", re.UNICODE)
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+_MARKDOWN_MARKS = re.compile(r"[\\`*_\[\]()#<>!|~]")
 
 CSS = """
 .a27-chat { display: flex; flex-direction: column; gap: 14px; min-height: 160px; max-height: 62vh; overflow-y: auto;
@@ -840,8 +841,9 @@ class WebApp:
         cards = render_cards(PROGRAMME_HEADERS, rows)
         if rows:
             return rows, cards, f"{len(rows)} programme{'s' if len(rows) > 1 else ''}."
-        given = [f"l'année {year}" if year else "", f"« {partner.strip()} »" if partner and partner.strip() else "",
-                 f"le type « {kind} »" if kind else ""]
+        # The partner typed is shown as plain words: the line is Markdown, so its marks and tags are dropped.
+        typed = " ".join(_MARKDOWN_MARKS.sub(" ", partner or "").split())[:80]
+        given = [f"l'année {year}" if year else "", f"« {typed} »" if typed else "", f"le type « {kind} »" if kind else ""]
         said = ", ".join(g for g in given if g) or "ces filtres"
         return rows, cards, (
             f"Aucun programme pour {said}. Retirez un filtre, ou essayez un autre nom de partenaire "
