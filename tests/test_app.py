@@ -279,9 +279,11 @@ def test_an_answer_says_what_was_searched_and_opens_its_publication_at_the_passa
     app = make_app(settings, ScriptedGenerator([REPLY, REPLY]))
     _browser, conversation, *_ = app.start(None)
     ask(app, conversation, QUESTION)
-    _first, second = ask(app, conversation, "et ça a commencé quand ?")
+    first, second = ask(app, conversation, "et ça a commencé quand ?")
+    searched = f"Recherche : {QUESTION} et ça a commencé quand ?"
+    assert searched in first[-1][1].replace("&#x27;", "'")  # in the passages panel while the answer is written
     chat = second[-1][0]
-    assert f"Recherche : {QUESTION} et ça a commencé quand ?" in chat.replace("&#x27;", "'")
+    assert searched in chat.replace("&#x27;", "'")  # above the answer once written
     [link] = re.findall(r"href='/read/rapport-2022\.txt\?passage=(\w+)#a27-cited'", chat)[:1]
     page = app.reading("rapport-2022.txt", link)
     assert page is not None and "<mark id='a27-cited'" in page and "Dunkerque" in page.split("a27-cited")[1]

@@ -1579,9 +1579,12 @@ def render_passages_panel(event: PassagesFound | Answer | None, question: str = 
         terms = stems(event.question)
     else:
         title = f"Passages retrouvés en {event.retrieval_s:.2f} s"
-        terms = stems(question)
+        terms = stems(event.query or question)
+    searched = getattr(event, "query", "")
+    # While the answer is written, what was searched shows here (the answer shows it above itself once written).
+    lead = f"<p class='a27-searched'>Recherche : {html.escape(searched)}</p>" if searched else ""
     cards = "".join(render_passage(p, terms) for p in passages[:6])
-    return passages_panel(title, cards)
+    return passages_panel(title, lead + cards)
 
 
 PROGRAMME_HEADERS = ["Nom", "Type", "Début", "Années", "Publications", "Partenaires", "Financeurs", "Lieux"]
