@@ -96,6 +96,18 @@ def test_follow_up_borrows_the_previous_question() -> None:
     assert retrieval_query("et en 2025 ?", []) == "et en 2025 ?"
 
 
+def test_a_follow_up_borrows_only_when_it_depends_on_the_previous_question() -> None:
+    history = [{"role": "user", "content": "Quels programmes en 2024 ?"}, {"role": "assistant", "content": "..."}]
+    for follow_up in ("et ça a commencé quand ?", "Combien ça a coûté ?", "Quels partenaires ?", "2023 ?"):
+        assert retrieval_query(follow_up, history) == f"Quels programmes en 2024 ? {follow_up}", follow_up
+    # Self-contained: searched alone, the previous year left behind (a short one too).
+    for alone in ("koi la 27e région a fait avec les forêts ?", "Quand Nouveaux Accords a-t-il commencé ?"):
+        assert retrieval_query(alone, history) == alone
+    # A chain of follow-ups borrows the question it started from, not the follow-up before.
+    chain = history + [{"role": "user", "content": "et en 2025 ?"}, {"role": "assistant", "content": "..."}]
+    assert retrieval_query("et en 2026 ?", chain) == "Quels programmes en 2024 ? et en 2026 ?"
+
+
 def test_trim_keeps_the_sentence_after_the_matching_one() -> None:
     text = (
         "Le rapport présente nos travaux de l'année écoulée. "

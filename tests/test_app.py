@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from conftest import CountingEmbedder
@@ -11,7 +12,7 @@ from assistant27.config import Settings
 from assistant27.generators import Generator, ScriptedGenerator
 from assistant27.indexing import ingest
 from assistant27.store import ChunkStore
-from assistant27.webapp import WebApp, highlight, render_chat, source_link, stems
+from assistant27.webapp import WaitBoard, WebApp, highlight, render_chat, source_link, stems, wait_status
 
 QUESTION = "Qui a participé à Nouveaux Accords ?"
 REPLY = "La Communauté urbaine de Dunkerque a participé à Nouveaux Accords [1]."
@@ -33,7 +34,7 @@ def ask(app: WebApp, conversation: str, question: str) -> tuple[list[tuple], lis
 
 def test_passages_come_before_the_answer_then_the_turn_is_stored(settings: Settings) -> None:
     app = make_app(settings, ScriptedGenerator([REPLY]))
-    browser, conversation, chat, export = app.start(None)
+    browser, conversation, chat, export, *_ = app.start(None)
     assert browser and "exemple" in chat and export is None
     first = list(app.retrieve(QUESTION, conversation))
     # The question shows at once, then the passages, before any generation.
@@ -44,7 +45,7 @@ def test_passages_come_before_the_answer_then_the_turn_is_stored(settings: Setti
     assert any("a27-streaming" in step[0] for step in second[:-1])
     chat, panel, status, export = second[-1]
     assert "Dunkerque" in chat and "data-target='a27-cit-" in chat and "<mark>" in chat
-    assert "/source/rapport-2022.txt" in chat and "Réponse en" in status
+    assert "/read/rapport-2022.txt?passage=" in chat and "Réponse en" in status
     assert export is None  # a chat turn writes no export; the download button writes the whole conversation
     assert Path(str(app.export_markdown(conversation))).read_text(encoding="utf-8").startswith("# Conversation")
     # A reload (same browser) finds the conversation.
@@ -153,7 +154,7 @@ def test_passage_text_is_escaped() -> None:
 
 def test_a_pdf_source_opens_at_its_page() -> None:
     assert "href='/source/guide%202021.pdf#page=3'" in source_link({"source": "guide 2021.pdf", "page": 3})
-    assert "href='/source/notes.md'" in source_link({"source": "notes.md", "page": None})
+    assert "href='/read/notes.md'" in source_link({"source": "notes.md", "page": None})
 
 
 def test_programmes_page_lists_filters_and_shows_a_timeline(settings: Settings) -> None:
@@ -165,7 +166,7 @@ def test_programmes_page_lists_filters_and_shows_a_timeline(settings: Settings) 
     assert app.programme_table(2025, None, None) == [r for r in app.programme_table(None, None, None) if "2025" in r[3]]
     assert app.programme_table(None, "Inconnue", None) == []
     page = app.programme_page("Nouveaux Accords")
-    assert "activité 2022" in page and "/source/rapport-2022.txt" in page and "<mark>" in page
+    assert "activité 2022" in page and "/read/rapport-2022.txt" in page and "<mark>" in page
     assert "Communauté urbaine de Dunkerque" in page
     assert "Choisissez" in app.programme_page(None) and "Choisissez" in app.programme_page("<script>")
 
@@ -179,7 +180,7 @@ def test_a_question_is_stored_before_its_answer_and_a_second_one_waits_its_turn(
     assert stored.question == QUESTION and stored.pending and "Réponse en attente" in first[-1][0]
     # A second question before the first is written: stored, shown after it, said to wait.
     second = list(app.retrieve("Quand Nouveaux Accords a-t-il commencé ?", conversation))
-    assert "Question en file" in second[-1][2]
+    assert "1 réponse à écrire avant la vôtre (place dans la file : 2)" in second[-1][2]
     chat = second[-1][0]
     assert chat.index(QUESTION) < chat.index("Quand Nouveaux Accords") and chat.count("Réponse en attente") == 2
     # Both answered in the order they came, whichever pending id the session's state holds.
@@ -237,3 +238,78 @@ def test_search_says_when_no_passage_holds_the_words_and_how_each_matches(settin
     results, status = app.search("réglementation", 2025, None, [], [])
     assert "Aucun passage ne contient « réglementation » avec ces filtres" in status
     assert app.refilter("", 2025, None, [], []) == app.refilter("  ", None, None, [], [])  # no words: unchanged
+
+
+def test_the_wait_says_passages_place_and_an_estimate_from_recent_answers() -> None:
+    clock = [0.0]
+    board = WaitBoard(forget_s=100, clock=lambda: clock[0])
+    assert "pas encore d'estimation" in wait_status(3, 0, board.typical())
+    board.enter(1)
+    board.enter(2)
+    assert board.ahead(2) == 1 and board.ahead(1) == 0
+    board.leave(1, took=20.0)
+    board.leave(2, took=40.0)
+    board.enter(3)
+    board.enter(4)
+    line = wait_status(5, board.ahead(4), board.typical())
+    assert line == (
+        "5 passages trouvés · 1 réponse à écrire avant la vôtre (place dans la file : 2) · "
+        "attente estimée : environ 1 min 00 s (d'après les 2 dernières réponses)."
+    )
+    assert "depuis 45 s" in wait_status(5, 0, board.typical(), 45.0)
+    clock[0] = 101.0  # a question whose tab closed before its answer was asked stops counting
+    assert board.ahead(4) == 0
+
+
+def test_a_stopped_question_stays_in_the_conversation_marked(settings: Settings) -> None:
+    scripted = ScriptedGenerator([REPLY])
+    app = make_app(settings, scripted)
+    _browser, conversation, *_ = app.start(None)
+    first = list(app.retrieve(QUESTION, conversation))
+    chat, status = app.stop(conversation)
+    assert "Réponse arrêtée à votre demande" in chat and "Réponse arrêtée" in status
+    [turn] = app.conversations.turns(conversation)
+    assert turn.question == QUESTION and turn.answer["stopped"] and not turn.pending
+    list(app.generate(first[-1][4], conversation))
+    assert scripted.requests == []  # nothing written for it
+    assert "Aucune réponse en cours" in app.stop(conversation)[1]
+
+
+def test_an_answer_says_what_was_searched_and_opens_its_publication_at_the_passage(settings: Settings) -> None:
+    app = make_app(settings, ScriptedGenerator([REPLY, REPLY]))
+    _browser, conversation, *_ = app.start(None)
+    ask(app, conversation, QUESTION)
+    first, second = ask(app, conversation, "et ça a commencé quand ?")
+    searched = f"Recherche : {QUESTION} et ça a commencé quand ?"
+    assert searched in first[-1][1].replace("&#x27;", "'")  # in the passages panel while the answer is written
+    chat = second[-1][0]
+    assert searched in chat.replace("&#x27;", "'")  # above the answer once written
+    [link] = re.findall(r"href='/read/rapport-2022\.txt\?passage=(\w+)#a27-cited'", chat)[:1]
+    page = app.reading("rapport-2022.txt", link)
+    assert page is not None and "<mark id='a27-cited'" in page and "Dunkerque" in page.split("a27-cited")[1]
+    assert page.count("Nouveaux Accords est un programme") == 1  # overlapping chunks printed once
+    assert app.reading("catalogue.csv") is None and app.reading("../etc/passwd") is None
+
+
+def test_a_past_conversation_is_listed_reopened_and_shows_its_last_passages(settings: Settings) -> None:
+    app = make_app(settings, ScriptedGenerator([REPLY]))
+    browser, conversation, *_ = app.start(None)
+    ask(app, conversation, QUESTION)
+    *_, panel, _past = app.start(browser)
+    assert "Dunkerque" in panel and "a27-passage" in panel  # after a reload, the last answer's passages
+    _b, fresh, chat, *_rest, past = app.new_conversation(browser)
+    assert fresh != conversation and "a27-turn" not in chat
+    [(label, value)] = past.choices
+    assert value == conversation and label.startswith(QUESTION)
+    opened, chat, panel, _past = app.open_conversation(browser, conversation)
+    assert opened == conversation and QUESTION in chat.replace("&#x27;", "'") and "Dunkerque" in panel
+    assert app.start(browser)[1] == conversation
+
+
+def test_a_programme_filter_that_matches_nothing_says_what_to_try(settings: Settings) -> None:
+    app = make_app(settings, ScriptedGenerator([REPLY]))
+    rows, cards, line = app.filter_programmes(None, "Exempleville <img src=x>[lien](javascript:x)", None)
+    assert rows == [] and "class='a27-card'" not in cards
+    assert line.startswith("Aucun programme pour « Exempleville img src=x lien javascript:x »") and "Retirez" in line
+    rows, cards, line = app.filter_programmes(None, "Dunkerque", None)
+    assert len(rows) == 1 and "Nouveaux Accords" in cards and line == "1 programme."

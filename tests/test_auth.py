@@ -57,7 +57,10 @@ def test_with_a_token_every_route_needs_it(settings: Settings) -> None:
     with serving(app, TOKEN) as url:
         with httpx.Client(base_url=url, timeout=10) as http:
             # Without it: the login page (401), for the page, the API, Gradio's files and the corpus files.
-            for path in ["", "config", "gradio_api/info", "source/rapport-2022.txt", "gradio_api/file=/etc/passwd"]:
+            for path in [
+                "", "config", "gradio_api/info", "source/rapport-2022.txt", "read/rapport-2022.txt",
+                "gradio_api/file=/etc/passwd",
+            ]:
                 response = http.get(path)
                 assert response.status_code == 401, path
                 assert "Jeton d" in response.text and "Dunkerque" not in response.text
@@ -77,6 +80,7 @@ def test_with_a_token_every_route_needs_it(settings: Settings) -> None:
             assert TOKEN_COOKIE in cookie and "HttpOnly" in cookie and TOKEN not in cookie
             assert http.get("").status_code == 200  # the client keeps the cookie
             assert "Dunkerque" in http.get("source/rapport-2022.txt").text
+            assert "Dunkerque" in http.get("read/rapport-2022.txt").text
         # A program passes it as a Bearer header.
         with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}) as http:
             assert http.get("gradio_api/info").status_code == 200

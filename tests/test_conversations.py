@@ -131,3 +131,18 @@ def test_a_turn_is_found_only_in_its_own_conversation(tmp_path: Path) -> None:
     found = store.turn(conversation, turn)
     assert found is not None and found.question == ANSWER["question"]
     assert store.turn(other, turn) is None and store.turn(conversation, turn + 1) is None
+
+
+def test_past_conversations_are_listed_and_reopened_by_their_browser_only(tmp_path: Path) -> None:
+    store = ConversationStore(tmp_path)
+    first = store.new_conversation("a")
+    store.add_turn(first, {"question": "Qui finance la Transfo ?", "answer": "..."})
+    store.add_turn(first, {"question": "Et depuis quand ?", "answer": "..."})
+    second = store.new_conversation("a")  # « Nouvelle conversation »: empty, so not listed
+    assert [(c.id, c.first_question, c.turns) for c in store.conversations("a")] == [
+        (first, "Qui finance la Transfo ?", 2)
+    ]
+    assert store.current_conversation("a") == second
+    assert not store.reopen("b", first) and store.current_conversation("a") == second
+    assert store.reopen("a", first) and store.current_conversation("a") == first
+    assert store.conversations("b") == []

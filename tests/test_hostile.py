@@ -126,7 +126,7 @@ SAFE_TAGS = {"div", "span", "p", "h4", "mark", "button", "details", "summary", "
 
 
 def assert_safe_html(fragment: str) -> None:
-    """Only our own markup: known tags, no event handlers, links only to the app's /source/ route."""
+    """Only our own markup: known tags, no event handlers, links only to the app's /source/ and /read/ routes."""
     parser = _Tags()
     parser.feed(fragment)
     for tag, attrs in parser.tags:
@@ -134,7 +134,7 @@ def assert_safe_html(fragment: str) -> None:
         for name, value in attrs:
             assert not name.startswith("on"), (tag, name)
             if name == "href":
-                assert (value or "").startswith("/source/"), value
+                assert (value or "").startswith(("/source/", "/read/")), value
             if name == "src":
                 raise AssertionError(f"{tag} has src={value!r}")
 
@@ -215,11 +215,15 @@ def test_one_browser_cannot_read_or_rate_another(settings: Settings) -> None:
     list(app.generate(first[-1][4], conversation_a))
     [turn_a] = app.conversations.turns(conversation_a)
 
-    browser_b, conversation_b, chat_b, export_b = app.start(None)
+    browser_b, conversation_b, chat_b, export_b, *_ = app.start(None)
     assert browser_b != browser_a and conversation_b != conversation_a
     assert "Dunkerque" not in chat_b and export_b is None
     assert app.conversations.current_conversation(browser_b) == conversation_b
     assert app.conversations.turns(conversation_b) == []
+    # Nor can it open A's conversation as one of its past ones, nor see it listed.
+    app.open_conversation(browser_b, conversation_a)
+    assert app.conversations.current_conversation(browser_b) == conversation_b
+    assert app.conversations.conversations(browser_b) == []
     # B's handlers only act on B's conversation: a turn id of A's is refused, nothing is stored.
     assert app.rate(conversation_b, turn_a.id, "down")[1] == {}
     _chat, message = app.comment(conversation_b, {"turn": turn_a.id, "rating": "down"}, "pirate")
@@ -255,6 +259,10 @@ ESCAPES = [
     "source/..\\..\\..\\etc\\passwd",
     "source/catalogue.csv",
     "source/rapport-2022.txt%00.pdf",
+    "read/../../../../etc/passwd",
+    "read/..%2F..%2F..%2F..%2Fetc%2Fpasswd",
+    "read/catalogue.csv",
+    "read/%2Fetc%2Fpasswd",
     "gradio_api/file=/etc/passwd",
     "gradio_api/file=%2Fetc%2Fpasswd",
     "gradio_api/file=../../../../etc/passwd",
@@ -281,6 +289,8 @@ def test_routes_serve_only_what_they_should(settings: Settings) -> None:
         port = url.rstrip("/").rsplit(":", 1)[1]
         ok = http.get("source/rapport-2022.txt")
         assert ok.status_code == 200 and "Dunkerque" in ok.text
+        read = http.get("read/rapport-2022.txt")
+        assert read.status_code == 200 and "Dunkerque" in read.text
         for path in ESCAPES:
             path = path.format(corpus=settings.corpus_dir, data=settings.data_dir, port=port)
             response = http.get(url + path)  # the raw path: httpx keeps %2e and %2F as given

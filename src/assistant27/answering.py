@@ -95,6 +95,13 @@ _FR_WORDS = frozenset(
         "koi",
     ]
 )
+# Pronouns and demonstratives that point back to what was asked before (folded, as `fold` writes them).
+_BACK_REFERENCES = frozenset(
+    {"ca", "cela", "ceci", "celui", "celle", "ceux", "celles", "il", "elle", "ils", "elles", "lui", "leur", "eux", "y"}
+    | {"cet", "cette", "ces", "it", "its", "they", "them", "this", "that", "those", "these", "he", "she", "his", "her"}
+)
+_INVERTED_SUBJECT = re.compile(r"-(?:t-)?(?:il|elle|ils|elles|on)\b", re.IGNORECASE)
+_LETTERS = re.compile(r"[^\W\d_]+")
 _FOLLOW_UP = re.compile(r"^\s*(?:et|and|what about|et pour|et en|et pour|et dans|et avec|mais)\b", re.IGNORECASE)
 
 
@@ -107,13 +114,35 @@ def detect_language(text: str) -> str:
 
 
 def retrieval_query(question: str, history: list[dict[str, str]]) -> str:
-    """The text to search with: a short or elliptic follow-up (`et en 2031 ?`) borrows the previous question."""
-    previous = [t["content"] for t in history if t.get("role") == "user"]
-    if not previous:
-        return question
-    if _FOLLOW_UP.match(question) or len(tokenize(question)) <= 3:
-        return f"{previous[-1]} {question}"
-    return question
+    """The text to search with: a follow-up that depends on the previous question borrows it (`et en 2031 ?`).
+
+    A self-contained question is searched alone, so nothing of the previous one (its year, its subject) carries
+    over silently. In a chain of follow-ups each borrows the question the chain started from.
+    """
+    root = _chain_root(history)
+    return f"{root} {question}" if root and depends_on_previous(question) else question
+
+
+def _chain_root(history: list[dict[str, str]]) -> str:
+    """The last question of `history` that stands on its own (the start of the current chain of follow-ups)."""
+    asked = [t["content"] for t in history if t.get("role") == "user"]
+    for text in reversed(asked):
+        if not depends_on_previous(text):
+            return text
+    return asked[0] if asked else ""
+
+
+def depends_on_previous(question: str) -> bool:
+    """True when a question cannot be searched alone: it opens on a connective (« et … », « mais … », « what
+    about … »), points back with a pronoun while naming little of its own (« ça a commencé quand ? »), or names
+    at most one thing or only years (« Quels partenaires ? », « 2023 ? »)."""
+    words = tokenize(question)
+    if _FOLLOW_UP.match(question) or len(words) <= 1 or all(w.isdigit() for w in words):
+        return True
+    # « a-t-il », « est-elle »: an inverted subject repeats the one the question names, it points nowhere back.
+    own = _INVERTED_SUBJECT.sub(" ", question)
+    points_back = {fold(w) for w in _LETTERS.findall(own)} & _BACK_REFERENCES
+    return bool(points_back) and len(words) <= 3
 
 
 def trim_passage(text: str, question: str, limit: int) -> str:

@@ -84,6 +84,7 @@ class PassagesFound:
 
     passages: list[Passage]
     retrieval_s: float
+    query: str = ""  # what was searched: the question, or a follow-up with the question it depends on
 
 
 @dataclass
@@ -189,7 +190,7 @@ class Assistant:
         )
         if decision.missing:  # "avec la Ville d'Exempleville": a name no passage holds; no route can answer
             retrieval_s = time.perf_counter() - started
-            yield PassagesFound(passages, retrieval_s)
+            yield PassagesFound(passages, retrieval_s, query)
             timings = Timings(retrieval_s=round(retrieval_s, 4), total_s=round(retrieval_s, 4))
             yield self._refusal(question, passages, timings, language, decision)
             return
@@ -207,7 +208,7 @@ class Assistant:
         if by_year:
             passages = interleave(list(by_year.values()), max(10, s.top_k))
         retrieval_s = time.perf_counter() - started
-        yield PassagesFound(passages, retrieval_s)
+        yield PassagesFound(passages, retrieval_s, query)
         timings = Timings(retrieval_s=round(retrieval_s, 4))
         if by_year:
             yield from self._side_by_side(question, history, language, by_year, passages, started, timings)

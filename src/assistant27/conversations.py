@@ -67,6 +67,16 @@ class Turn:
 
 
 @dataclass
+class Summary:
+    """One past conversation as the page lists it: its first question, when it was last used, its size."""
+
+    id: str
+    first_question: str
+    updated: float
+    turns: int
+
+
+@dataclass
 class Feedback:
     """A rating on one answer, with what is needed to replay it: question, answer, citations, settings."""
 
@@ -119,6 +129,26 @@ class ConversationStore:
                 "SELECT id FROM conversations WHERE browser = ? ORDER BY updated DESC LIMIT 1", (browser,)
             ).fetchone()
         return str(row[0]) if row else self.new_conversation(browser)
+
+    def conversations(self, browser: str, limit: int = 30) -> list[Summary]:
+        """The browser's conversations that hold at least one question, most recently used first."""
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT c.id, c.updated, COUNT(t.id), "
+                "(SELECT answer FROM turns WHERE conversation = c.id ORDER BY id LIMIT 1) "
+                "FROM conversations c JOIN turns t ON t.conversation = c.id WHERE c.browser = ? "
+                "GROUP BY c.id ORDER BY c.updated DESC LIMIT ?",
+                (browser, max(0, limit)),
+            ).fetchall()
+        return [Summary(r[0], str(json.loads(r[3]).get("question", "")), float(r[1]), int(r[2])) for r in rows]
+
+    def reopen(self, browser: str, conversation: str) -> bool:
+        """Make one of the browser's conversations its current one again; False when it is not the browser's."""
+        with self._connect() as db:
+            cursor = db.execute(
+                "UPDATE conversations SET updated = ? WHERE id = ? AND browser = ?", (time.time(), conversation, browser)
+            )
+            return cursor.rowcount == 1
 
     def add_question(self, conversation: str, question: str) -> int:
         """Store a question before it is answered, so a closed tab or a second question never loses it."""
@@ -237,6 +267,8 @@ def conversation_markdown(turns: Iterable[Turn], of_publisher: str = "") -> str:
             lines += [f"## {turn.question}", "", "(Réponse pas encore écrite.)", ""]
             continue
         text = str(answer.get("answer") or "") or (f"({answer['error']})" if answer.get("error") else "")
+        if answer.get("stopped"):
+            text = f"{text} (Réponse arrêtée.)".strip()
         lines += [f"## {turn.question}", "", text, ""]
         citations = answer.get("citations") or []
         if citations:

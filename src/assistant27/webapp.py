@@ -17,11 +17,12 @@ import json
 import logging
 import os
 import re
+import statistics
 import tempfile
 import threading
 import time
 import uuid
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,12 +33,13 @@ import gradio as gr
 
 from assistant27.analysis import analyze
 from assistant27.assistant import MAX_QUESTION_CHARS, Assistant, Event, PassagesFound, Token
-from assistant27.conversations import ConversationStore, Turn, conversation_markdown
+from assistant27.conversations import ConversationStore, Summary, Turn, conversation_markdown
 from assistant27.errors import Assistant27Error, QuestionError
 from assistant27.indexing import load_manifest
 from assistant27.openai_api import mount_openai_api, unauthorized
 from assistant27.programmes import catalogue_publishers, of_publisher
 from assistant27.prompt_echo import shown_while_written
+from assistant27.reading import passage_key, render_reading
 from assistant27.schema import Answer, Passage
 from assistant27.store import Filters
 
@@ -86,10 +88,11 @@ ERROR_MESSAGE = "Une erreur est survenue pendant la réponse. Réessayez ; si el
 _CITE = re.compile(r"\[(\d+)\]")
 _WORD = re.compile(r"\w+(?:['’]\w+)?", re.UNICODE)
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+_MARKDOWN_MARKS = re.compile(r"[\\`*_\[\]()#<>!|~]")
 
 CSS = """
-.a27-chat { display: flex; flex-direction: column; gap: 14px; min-height: 420px; padding: 8px; }
-.a27-panel .a27-quote { max-height: 10em; overflow-y: auto; }
+.a27-chat { display: flex; flex-direction: column; gap: 14px; min-height: 160px; max-height: 62vh; overflow-y: auto;
+  padding: 8px; }
 .a27-msg { padding: 10px 14px; border-radius: 10px; line-height: 1.5; }
 .a27-user { align-self: flex-end; background: var(--color-accent-soft); max-width: 85%; }
 .a27-bot { align-self: flex-start; background: var(--background-fill-secondary); max-width: 95%; }
@@ -97,7 +100,7 @@ CSS = """
 .a27-confidence, .a27-refusal-kind { font-size: 0.9em; opacity: 0.85; margin-top: 4px; }
 .a27-claim { font-style: italic; margin: 4px 0; }
 .a27-error { border-left: 4px solid #c0392b; }
-.a27-cite { border: 1px solid var(--color-accent); border-radius: 4px; background: none; color: var(--color-accent); cursor: pointer; padding: 0 3px; font-size: .85em; }
+.a27-cite { border: 1px solid var(--color-accent); border-radius: 4px; background: none; color: #3730a3; cursor: pointer; padding: 0 3px; font-size: .85em; }
 .a27-citation, .a27-passage { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 6px 10px; margin-top: 6px; }
 .a27-citation summary { cursor: pointer; font-weight: 600; }
 .a27-flash { outline: 3px solid var(--color-accent); }
@@ -113,6 +116,31 @@ CSS = """
 .a27-empty { color: var(--body-text-color-subdued); text-align: center; margin-top: 40px; }
 .a27-cursor::after { content: "▍"; }
 .a27-title { font-size: 1.5em; font-weight: 700; margin: 0; }
+.a27-panel.a27-scroll { max-height: 75vh; overflow-y: auto; }
+.a27-searched { font-size: .9em; color: var(--body-text-color); margin-bottom: 4px; }
+/* Contrast (axe-core, WCAG AA): the selected tab's name in a darker shade of the theme's colour. */
+.tab-container button.selected { color: #3730a3 !important; }
+.a27-stopped-note { font-size: .9em; font-style: italic; margin-top: 4px; }
+#a27-programmes th .header, #a27-publications th .header { word-break: normal !important;
+  overflow-wrap: normal !important; hyphens: none; }
+.a27-cards { display: none; }
+.a27-card { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 12px; margin: 8px 0; }
+.a27-card h3 { font-size: 1.05em; margin: 0 0 4px; }
+.a27-card dl { display: grid; grid-template-columns: auto 1fr; gap: 2px 10px; margin: 0; }
+.a27-card dt { font-weight: 600; } .a27-card dd { margin: 0; overflow-wrap: anywhere; }
+/* A phone: the question box and the answer being written fit in the first screen; every tab shows (Gradio
+   measures its tab buttons in a hidden copy of the tab bar, which must shrink as well); tables become cards. */
+@media (max-width: 640px) {
+  .gradio-container { padding-left: 6px !important; padding-right: 6px !important; }
+  .a27-title { font-size: 1.1em; }
+  .a27-chat { min-height: 80px; max-height: 40vh; }
+  .tab-container button { padding: 0 6px !important; font-size: 13px !important; min-width: 0 !important; }
+  .a27-msg { max-width: 100% !important; }
+  #a27-ask { flex-wrap: wrap; }
+  #a27-ask > :first-child { flex: 1 1 100% !important; min-width: 100% !important; }
+  #a27-programmes, #a27-publications { display: none !important; }
+  .a27-cards { display: block; }
+}
 /* A visible focus ring on everything the keyboard reaches (the theme shows none on text boxes). */
 textarea:focus-visible, input:focus-visible, button:focus-visible, a:focus-visible, summary:focus-visible,
 [role='tab']:focus-visible { outline: 3px solid var(--color-accent) !important; outline-offset: 2px; }
@@ -178,8 +206,12 @@ new MutationObserver(fix).observe(document.documentElement, {subtree: true, chil
 })();</script>"""
 )
 
-# Clicks inside the conversation: a citation opens its passage; a thumb sends the rating to the server.
+# Clicks inside the conversation: a citation opens its passage; a thumb sends the rating to the server. The
+# conversation scrolls inside its box, kept at its end as it is redrawn, so the answer being written is in view.
 CHAT_JS = """
+const toEnd = () => { const box = element.querySelector('.a27-chat'); if (box) { box.scrollTop = box.scrollHeight; } };
+new MutationObserver(toEnd).observe(element, {childList: true, subtree: true, characterData: true});
+toEnd();
 element.addEventListener('click', (e) => {
   const cite = e.target.closest('.a27-cite');
   if (cite) {
@@ -333,6 +365,78 @@ class PendingTurn:
     panel: str
     error: str = ""
     sources: list[str] = dataclasses.field(default_factory=list)  # what the answer may repeat (prompt_echo)
+    searched: str = ""  # what was searched (the question, or a follow-up with the question it depends on)
+    found: int = 0  # how many passages were found
+
+
+class WaitBoard:
+    """The generation line, for the wait shown to users: the questions whose answer is to be written (all
+    conversations), and how long recent answers took to write.
+
+    A question enters when its passages are shown and leaves once answered; one left behind by a tab closed
+    between the two (its answer never asked) stops counting after `forget_s`.
+    """
+
+    def __init__(self, recent: int = 10, forget_s: float = 1800.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self._line: dict[int, float] = {}
+        self._took: deque[float] = deque(maxlen=recent)
+        self.forget_s = forget_s
+        self.clock = clock
+        self._lock = threading.Lock()
+
+    def enter(self, turn: int) -> None:
+        with self._lock:
+            self._line.setdefault(turn, self.clock())
+
+    def leave(self, turn: int, took: float | None = None) -> None:
+        """The question is answered (or stopped, or failed); `took`: seconds its answer took to write."""
+        with self._lock:
+            self._line.pop(turn, None)
+            if took is not None:
+                self._took.append(took)
+
+    def ahead(self, turn: int) -> int:
+        """How many questions, sent earlier, are answered before this one (the one being written included)."""
+        now = self.clock()
+        with self._lock:
+            for old in [t for t, since in self._line.items() if now - since > self.forget_s]:
+                del self._line[old]
+            return sum(1 for t in self._line if t < turn)
+
+    def typical(self) -> tuple[float, int] | None:
+        """The median time recent answers took to write, and over how many answers; None before the first."""
+        with self._lock:
+            took = list(self._took)
+        return (statistics.median(took), len(took)) if took else None
+
+
+def seconds_fr(seconds: float) -> str:
+    """« 45 s », « 2 min 10 s »."""
+    whole = max(1, round(seconds))
+    return f"{whole // 60} min {whole % 60:02d} s" if whole >= 60 else f"{whole} s"
+
+
+def wait_status(found: int, ahead: int, typical: tuple[float, int] | None, elapsed: float | None = None) -> str:
+    """The French line shown while a question waits or its answer is written: passages found, place in the
+    line, and an estimate of the wait from the answers written recently."""
+    parts = [f"{found} passage{'s' if found > 1 else ''} trouvé{'s' if found > 1 else ''}"]
+    if ahead:
+        parts.append(
+            f"{ahead} réponse{'s' if ahead > 1 else ''} à écrire avant la vôtre (place dans la file : {ahead + 1})"
+        )
+    else:
+        parts.append("rédaction de la réponse" + (f" depuis {seconds_fr(elapsed)}" if elapsed else ""))
+    if typical is not None:
+        took, over = typical
+        left = took * (ahead + 1) - (elapsed or 0.0)
+        basis = "la dernière réponse" if over == 1 else f"les {over} dernières réponses"
+        if left > 0:
+            parts.append(f"attente estimée : environ {seconds_fr(left)} (d'après {basis})")
+        else:
+            parts.append(f"plus long que d'habitude (d'après {basis})")
+    else:
+        parts.append("pas encore d'estimation de l'attente (aucune réponse écrite depuis le démarrage)")
+    return " · ".join(parts) + "."
 
 
 class WebApp:
@@ -359,6 +463,8 @@ class WebApp:
         # Stored questions a request is answering (or searching for): no other request answers them too.
         self._claimed: set[int] = set()
         self._claim_lock = threading.Lock()
+        self.waits = WaitBoard()
+        self._stopping: set[int] = set()  # questions whose answer the user stopped while it is written
         self.memory = MemoryTrim(self.settings.memory_trim_s)
         if self.settings.memory_trim_s > 0:  # the same switch: the app manages its process's memory
             # Again, for an app built without `serve` (tests, the load test): a limit applies to later threads.
@@ -367,19 +473,41 @@ class WebApp:
 
     # ---- handlers: plain values in and out --------------------------------------------------------------
 
-    def start(self, browser: str | None) -> tuple[str, str, str, None]:
+    def start(self, browser: str | None) -> tuple[str, str, str, None, str, Any]:
         """On page load: the browser's id (made once, kept in its local storage), its conversation, the view.
 
-        The last value clears the export prepared for an earlier download (it is written on each click only).
+        Returns (browser, conversation, chat, export, passages panel, past conversations). The export value
+        clears the one prepared for an earlier download (it is written on each click only); the panel shows the
+        passages of the conversation's last answer.
         """
         browser = browser or uuid.uuid4().hex
         conversation = self.conversations.current_conversation(browser)
-        return browser, conversation, self._chat(conversation), None
+        turns, total = self._shown(conversation)
+        return browser, conversation, render_chat(turns, total=total), None, last_panel(turns), self.past(browser, conversation)
 
-    def new_conversation(self, browser: str | None) -> tuple[str, str, str, str, str | None]:
+    def new_conversation(self, browser: str | None) -> tuple[str, str, str, str, str | None, Any]:
+        """« Nouvelle conversation »: an empty one; the one left stays in the list of past conversations."""
         browser = browser or uuid.uuid4().hex
         conversation = self.conversations.new_conversation(browser)
-        return browser, conversation, render_chat([]), render_passages_panel(None), None
+        return browser, conversation, render_chat([]), render_passages_panel(None), None, self.past(browser, conversation)
+
+    def open_conversation(self, browser: str | None, chosen: str | None) -> tuple[Any, Any, Any, Any]:
+        """A past conversation chosen in the list: it becomes the current one (also after a reload).
+
+        Returns (conversation, chat, passages panel, past conversations); nothing changes for a conversation
+        that is not this browser's.
+        """
+        if not browser or not chosen or not self.conversations.reopen(browser, chosen):
+            return gr_skip(), gr_skip(), gr_skip(), gr_skip()
+        turns, total = self._shown(chosen)
+        return chosen, render_chat(turns, total=total), last_panel(turns), self.past(browser, chosen)
+
+    def past(self, browser: str, current: str) -> Any:
+        """The list of the browser's conversations (first question, date, size), the current one selected."""
+        summaries = self.conversations.conversations(browser)
+        choices = [(conversation_label(c), c.id) for c in summaries]
+        value = current if any(c.id == current for c in summaries) else None
+        return gr.Dropdown(choices=choices, value=value)
 
     def retrieve(self, question: str, conversation: str) -> Iterator[tuple[str, str, str, str, str]]:
         """First half of a chat turn (search concurrency): store the question, show it, then the passages, at once.
@@ -427,11 +555,15 @@ class WebApp:
                 return
             found = first if isinstance(first, PassagesFound) else None
             panel = render_passages_panel(found, question)
-            self._pending.put(str(turn_id), PendingTurn(question, stream, panel, sources=answer_sources(question, found)))
+            searched, count = (found.query or question, len(found.passages)) if found else (question, 0)
+            held = PendingTurn(question, stream, panel, sources=answer_sources(question, found), searched=searched, found=count)
+            self._pending.put(str(turn_id), held)
+            self.waits.enter(turn_id)
         finally:
             with self._claim_lock:
                 self._claimed.discard(turn_id)
-        status = "Question en file : elle sera traitée après la réponse en cours." if waiting else "En attente de rédaction…"
+        ahead = max(self.waits.ahead(turn_id), 1 if waiting else 0)
+        status = wait_status(count, ahead, self.waits.typical())
         yield render_chat(turns, total=total), panel, status_html(status), "", str(turn_id)
 
     def generate(self, pending: str, conversation: str) -> Iterator[tuple[str, str, str, None]]:
@@ -464,7 +596,7 @@ class WebApp:
             turns, total = self._shown(conversation)
             done = [t for t in turns if not t.pending]
             status = final_status(done[-1]) if pending and done else ""
-            yield render_chat(turns, total=total), render_passages_panel(None), status, None
+            yield render_chat(turns, total=total), last_panel(turns), status, None
 
     def resume(self, conversation: str) -> Iterator[tuple[str, str, str, None]]:
         """On page load: answer the questions of the conversation that a closed tab or a restart left unanswered."""
@@ -480,22 +612,37 @@ class WebApp:
         return None
 
     def _answer(self, turn: Turn, conversation: str) -> Iterator[tuple[str, str, str, None]]:
-        """Stream one stored question's answer into its turn, then store it (or the error met instead)."""
+        """Stream one stored question's answer into its turn, then store it (or the error met instead, or what was
+        written when the user stopped it), saying meanwhile what is happening and how long it should take."""
         question = turn.question
         held = self._pending.pop(str(turn.id))
         turns, total = self._shown(conversation)
         panel = held.panel if held else render_passages_panel(None)
         sources = held.sources if held else [question]
+        searched, found = (held.searched, held.found) if held else (question, 0)
+        started = time.perf_counter()
+        took: float | None = None
+        stream: Iterator[Event] | None = None
+        text = ""
+        self.waits.enter(turn.id)
         try:
             if held is not None and held.stream is not None:
                 stream = held.stream
+                status = wait_status(found, 0, self.waits.typical())
+                yield render_chat(turns, writing=(turn.id, ""), total=total), panel, status_html(status), None
             else:  # its passages were never shown here (a closed tab, a restart): search again
                 stream = self.assistant.ask_stream(question, history_of([t for t in turns if t.id < turn.id]))
-            text, last = "", 0.0
+            last = 0.0
             for event in stream:
+                if turn.id in self._stopping:
+                    yield self._store_stopped(turn, conversation, shown_while_written(text, sources), searched, panel)
+                    return
                 if isinstance(event, PassagesFound):
                     panel = render_passages_panel(event, question)
                     sources = answer_sources(question, event)
+                    searched, found = event.query or question, len(event.passages)
+                    status = wait_status(found, 0, self.waits.typical())
+                    yield render_chat(turns, writing=(turn.id, ""), total=total), panel, status_html(status), None
                 elif isinstance(event, Token):
                     text += event.text
                     now = time.perf_counter()
@@ -504,10 +651,13 @@ class WebApp:
                         # The words being written, without what repeats the prompt (as the stored answer).
                         shown = shown_while_written(text, sources)
                         chat = render_chat(turns, writing=(turn.id, shown), total=total)
-                        yield chat, panel, status_html("Rédaction de la réponse…"), None
+                        status = wait_status(found, 0, self.waits.typical(), now - started)
+                        yield chat, panel, status_html(status), None
                 elif isinstance(event, Answer):
                     data = event.to_json()
+                    data["searched"] = searched
                     self.conversations.answer_turn(turn.id, data)
+                    took = time.perf_counter() - started
                     turns, total = self._shown(conversation)
                     status = final_status(Turn(turn.id, conversation, data))
                     yield render_chat(turns, total=total), render_passages_panel(event), status, None
@@ -520,6 +670,53 @@ class WebApp:
             self.conversations.answer_turn(turn.id, {"question": question, "answer": "", "error": ERROR_MESSAGE})
             turns, total = self._shown(conversation)
             yield render_chat(turns, total=total), panel, "", None
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:  # a stopped answer: its generator ends here, and the model stops writing
+                close()
+            self.waits.leave(turn.id, took)
+            self._stopping.discard(turn.id)
+
+    def _store_stopped(
+        self, turn: Turn, conversation: str, written: str, searched: str, panel: str
+    ) -> tuple[str, str, str, None]:
+        """Keep a stopped question in its conversation, marked as stopped, with what was written of its answer."""
+        data = {"question": turn.question, "answer": written, "stopped": True, "searched": searched}
+        self.conversations.answer_turn(turn.id, data)
+        turns, total = self._shown(conversation)
+        return render_chat(turns, total=total), panel, status_html("Réponse arrêtée.", done=True), None
+
+    def stop(self, conversation: str) -> tuple[str, str]:
+        """« Arrêter »: the answer being written stops at its next word; the questions waiting stop at once.
+
+        Each stays in the conversation, marked as stopped. Returns (chat, status).
+        """
+        now: list[Turn] = []
+        writing = False
+        with self._claim_lock:
+            for turn in self.conversations.unanswered(conversation) if conversation else []:
+                if turn.id in self._claimed:
+                    self._stopping.add(turn.id)
+                    writing = True
+                else:
+                    self._claimed.add(turn.id)
+                    now.append(turn)
+        for turn in now:
+            held = self._pending.pop(str(turn.id))
+            close = getattr(held.stream if held else None, "close", None)
+            if close is not None:
+                close()
+            try:
+                self._store_stopped(turn, conversation, "", held.searched if held else "", "")
+            finally:
+                self.waits.leave(turn.id)
+                with self._claim_lock:
+                    self._claimed.discard(turn.id)
+        if writing:
+            status = "Arrêt demandé : la réponse s'arrête au prochain mot écrit."
+        else:
+            status = "Réponse arrêtée." if now else "Aucune réponse en cours à arrêter."
+        return self._chat(conversation), status_html(status, done=not writing)
 
     def _shown(self, conversation: str) -> tuple[list[Turn], int]:
         """The turns the page shows (the last SHOWN_TURNS) and the conversation's number of turns."""
@@ -636,6 +833,35 @@ class WebApp:
             )
         return rows
 
+    def filter_programmes(
+        self, year: int | str | None, partner: str | None, kind: str | None
+    ) -> tuple[list[list[Any]], str, str]:
+        """The programme table for these filters, the same as cards (a phone), and a line saying what to try when
+        no programme matches."""
+        rows = self.programme_table(year, partner, kind)
+        cards = render_cards(PROGRAMME_HEADERS, rows)
+        if rows:
+            return rows, cards, f"{len(rows)} programme{'s' if len(rows) > 1 else ''}."
+        # The partner typed is shown as plain words: the line is Markdown, so its marks and tags are dropped.
+        typed = " ".join(_MARKDOWN_MARKS.sub(" ", partner or "").split())[:80]
+        given = [f"l'année {year}" if year else "", f"« {typed} »" if typed else "", f"le type « {kind} »" if kind else ""]
+        said = ", ".join(g for g in given if g) or "ces filtres"
+        return rows, cards, (
+            f"Aucun programme pour {said}. Retirez un filtre, ou essayez un autre nom de partenaire "
+            "(un mot suffit), ou cherchez le mot dans l'onglet « Recherche »."
+        )
+
+    def reading(self, source: str, key: str = "") -> str | None:
+        """A publication that is no PDF as a readable page, the passage `key` marked; None if not in the index."""
+        entry = load_manifest(self.settings.index_dir).get(source)
+        if entry is None or self.source_path(source) is None:
+            return None
+        # The store keeps a publication's chunks in the order they were cut; a PDF's pages sort them first.
+        pieces = [c for c in self.assistant.chunks_by_id.values() if c.source == source]
+        pieces.sort(key=lambda c: c.page or 0)
+        title = str(entry.get("report", {}).get("title") or source)
+        return render_reading(title, pieces, key, "/source/" + quote(source))
+
     def programme_page(self, name: str | None) -> str:
         """One programme: its timeline across the publications, each step quoted with a link to its source."""
         catalogue = self.assistant.catalogue
@@ -748,9 +974,7 @@ class WebApp:
                     with gr.Column(scale=3):
                         chat = gr.HTML(render_chat([]), js_on_load=CHAT_JS, elem_id="a27-chat")
                         status = gr.HTML("", elem_id="a27-status")
-                        with gr.Row(elem_id="a27-examples") as examples:
-                            example_buttons = [gr.Button(q, size="sm", variant="secondary") for q in self.examples]
-                        with gr.Row():
+                        with gr.Row(elem_id="a27-ask"):
                             question = gr.Textbox(
                                 placeholder="Posez une question sur les publications…",
                                 label="Votre question",
@@ -759,7 +983,10 @@ class WebApp:
                                 elem_id="a27-question",
                                 max_length=2000,
                             )
-                            send = gr.Button("Envoyer", variant="primary", scale=1, elem_id="a27-send")
+                            send = gr.Button("Envoyer", variant="primary", scale=1, min_width=90, elem_id="a27-send")
+                            stop = gr.Button("Arrêter", variant="stop", scale=1, min_width=90, elem_id="a27-stop")
+                        with gr.Row(elem_id="a27-examples") as examples:
+                            example_buttons = [gr.Button(q, size="sm", variant="secondary") for q in self.examples]
                         with gr.Row():
                             comment = gr.Textbox(
                                 placeholder="Un commentaire sur la réponse notée ? (facultatif)",
@@ -778,6 +1005,9 @@ class WebApp:
                             export_file = gr.DownloadButton(
                                 "Télécharger", value=None, visible="hidden", elem_id="a27-export-file"
                             )
+                        past = gr.Dropdown(
+                            [], value=None, label="Conversations précédentes", elem_id="a27-past", interactive=True
+                        )
                     with gr.Column(scale=2):
                         panel = gr.HTML(render_passages_panel(None), elem_id="a27-passages")
                 with gr.Tab("Recherche", id="search"):
@@ -804,47 +1034,40 @@ class WebApp:
                             ["programme", "projet"], value=None, label="Type", elem_id="a27-prog-kind"
                         )
                         prog_filter = gr.Button("Filtrer", elem_id="a27-prog-filter")
+                    programmes = self.programme_table(None, None, None)
                     prog_table = gr.Dataframe(
-                        value=self.programme_table(None, None, None),
-                        headers=[
-                            "Nom",
-                            "Type",
-                            "Début",
-                            "Années",
-                            "Publications",
-                            "Partenaires",
-                            "Financeurs",
-                            "Lieux",
-                        ],
+                        value=programmes,
+                        headers=PROGRAMME_HEADERS,
+                        column_widths=PROGRAMME_WIDTHS,
                         interactive=False,
                         wrap=True,
                         elem_id="a27-programmes",
                     )
+                    prog_cards = gr.HTML(render_cards(PROGRAMME_HEADERS, programmes), elem_id="a27-programme-cards")
+                    prog_status = gr.Markdown("", elem_id="a27-prog-status")
                     prog_name = gr.Dropdown(
                         programme_names, value=None, label="Parcours d'un programme", elem_id="a27-prog-name"
                     )
                     prog_page = gr.HTML(self.programme_page(None), elem_id="a27-programme")
                 with gr.Tab("Publications", id="publications"):
+                    publications = self.publications()
+                    if not publications:
+                        gr.HTML(
+                            "<p class='a27-empty'>Aucune publication indexée. Ajoutez des fichiers au dossier du "
+                            "corpus, puis lancez : assistant27 ingest</p>"
+                        )
                     gr.Dataframe(
-                        value=self.publications(),
-                        headers=[
-                            "Titre",
-                            "Année",
-                            "Type",
-                            "Fichier",
-                            "Pages",
-                            "Pages sans texte",
-                            "Chunks",
-                            "Caractères",
-                            "Avertissements",
-                        ],
+                        value=publications,
+                        headers=PUBLICATION_HEADERS,
+                        column_widths=PUBLICATION_WIDTHS,
                         interactive=False,
                         wrap=True,
                         elem_id="a27-publications",
                     )
+                    gr.HTML(render_cards(PUBLICATION_HEADERS, publications), elem_id="a27-publication-cards")
 
             loaded = demo.load(
-                self.start, [browser], [browser, conversation, chat, export_file], show_progress="hidden"
+                self.start, [browser], [browser, conversation, chat, export_file, panel, past], show_progress="hidden"
             )
             loaded.then(lambda c: gr.Row(visible=not self.conversations.last_turns(c, 0)[1]), [conversation], examples)
             loaded.then(
@@ -864,7 +1087,8 @@ class WebApp:
                 "outputs": [chat, panel, status, export_file],
                 "concurrency_limit": GENERATION_CONCURRENCY,
                 "concurrency_id": "generate",
-                "show_progress_on": [status],
+                # The status line says in French what happens (wait_status); no timer of Gradio's besides.
+                "show_progress": "hidden",
             }
             hide_examples: dict[str, Any] = {
                 "fn": lambda: gr.Row(visible=False),
@@ -896,17 +1120,22 @@ class WebApp:
             comment_send.click(self.comment, [conversation, rated, comment], [chat, comment_status]).then(
                 lambda: "", None, comment
             )
-            new.click(self.new_conversation, [browser], [browser, conversation, chat, panel, export_file]).then(
-                lambda: gr.Row(visible=True), None, examples
+            new.click(
+                self.new_conversation, [browser], [browser, conversation, chat, panel, export_file, past]
+            ).then(lambda: gr.Row(visible=True), None, examples)
+            past.input(self.open_conversation, [browser, past], [conversation, chat, panel, past], **searching).then(
+                lambda c: gr.Row(visible=not self.conversations.last_turns(c, 0)[1]), [conversation], examples
             )
+            stop.click(self.stop, [conversation], [chat, status], show_progress="hidden", **searching)
             export.click(
                 self.export_markdown, [conversation], [export_file], show_progress="hidden", **searching
             ).success(None, None, None, js=DOWNLOAD_JS)
             prog_inputs = [prog_year, prog_partner, prog_kind]
-            prog_filter.click(self.programme_table, prog_inputs, [prog_table], **searching)
-            prog_partner.submit(self.programme_table, prog_inputs, [prog_table], **searching)
-            prog_year.change(self.programme_table, prog_inputs, [prog_table], **searching)
-            prog_kind.change(self.programme_table, prog_inputs, [prog_table], **searching)
+            prog_outputs = [prog_table, prog_cards, prog_status]
+            prog_filter.click(self.filter_programmes, prog_inputs, prog_outputs, **searching)
+            prog_partner.submit(self.filter_programmes, prog_inputs, prog_outputs, **searching)
+            prog_year.change(self.filter_programmes, prog_inputs, prog_outputs, **searching)
+            prog_kind.change(self.filter_programmes, prog_inputs, prog_outputs, **searching)
             prog_name.change(self.programme_page, [prog_name], [prog_page], **searching)
             prog_table.select(self._on_programme_row, None, [prog_name], **searching)
             search_inputs = [query, year_min, year_max, kind, source]
@@ -943,7 +1172,7 @@ class WebApp:
     def asgi_app(self, token: str | None = None) -> ASGIApp:
         """The page and `/source/FILE` (corpus files only) as one ASGI app; behind `TokenGate` when `token` is set."""
         import fastapi
-        from fastapi.responses import FileResponse
+        from fastapi.responses import FileResponse, HTMLResponse
 
         os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
         app = fastapi.FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
@@ -955,11 +1184,27 @@ class WebApp:
                 raise fastapi.HTTPException(status_code=404, detail="Pas de tel fichier dans le corpus.")
             return FileResponse(path, content_disposition_type="inline")
 
+        @app.get("/read/{source:path}")
+        def read_publication(source: str, passage: str = "") -> HTMLResponse:
+            page = self.reading(source, passage)
+            if page is None:
+                raise fastapi.HTTPException(status_code=404, detail="Pas de telle publication dans l'index.")
+            return HTMLResponse(page)
+
         mount_openai_api(app, self.assistant)  # /v1/...: before Gradio, which takes every other path
 
         theme = gr.themes.Soft(
             font=[gr.themes.Font("system-ui"), "Segoe UI", "Roboto", "sans-serif"],
             font_mono=[gr.themes.Font("ui-monospace"), "monospace"],
+        ).set(
+            # Darker shades where the theme's fall short of WCAG AA contrast (axe-core's color-contrast rule):
+            # labels, the primary buttons, subdued text and placeholders.
+            block_label_text_color="*primary_800",
+            block_title_text_color="*primary_800",
+            button_primary_background_fill="*primary_700",
+            button_primary_background_fill_hover="*primary_800",
+            body_text_color_subdued="*neutral_600",
+            input_placeholder_color="*neutral_500",
         )
         # The page being served; Gradio hangs its sessions' state on it (`page.state_holder`) when mounting.
         self.page = self.build()
@@ -1137,10 +1382,14 @@ def chunk_item(chunk: Any) -> dict[str, Any]:
 
 
 def source_link(item: dict[str, Any]) -> str:
-    """A link to the source file served by the app; a PDF opens at its page."""
-    url = "/source/" + quote(str(item.get("source", "")))
-    if str(item.get("source", "")).lower().endswith(".pdf") and item.get("page"):
-        url += f"#page={int(item['page'])}"
+    """A link that opens the publication at the passage: a PDF itself at its page, any other file as a readable
+    page (`/read/`) scrolled to the passage, marked."""
+    source = str(item.get("source", ""))
+    if source.lower().endswith(".pdf"):
+        url = "/source/" + quote(source) + (f"#page={int(item['page'])}" if item.get("page") else "")
+    else:
+        key = passage_key(str(item.get("text", ""))) if item.get("text") else ""
+        url = "/read/" + quote(source) + (f"?passage={key}#a27-cited" if key else "")
     return f"<a class='a27-source' href='{html.escape(url)}' target='_blank' rel='noopener'>Ouvrir le document</a>"
 
 
@@ -1214,14 +1463,15 @@ def _supporting_words(answer: str, n: int) -> set[str]:
     return stems(" ".join(sentences) or answer)
 
 
-def _answer_html(turn_id: int, text: str, numbers: set[int]) -> str:
+def _answer_html(turn_id: int, text: str, titles: dict[int, str]) -> str:
     def button(match: re.Match[str]) -> str:
         n = int(match.group(1))
-        if n not in numbers:
+        if n not in titles:
             return match.group()
+        name = html.escape(f"Source {n} : {titles[n]}")
         return (
-            f"<button class='a27-cite' data-target='a27-cit-{turn_id}-{n}' title='Voir le passage'"
-            f" aria-label='Citation {n} : voir le passage cité'>[{n}]</button>"
+            f"<button class='a27-cite' data-target='a27-cit-{turn_id}-{n}' title='{name}'"
+            f" aria-label='{name}'>[{n}]</button>"
         )
 
     return _CITE.sub(button, html.escape(text)).replace("\n", "<br>")
@@ -1246,7 +1496,12 @@ def render_turn(turn: Turn, writing: str | None = None) -> str:
     text = str(a.get("answer", ""))
     citations = a.get("citations") or []
     parts = [asked]
-    bot = ["<div class='a27-msg a27-bot" + (" a27-refused'>" if a.get("refused") else "'>")]
+    searched = f"<div class='a27-searched'>Recherche : {html.escape(str(a['searched']))}</div>" if a.get("searched") else ""
+    if a.get("stopped"):
+        partial = f"<div class='a27-answer'>{html.escape(text)}</div>" if text else ""
+        note = "<div class='a27-stopped-note'>Réponse arrêtée à votre demande. Posez la question à nouveau pour l'obtenir.</div>"
+        return f"<div class='a27-turn' data-turn='{turn.id}'>{asked}<div class='a27-msg a27-bot a27-stopped'>{searched}{partial}{note}</div></div>"
+    bot = ["<div class='a27-msg a27-bot" + (" a27-refused'>" if a.get("refused") else "'>"), searched]
     if a.get("refused"):
         bot.append(f"<div class='a27-answer'>{html.escape(REFUSAL_TITLE)}.</div>")
         kind = REFUSAL_KINDS.get(str(a.get("refusal")))
@@ -1259,7 +1514,8 @@ def render_turn(turn: Turn, writing: str | None = None) -> str:
             bot.append("<div class='a27-meta'>Passages les plus proches :</div>")
             bot += [render_passage(p, stems(turn.question)) for p in closest]
     else:
-        bot.append(f"<div class='a27-answer'>{_answer_html(turn.id, text, {int(c['n']) for c in citations})}</div>")
+        titles = {int(c["n"]): str(c.get("title") or c.get("source", "")) for c in citations}
+        bot.append(f"<div class='a27-answer'>{_answer_html(turn.id, text, titles)}</div>")
         confidence = a.get("confidence")
         if isinstance(confidence, (int, float)):
             bot.append(f"<div class='a27-confidence'>{html.escape(confidence_label(float(confidence)))}</div>")
@@ -1330,9 +1586,61 @@ def render_passages_panel(event: PassagesFound | Answer | None, question: str = 
         terms = stems(event.question)
     else:
         title = f"Passages retrouvés en {event.retrieval_s:.2f} s"
-        terms = stems(question)
+        terms = stems(event.query or question)
+    searched = getattr(event, "query", "")
+    # While the answer is written, what was searched shows here (the answer shows it above itself once written).
+    lead = f"<p class='a27-searched'>Recherche : {html.escape(searched)}</p>" if searched else ""
     cards = "".join(render_passage(p, terms) for p in passages[:6])
-    return f"<div class='a27-panel'><h4>{html.escape(title)}</h4>{cards}</div>"
+    return passages_panel(title, lead + cards)
+
+
+PROGRAMME_HEADERS = ["Nom", "Type", "Début", "Années", "Publications", "Partenaires", "Financeurs", "Lieux"]
+PUBLICATION_HEADERS = [
+    "Titre", "Année", "Type", "Fichier", "Pages", "Pages sans texte", "Passages", "Caractères", "Avertissements",
+]
+# Each column wide enough for its header's longest word at 1,400 px (Gradio otherwise splits « Caractères » and
+# « Avertissements » letter by letter); the wide text columns get the rest.
+PROGRAMME_WIDTHS: list[str | int] = ["16%", "8%", "7%", "8%", "11%", "20%", "15%", "15%"]
+PUBLICATION_WIDTHS: list[str | int] = ["18%", "6%", "12%", "14%", "6%", "9%", "9%", "10%", "16%"]
+
+
+def render_cards(headers: list[str], rows: list[list[Any]]) -> str:
+    """A table as cards, one a row, its first column as the title (what a phone shows instead of the table)."""
+    e = html.escape
+    cards = []
+    for row in rows:
+        fields = "".join(
+            f"<dt>{e(h)}</dt><dd>{e(str(v))}</dd>" for h, v in zip(headers[1:], row[1:], strict=True) if str(v)
+        )
+        cards.append(f"<div class='a27-card'><h3>{e(str(row[0]))}</h3><dl>{fields}</dl></div>")
+    return f"<div class='a27-cards'>{''.join(cards)}</div>"
+
+
+def passages_panel(title: str, cards: str) -> str:
+    """The side panel's passages, scrolling in a box of their own: one stop for the keyboard, named for screen
+    readers (axe-core: a region that scrolls must be reachable by keyboard)."""
+    return (
+        f"<div class='a27-panel a27-scroll' tabindex='0' role='region' aria-label='{html.escape(title)}'>"
+        f"<h4>{html.escape(title)}</h4>{cards}</div>"
+    )
+
+
+def last_panel(turns: list[Turn]) -> str:
+    """The passages panel for a conversation opened again: the passages of its last answer."""
+    for turn in reversed(turns):
+        passages = turn.answer.get("passages") or []
+        if passages and not turn.pending:
+            title = "Passages les plus proches" if turn.answer.get("refused") else "Passages retrouvés"
+            cards = "".join(render_passage(p, stems(turn.question)) for p in passages[:6])
+            return passages_panel(title, cards)
+    return render_passages_panel(None)
+
+
+def conversation_label(summary: Summary) -> str:
+    """« Qui a participé à … ? — 07/12 14:05, 3 questions »."""
+    question = summary.first_question if len(summary.first_question) <= 70 else summary.first_question[:69] + "…"
+    when = time.strftime("%d/%m %H:%M", time.localtime(summary.updated))
+    return f"{question} — {when}, {summary.turns} question{'s' if summary.turns > 1 else ''}"
 
 
 def final_status(turn: Turn) -> str:

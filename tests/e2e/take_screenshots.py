@@ -1,4 +1,4 @@
-"""Screenshots of the chat, search and programmes pages for the README, against the real index with the extractive generator.
+"""Screenshots of the chat, search and programmes pages (desktop, and phone) for the README, against the real index with the extractive generator.
 
 Run from the repository root after `make index`:
     .venv/bin/python tests/e2e/take_screenshots.py [--out docs/screenshots]
@@ -45,7 +45,8 @@ def main() -> None:
     expect.set_options(timeout=120_000)  # the first question loads the embedding model
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page(locale="fr-FR", viewport={"width": 1400, "height": 1000})
+        context = browser.new_context(locale="fr-FR", viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
         page.set_default_timeout(60_000)
         page.goto(f"http://127.0.0.1:{port}/")
         page.locator("#a27-question textarea").fill("Comment Nouvelles Mesures a-t-il évolué entre 2022 et 2025 ?")
@@ -73,9 +74,24 @@ def main() -> None:
         page.get_by_role("option", name="Nouvelles Mesures").click()
         expect(page.locator("#a27-programme .a27-step").first).to_be_visible()
         page.screenshot(path=str(args.out / "programmes.png"), full_page=True)
+
+        # A phone (390×844): the same conversation, then the programmes as cards.
+        phone = context.new_page()  # the same browser storage: the same conversation
+        phone.set_viewport_size({"width": 390, "height": 844})
+        phone.set_default_timeout(60_000)
+        phone.goto(f"http://127.0.0.1:{port}/")
+        expect(phone.locator("#a27-chat .a27-turn")).to_have_count(1)
+        phone.locator("#a27-question textarea").fill("Et avec quels partenaires ?")
+        phone.locator("#a27-send").click()
+        expect(phone.locator("#a27-status")).to_contain_text("Réponse en")
+        phone.screenshot(path=str(args.out / "chat-phone.png"))
+        phone.get_by_role("tab", name="Programmes").click()
+        expect(phone.locator("#a27-programme-cards .a27-card").first).to_be_visible()
+        phone.screenshot(path=str(args.out / "programmes-phone.png"))
         browser.close()
     server.should_exit = True
-    print(f"written: {args.out / 'chat.png'}, {args.out / 'search.png'}, {args.out / 'programmes.png'}")
+    names = ["chat.png", "search.png", "programmes.png", "chat-phone.png", "programmes-phone.png"]
+    print("written: " + ", ".join(str(args.out / n) for n in names))
 
 
 if __name__ == "__main__":

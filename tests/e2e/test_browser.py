@@ -132,7 +132,7 @@ def test_chat_streams_cites_persists_and_takes_feedback(page, tmp_path: Path) ->
     expect(passage).to_contain_text("Rapport d'activité 2022")
     expect(passage.locator("mark").first).to_be_visible()
     link = passage.locator("a.a27-source")
-    assert link.get_attribute("href") == "/source/rapport-2022.txt"
+    assert (link.get_attribute("href") or "").startswith("/read/rapport-2022.txt?passage=")
     source = page.request.get(page.url.rstrip("/") + "/source/rapport-2022.txt")
     assert source.ok and "Dunkerque" in source.text()
     assert page.request.get(page.url.rstrip("/") + "/source/catalogue.csv").status == 404
@@ -210,5 +210,5 @@ def test_programmes_page_and_a_list_question(page) -> None:  # type: ignore[no-u
     page.get_by_role("option", name="Nouveaux Accords").click()
     step = page.locator("#a27-programme .a27-step").first
     expect(step).to_contain_text("2022")
-    assert step.locator("a.a27-source").get_attribute("href") == "/source/rapport-2022.txt"
+    assert step.locator("a.a27-source").get_attribute("href") == "/read/rapport-2022.txt"
     assert page.outside_requests == []
