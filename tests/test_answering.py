@@ -4,7 +4,6 @@ from assistant27.answering import (
     MODEL_REFUSAL,
     assess,
     build_messages,
-    detect_language,
     is_refusal,
     request_for,
     retrieval_query,
@@ -81,12 +80,6 @@ def test_refusal_sentences_are_taken_out_of_an_answer() -> None:
     assert without_refusals(text) == "Le programme associe Dunkerque [1].\n- Vitry [1]"
     kept = "Les extraits ne précisent pas la date, mais le programme a commencé en 2022 [1]."
     assert without_refusals(kept) == kept
-
-
-def test_language_detection() -> None:
-    assert detect_language("Which cities took part in Nouveaux Accords?") == "en"
-    assert detect_language("Quelles collectivités ont participé à Nouveaux Accords ?") == "fr"
-    assert detect_language("c koi la transfo") == "fr"
 
 
 def test_follow_up_borrows_the_previous_question() -> None:

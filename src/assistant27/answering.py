@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 
 from assistant27.analysis import analyze, fold, strip_urls, tokenize
-from assistant27.chunking import passage_sentences
 from assistant27.generators import GenerationRequest
+from assistant27.language import detect_language, sentences_in
 from assistant27.prompts import render
 from assistant27.schema import Citation, Passage
 
@@ -33,77 +33,8 @@ _REFUSAL_PATTERNS = re.compile(
 )
 _MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _MARKER_AFTER_END = re.compile(r"([.!?…])((?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+)")
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=\S)")
 
-_EN_WORDS = frozenset(
-    [
-        "the",
-        "what",
-        "which",
-        "who",
-        "whom",
-        "when",
-        "where",
-        "why",
-        "how",
-        "is",
-        "are",
-        "was",
-        "were",
-        "did",
-        "does",
-        "do",
-        "of",
-        "in",
-        "and",
-        "to",
-        "with",
-        "for",
-        "about",
-    ]
-)
-_FR_WORDS = frozenset(
-    [
-        "le",
-        "la",
-        "les",
-        "des",
-        "du",
-        "de",
-        "un",
-        "une",
-        "est",
-        "sont",
-        "quel",
-        "quelle",
-        "quels",
-        "quelles",
-        "qui",
-        "que",
-        "quoi",
-        "comment",
-        "pourquoi",
-        "ou",
-        "où",
-        "et",
-        "en",
-        "avec",
-        "pour",
-        "dans",
-        "sur",
-        "c",
-        "koi",
-    ]
-)
 _FOLLOW_UP = re.compile(r"^\s*(?:et|and|what about|et pour|et en|et pour|et dans|et avec|mais)\b", re.IGNORECASE)
-
-
-def detect_language(text: str) -> str:
-    """`en` when the text reads as English, else `fr` (our users' language)."""
-    words = re.findall(r"[a-zA-Zàâçéèêëîïôûùüÿœ']+", text.lower())
-    en = sum(w in _EN_WORDS for w in words)
-    fr = sum(w in _FR_WORDS for w in words)
-    return "en" if en > fr else "fr"
 
 
 def retrieval_query(question: str, history: list[dict[str, str]]) -> str:
@@ -124,7 +55,7 @@ def trim_passage(text: str, question: str, limit: int) -> str:
     Then the other sentences by match, while they fit. Web addresses are left out (they cost tokens and say
     little); full sentences beat heading lines.
     """
-    sentences = [strip_urls(s) for s in passage_sentences(text)]
+    sentences = [strip_urls(s) for s in sentences_in(text)]
     sentences = [s for s in sentences if s]
     if sum(len(s) + 1 for s in sentences) <= limit:
         return " ".join(sentences)
@@ -184,10 +115,6 @@ def build_messages(
 _BUT = re.compile(r"\b(?:mais|cependant|toutefois|neanmoins|but|however)\b")
 
 
-def _sentences(text: str) -> list[str]:
-    return [s.strip() for line in text.strip().split("\n") for s in _SENTENCE_END.split(line) if s.strip()]
-
-
 def _refuses(sentence: str) -> bool:
     """One sentence that says the passages do not answer, with no answer after a 'but'."""
     folded = fold(_MARKER.sub("", sentence))
@@ -201,16 +128,13 @@ def is_refusal(text: str) -> bool:
     A partial refusal ("Les extraits ne précisent pas la date. Le programme a commencé en 2031 [1].") is an
     answer; a question the model echoed before refusing does not count as one.
     """
-    content = [s for s in _sentences(text) if not _MARKER.sub("", s).rstrip().endswith("?")]
+    content = [s for s in sentences_in(text.strip()) if not _MARKER.sub("", s).rstrip().endswith("?")]
     return bool(content) and all(_refuses(s) for s in content)
 
 
 def without_refusals(text: str) -> str:
     """An answer without its refusal sentences ("Les extraits ne disent pas X." before the part that answers)."""
-    kept = [
-        " ".join(s for s in _SENTENCE_END.split(line.strip()) if s.strip() and not _refuses(s))
-        for line in text.strip().split("\n")
-    ]
+    kept = [" ".join(s for s in sentences_in(line) if not _refuses(s)) for line in text.strip().split("\n")]
     return "\n".join(line for line in kept if line)
 
 
@@ -261,7 +185,7 @@ def quote_for(claim: str, passage_text: str) -> tuple[str, float]:
     """The passage's sentence, or two sentences in a row (« La Fondation … Elle publie … »), verbatim, that
     shares most of the claim's words (the shorter on a tie), and that share (0..1)."""
     terms = set(analyze(claim))
-    sentences = passage_sentences(passage_text)
+    sentences = sentences_in(passage_text)
     best, share = "", 0.0
     for i, sentence in enumerate(sentences):
         for window in ([sentence], sentences[i : i + 2]) if i + 1 < len(sentences) else ([sentence],):
@@ -298,7 +222,7 @@ def validate_citations(
     """
     # "sentence. [1]" -> "sentence [1]." so a marker stays with the sentence it follows.
     text = _MARKER_AFTER_END.sub(lambda m: f" {m.group(2).strip()}{m.group(1)}", text)
-    lines = [[s.strip() for s in _SENTENCE_END.split(line) if s.strip()] for line in text.strip().split("\n")]
+    lines = [sentences_in(line) for line in text.strip().split("\n")]
     sentences = [(n, s) for n, line in enumerate(lines) for s in line]
     passage_terms = [set(analyze(p.text)) for p in context]
     plain = [_MARKER.sub("", s).strip() for _, s in sentences]

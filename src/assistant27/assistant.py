@@ -12,7 +12,6 @@ import numpy as np
 from assistant27.answering import (
     ValidatedAnswer,
     assess,
-    detect_language,
     is_refusal,
     request_for,
     retrieval_query,
@@ -30,6 +29,7 @@ from assistant27.generators import (
     OpenAICompatibleGenerator,
 )
 from assistant27.kinds import holds_kind
+from assistant27.language import detect_language
 from assistant27.programme_answers import CatalogueAnswer, recognise
 from assistant27.programme_answers import answer as catalogue_answer
 from assistant27.programmes import Catalogue

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from assistant27.analysis import analyze, fold, strip_urls
-from assistant27.chunking import passage_sentences
+from assistant27.language import sentences_in
 from assistant27.schema import Chunk
 
 CATALOGUE_FILE = "programmes.json"
@@ -680,12 +680,12 @@ def build_catalogue(chunks: Sequence[Chunk], publishers: Iterable[str] = ()) -> 
         mentions = []
         seen_variants: Counter[str] = Counter()
         for c in chunks:
-            sentences = passage_sentences(texts[c.id])
-            for i, sentence in enumerate(sentences):
+            lines = sentences_in(texts[c.id])
+            for i, sentence in enumerate(lines):
                 hits = [m for m in pattern.finditer(sentence) if _is_capitalised(m.group(0))]
                 if hits:
                     # The next sentence often goes on about it ("... avec l'Agence Exemple, Valcourt ...").
-                    following = sentences[i + 1] if i + 1 < len(sentences) else ""
+                    following = lines[i + 1] if i + 1 < len(lines) else ""
                     if _AFTER_CUE.search(following) or len(following) < 40:
                         following = ""
                     mentions.append(Mention(c.id, c.source, c.year, sentence, following))
@@ -696,7 +696,7 @@ def build_catalogue(chunks: Sequence[Chunk], publishers: Iterable[str] = ()) -> 
         for c in chunks:
             if not c.heading or not any(_is_capitalised(h.group(0)) for h in pattern.finditer(c.heading)):
                 continue
-            for sentence in passage_sentences(texts[c.id]):
+            for sentence in sentences_in(texts[c.id]):
                 if (c.id, sentence) not in named_at and len(sentence) >= 40 and not pattern.search(sentence):
                     mentions.append(Mention(c.id, c.source, c.year, sentence, named=False))
         if len(named_at) < 2 and not defined[key]:
@@ -751,7 +751,7 @@ def _add_neighbours(programmes: list[Programme], chunks: Sequence[Chunk], texts:
     for c in sorted(chunks, key=lambda c: (c.source, c.page or 0, c.start)):
         if c.source != previous_source:
             last, previous_source = [], c.source
-        for sentence in passage_sentences(texts[c.id]):
+        for sentence in sentences_in(texts[c.id]):
             place = (c.id, sentence)
             if place in named_by:
                 last = named_by[place]
@@ -767,7 +767,7 @@ def _add_neighbours(programmes: list[Programme], chunks: Sequence[Chunk], texts:
         have = {(m.chunk_id, m.sentence) for m in p.mentions}
         for chunk_id in dict.fromkeys(m.chunk_id for m in p.mentions if m.named):
             c = by_id[chunk_id]
-            for sentence in passage_sentences(texts[chunk_id]):
+            for sentence in sentences_in(texts[chunk_id]):
                 place = (chunk_id, sentence)
                 if len(sentence) >= 40 and place not in have and place not in named_anywhere:
                     p.mentions.append(Mention(chunk_id, c.source, c.year, sentence, named=False))

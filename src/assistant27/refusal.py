@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from assistant27.analysis import analyze, unmatched_names
 from assistant27.answering import assess
-from assistant27.chunking import passage_sentences
 from assistant27.kinds import answer_holds_kind, asked_kind, focus_terms, holds_kind
+from assistant27.language import sentences_in
 from assistant27.schema import Passage
 
 
@@ -41,7 +41,7 @@ def best_support(question: str, texts: list[str]) -> Support:
     terms = focus_terms(question)
     best = Support(kind, "", 0.0, False)
     for text in texts:
-        for sentence in passage_sentences(text):
+        for sentence in sentences_in(text):
             words = set(analyze(sentence))
             focus = len(terms & words) / len(terms) if terms else 1.0
             candidate = Support(kind, sentence, round(focus, 4), holds_kind(sentence, kind, question))

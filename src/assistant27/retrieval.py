@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant27.analysis import is_english
 from assistant27.corpus import Corpus, CorpusView
 from assistant27.embedding import Embedder
+from assistant27.language import detect_language
 from assistant27.schema import Chunk, Passage
 from assistant27.store import ChunkStore, Filters
 
@@ -126,7 +126,7 @@ class Retriever:
                 for c, _ in lists.dense + lists.bm25
             }
             # English questions share few words with the French text: the dense side counts for more.
-            weight = self.bm25_weight_english if is_english(query) else self.bm25_weight
+            weight = self.bm25_weight_english if detect_language(query) == "en" else self.bm25_weight
             fused = convex_fusion(lists.dense, lists.bm25, weight, bonus)
         else:
             rankings = [[c for c, _ in lists.dense], [c for c, _ in lists.bm25]]
