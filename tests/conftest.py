@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from assistant27.cli import main
 from assistant27.config import Settings
 from assistant27.embedding import HashingEmbedder
+from assistant27.schema import Passage
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
@@ -91,6 +92,11 @@ class CountingEmbedder(HashingEmbedder):
     def embed_passages(self, texts, progress=None):  # type: ignore[no-untyped-def]
         self.embedded += len(texts)
         return super().embed_passages(texts, progress)
+
+
+def passage(rank: int, text: str, dense: float = 0.0) -> Passage:
+    """A retrieved passage of a 2022 report, with its dense similarity."""
+    return Passage(rank, f"id{rank}", "r.txt", "Rapport", 2022, "rapport", None, "", text, 1.0, {"dense": dense})
 
 
 @pytest.fixture

@@ -9,15 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant27.answering import (
-    ValidatedAnswer,
-    assess,
-    is_refusal,
-    request_for,
-    retrieval_query,
-    validate_citations,
-    without_refusals,
-)
+from assistant27.answering import ValidatedAnswer, request_for, retrieval_query, validate_citations
 from assistant27.config import Settings
 from assistant27.corpus import Corpus, CorpusView
 from assistant27.embedding import E5Embedder, Embedder, HashingEmbedder, similarity_to
@@ -34,7 +26,17 @@ from assistant27.programme_answers import CatalogueAnswer, recognise
 from assistant27.programme_answers import answer as catalogue_answer
 from assistant27.programmes import Catalogue
 from assistant27.prompt_echo import strip_prompt_echo
-from assistant27.refusal import UNVERIFIED, Decision, after_answer, best_support, decide, refusal_text
+from assistant27.refusal import (
+    UNVERIFIED,
+    Decision,
+    after_answer,
+    assess,
+    best_support,
+    decide,
+    is_refusal,
+    refusal_text,
+    without_refusals,
+)
 from assistant27.retrieval import Retriever
 from assistant27.schema import Answer, Chunk, Citation, Passage, Timings
 from assistant27.store import ChunkStore, Filters
