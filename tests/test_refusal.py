@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from conftest import CountingEmbedder, passage
+from conftest import build_assistant, passage
 
 from assistant27.assistant import Assistant
 from assistant27.config import Settings
 from assistant27.generators import ExtractiveGenerator, ScriptedGenerator
-from assistant27.indexing import ingest
 from assistant27.kinds import DATE
 from assistant27.refusal import (
     ABSENT,
@@ -20,7 +19,6 @@ from assistant27.refusal import (
     is_refusal,
     without_refusals,
 )
-from assistant27.store import ChunkStore
 
 
 def test_best_support_prefers_a_sentence_holding_the_kind() -> None:
@@ -30,11 +28,7 @@ def test_best_support_prefers_a_sentence_holding_the_kind() -> None:
 
 
 def build(settings: Settings) -> Assistant:
-    store = ChunkStore.open(settings.index_dir, create=True)
-    embedder = CountingEmbedder()
-    ingest(settings, lambda: embedder, store, echo=lambda _l: None, show_progress=False)
-    # The hashing fake's similarities are lower than e5's: loosen the dense refusal floor for it.
-    return Assistant(settings.replace(min_dense=0.2), store, embedder, ExtractiveGenerator())
+    return build_assistant(settings, ExtractiveGenerator())
 
 
 def test_each_refusal_kind_and_an_answer_with_its_confidence(settings: Settings) -> None:

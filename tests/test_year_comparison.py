@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from conftest import SMALL_CORPUS, write_corpus
-from test_assistant import build
+from conftest import build_assistant as build
 
 from assistant27.assistant import Token
 from assistant27.config import Settings
