@@ -2,7 +2,7 @@
 
 import pytest
 
-from assistant27.language import detect_language, is_year, sentences_in, years_in
+from assistant27.language import detect_language, is_year, sentence_ends, sentences_in, years_in
 
 
 @pytest.mark.parametrize(
@@ -64,26 +64,37 @@ def test_a_year_alone() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        (
-            "Voir p. 12 et le n° 3 du rapport. M. Dupont a parlé, cf. annexe. Fin du texte.",
-            ["Voir p. 12 et le n° 3 du rapport.", "M. Dupont a parlé, cf. annexe.", "Fin du texte."],
-        ),
         ("Le taux est de 1.5 %. La suite.", ["Le taux est de 1.5 %.", "La suite."]),
         (
-            "Des designers, des sociologues, etc. La réunion a eu lieu.",
-            ["Des designers, des sociologues, etc.", "La réunion a eu lieu."],
+            "Des designers, etc. et des agents. En 2031, la suite.",
+            ["Des designers, etc. et des agents.", "En 2031, la suite."],
         ),
-        ("Des designers, etc. et des agents.", ["Des designers, etc. et des agents."]),
         ("des plasticiens…) et d'un agent. Puis la suite.", ["des plasticiens…) et d'un agent.", "Puis la suite."]),
         (
-            "Séminaire « Où en est l’innovation publique ? », à Paris. Ensuite.",
-            ["Séminaire « Où en est l’innovation publique ? », à Paris.", "Ensuite."],
+            "Séminaire « Où en est l’innovation publique ? », à Paris. «Un titre» suit.",
+            ["Séminaire « Où en est l’innovation publique ? », à Paris.", "«Un titre» suit."],
         ),
-        ("Richard R. Nelson en 1977 (Fév. 2020) ; p. 6 – 13", ["Richard R. Nelson en 1977 (Fév. 2020) ; p. 6 – 13"]),
-        ("Il a dit « Bravo. » Puis il part ! Et alors.", ["Il a dit « Bravo. » Puis il part !", "Et alors."]),
-        ("Un titre\n- un point. - Un autre.\n\nFin", ["Un titre", "- un point.", "- Un autre.", "Fin"]),
-        ("What did they do? In 2019, a lot.", ["What did they do?", "In 2019, a lot."]),
+        ("6. design et www. exemple. fr restent", ["6. design et www. exemple. fr restent"]),
+        ("Un titre\n- un point. - Un autre.\n\nFin", ["Un titre", "- un point. - Un autre.", "Fin"]),
+        ("What did they do? In 2019, a lot!", ["What did they do?", "In 2019, a lot!"]),
     ],
 )
-def test_sentences(text: str, expected: list[str]) -> None:
+def test_the_sentences_of_a_passage(text: str, expected: list[str]) -> None:
     assert sentences_in(text) == expected
+
+
+def test_the_claims_of_an_answer_end_at_every_stop() -> None:
+    answer = "Le programme associe Dunkerque [1]. et Vitry [2].\n- Un point ; fin"
+    assert sentences_in(answer, claims=True) == [
+        "Le programme associe Dunkerque [1].",
+        "et Vitry [2].",
+        "- Un point ; fin",
+    ]
+
+
+def test_the_chunker_goes_on_after_abbreviations_and_initials() -> None:
+    text = "Voir p. 12 et le n° 3. M. Dupont et J. Martin, cf. annexe. Fin"
+    assert [text[:end] for end in sentence_ends(text)] == [
+        "Voir p. 12 et le n° 3.",
+        "Voir p. 12 et le n° 3. M. Dupont et J. Martin, cf. annexe.",
+    ]

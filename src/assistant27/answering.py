@@ -144,7 +144,7 @@ def validate_citations(
     """
     # "sentence. [1]" -> "sentence [1]." so a marker stays with the sentence it follows.
     text = _MARKER_AFTER_END.sub(lambda m: f" {m.group(2).strip()}{m.group(1)}", text)
-    lines = [sentences_in(line) for line in text.strip().split("\n")]
+    lines = [sentences_in(line, claims=True) for line in text.strip().split("\n")]
     sentences = [(n, s) for n, line in enumerate(lines) for s in line]
     passage_terms = [set(analyze(p.text)) for p in context]
     plain = [CITATION_MARKER.sub("", s).strip() for _, s in sentences]

@@ -52,7 +52,7 @@ def split_sentences(text: str) -> list[Sentence]:
         body_start = p_start
         body = p_text
         pos = 0
-        for end in sentence_ends(body, as_chunked=True):
+        for end in sentence_ends(body):
             _add_sentence(sentences, text, body_start + pos, body_start + end, first)
             first = first and not text[body_start + pos : body_start + end].strip()
             pos = end

@@ -103,7 +103,7 @@ def strip_prompt_echo(text: str, sources: list[str]) -> str:
     lines = []
     for line in text.split("\n"):
         kept = []
-        for sentence in sentences_in(line):
+        for sentence in sentences_in(line, claims=True):
             plain = _MARKERS.sub(lambda m: " " * len(m.group()), sentence)  # same offsets, no markers
             end = echo_end(plain, allowed)
             if end is None:

@@ -163,13 +163,13 @@ def is_refusal(text: str) -> bool:
     A partial refusal ("Les extraits ne précisent pas la date. Le programme a commencé en 2031 [1].") is an
     answer; a question the model echoed before refusing does not count as one.
     """
-    content = [s for s in sentences_in(text.strip()) if not CITATION_MARKER.sub("", s).rstrip().endswith("?")]
+    content = [s for s in sentences_in(text.strip(), claims=True) if not CITATION_MARKER.sub("", s).rstrip().endswith("?")]
     return bool(content) and all(_refuses(s) for s in content)
 
 
 def without_refusals(text: str) -> str:
     """An answer without its refusal sentences ("Les extraits ne disent pas X." before the part that answers)."""
-    kept = [" ".join(s for s in sentences_in(line) if not _refuses(s)) for line in text.strip().split("\n")]
+    kept = [" ".join(s for s in sentences_in(line, claims=True) if not _refuses(s)) for line in text.strip().split("\n")]
     return "\n".join(line for line in kept if line)
 
 
