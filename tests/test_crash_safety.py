@@ -121,7 +121,8 @@ def test_sigkill_at_random_points_then_ingest_finishes_without_redoing_work(tmp_
     old: Versions = {}
     for phase, version in (("first build", 1), ("update", 2)):
         if version > 1:
-            write_versioned_corpus(corpus, files=20, version=version)  # 20 of 30 files change (half their text), 10 stay
+            # 20 of 30 files change (half their text), 10 stay
+            write_versioned_corpus(corpus, files=20, version=version)
             (corpus / "pub-029.txt").unlink()  # and one disappears
         clean = _ingest(clean_env, "--rebuild")
         assert clean.returncode == 0, clean.stdout + clean.stderr
@@ -291,6 +292,7 @@ def test_an_index_of_store_format_1_is_upgraded_in_place_without_embedding(setti
     assert stray not in store.ids_for_source(chunks[0].source)  # set aside at the upgrade, then removed
 
 
+@pytest.mark.slow  # ingestion runs in other processes: about a minute on 2 cores
 def test_chunks_missing_from_the_store_are_detected_and_repaired(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     write_versioned_corpus(corpus, files=2)
@@ -325,6 +327,7 @@ with ingest_lock(Path(sys.argv[1])):
 """
 
 
+@pytest.mark.slow
 def test_a_second_ingestion_refuses_while_one_runs(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     write_versioned_corpus(corpus, files=2)
