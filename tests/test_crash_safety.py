@@ -41,6 +41,8 @@ print(json.dumps({
     "stored": sorted(store.stored_chunk_ids()),
 }))
 """
+
+
 def _env(index_dir: Path, corpus_dir: Path) -> dict[str, str]:
     return {
         **os.environ,

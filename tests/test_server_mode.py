@@ -193,9 +193,7 @@ def _reader(url: str, folder: Path, old: Versions, new: Versions, stop: threadin
     while not stop.is_set():
         moment = f"read {out['reads']}"
         try:
-            assert_whole(
-                by_source([[c.id, c.source, ""] for c in store.all_chunks()]), old, new, moment + " (listing)"
-            )
+            assert_whole(by_source([[c.id, c.source, ""] for c in store.all_chunks()]), old, new, moment + " (listing)")
             hits = store.query(vector, 100000)
             assert_whole(by_source([[c.id, c.source, ""] for c, _ in hits]), old, new, moment + " (dense query)")
             vectors = store.embeddings_for(sorted(source_of))
