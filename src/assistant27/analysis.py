@@ -8,7 +8,7 @@ from collections.abc import Container
 from functools import cache
 from pathlib import Path
 
-from assistant27.language import is_year
+from assistant27.language import YEAR, is_year
 
 # Web addresses: their slugs repeat a page's words and let link lists outrank the text itself.
 _URL = re.compile(r"<?(?:https?://|www\.)\S+>?")
@@ -146,7 +146,7 @@ _INFORMAL_WORD = re.compile(r"\b(" + "|".join(sorted(_INFORMAL, key=len, reverse
 # brochure"), and the publisher's own name, which nearly every passage repeats.
 _QUERY_NOISE = re.compile(
     r"\b(?:d['’ ]?apr[eè]s|selon|according to|mentioned in|brochure"
-    r"|(?:rapports?|report)(?: annuels?| d['’]activit[eé]s?)?(?= (?:de |du |of )?(?:19|20)\d\d\b)"
+    rf"|(?:rapports?|report)(?: annuels?| d['’]activit[eé]s?)?(?= (?:de |du |of )?{YEAR}\b)"
     r"|rapports? d['’]activit[eé]s?|(?<=\d\d\d\d )(?:annual )?(?:activity )?reports?)\b",
     re.IGNORECASE,
 )

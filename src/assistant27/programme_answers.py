@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from assistant27.analysis import analyze, fold, one_letter_apart, strip_urls
-from assistant27.language import sentences_in, years_in
+from assistant27.language import YEAR, sentences_in, years_in
 from assistant27.programmes import (
     GENERIC_ORG_WORDS,
     Catalogue,
@@ -447,7 +447,7 @@ def _in_range(year: int | None, shape: Shape) -> bool:
 
 
 _DATED = re.compile(
-    r"\b(?:19|20)\d\d\b|\b(?:janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre|"
+    rf"\b{YEAR}\b|\b(?:janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre|"
     r"printemps|automne|été|hiver)\b",
     re.I,
 )
@@ -498,7 +498,7 @@ def _timeline(p: Programme, shape: Shape, question: str, b: _Builder, not_topic:
 
 
 # An item of a dated list: « Valcourt (2029-2030) ».
-_DATED_ITEM = re.compile(r"\((?:19|20)\d\d(?:\s*[-–]\s*(?:19|20)\d\d)?\)")
+_DATED_ITEM = re.compile(rf"\({YEAR}(?:\s*[-–]\s*{YEAR})?\)")
 
 
 def _heading_list(m: Mention, chunks: dict[str, Chunk]) -> Mention | None:

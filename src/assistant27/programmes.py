@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from assistant27.analysis import analyze, fold, strip_urls
-from assistant27.language import sentences_in
+from assistant27.language import YEAR, sentences_in
 from assistant27.schema import Chunk
 
 CATALOGUE_FILE = "programmes.json"
@@ -216,14 +216,13 @@ _PLACE_FROM_ORG = re.compile(
     r"(?:[ \t]+(?:de la|de l['’]|des|du|de|d['’]))?[ \t]*(.+)$"
 )
 _NOT_PLACES = {fold(w) for w in ("La", "Le", "Les", "Nous", "Elle", "Il", "En", "Ce")} | {m for m in _MONTHS}
-_YEAR = r"(?:19|20)\d\d"
 _MONTH = r"(?:janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre|printemps|été|automne|hiver|fin|début)"
 # "lancé en 2031", "initié en 2029", "Débuté en 2030", "Fondé en 2028", "depuis 2031", "entre avril 2030 et avril 2032",
 # "(2029-2031)", "au printemps 2033", "en octobre 2032".
 _START = re.compile(
-    rf"\b(?:lancée?s?|initiée?s?|débutée?s?|démarrée?s?|fondée?s?|créée?s?|commencée?s?|née?|depuis|dès)\b[^.;]{{0,80}}?\b(?:en|depuis|dès|au)?\s*(?:{_MONTH}\s+)?({_YEAR})"
-    rf"|entre\s+(?:{_MONTH}\s+)?({_YEAR})\s+et\s+(?:{_MONTH}\s+)?({_YEAR})"
-    rf"|\(({_YEAR})\s*[-–]\s*({_YEAR})?\)?",
+    rf"\b(?:lancée?s?|initiée?s?|débutée?s?|démarrée?s?|fondée?s?|créée?s?|commencée?s?|née?|depuis|dès)\b[^.;]{{0,80}}?\b(?:en|depuis|dès|au)?\s*(?:{_MONTH}\s+)?({YEAR})"
+    rf"|entre\s+(?:{_MONTH}\s+)?({YEAR})\s+et\s+(?:{_MONTH}\s+)?({YEAR})"
+    rf"|\(({YEAR})\s*[-–]\s*({YEAR})?\)?",
     re.I,
 )
 
