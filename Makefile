@@ -8,7 +8,7 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: run test install models index lint bench eval clean-index chromium
+.PHONY: run test test-fast install models index lint bench eval clean-index chromium
 
 # The web app (chat, search, publications); it prints its local URL. `assistant27 ask` stays the terminal chat.
 SERVE_ARGS ?=
@@ -34,8 +34,13 @@ models: install
 index: models
 	$(BIN)/assistant27 ingest --if-needed
 
+# Every test (CI): the real models, the browser, the kill and load tests included.
 test: models chromium
 	$(BIN)/python -m pytest
+
+# The tests without models, browser, kills or load (`-m "not slow"`): under a minute on 2 cores.
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow"
 
 lint: install
 	$(BIN)/ruff check src tests app benchmarks evals

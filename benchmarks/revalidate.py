@@ -22,10 +22,12 @@ from typing import Any
 
 import numpy as np
 
-from assistant27.answering import REFUSAL, detect_language, is_refusal, validate_citations, without_refusals
+from assistant27.answering import validate_citations
 from assistant27.config import Settings
 from assistant27.evalrunner import _repair, metric_lines
 from assistant27.evaluation import EvidenceMatcher, score_item, summarise
+from assistant27.language import detect_language
+from assistant27.refusal import MODEL_REFUSAL, is_refusal, without_refusals
 from assistant27.schema import Passage
 
 
@@ -58,7 +60,7 @@ def replay(
     refused = is_refusal(raw) or (refuse_at is not None and probability is not None and probability >= refuse_at)
     out = dict(result)
     if refused:
-        out.update(answer=REFUSAL[language], refused=True, citations=[], flagged=[])
+        out.update(answer=MODEL_REFUSAL[language], refused=True, citations=[], flagged=[])
         return out
     context = [passage_of(p) for p in result["passages"][: settings.context_passages]]
     vectors = vectors_for([p.chunk_id for p in context])

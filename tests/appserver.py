@@ -8,23 +8,16 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from conftest import CountingEmbedder
+from conftest import build_assistant
 
-from assistant27.assistant import Assistant
 from assistant27.config import Settings
 from assistant27.generators import Generator
-from assistant27.indexing import ingest
-from assistant27.store import ChunkStore
 from assistant27.webapp import WebApp
 
 
 def make_app(settings: Settings, generator: Generator) -> WebApp:
     """Ingest the settings' corpus with the hashing fake and wrap it in the web app."""
-    store = ChunkStore.open(settings.index_dir, create=True)
-    embedder = CountingEmbedder()
-    ingest(settings, lambda: embedder, store, echo=lambda _l: None, show_progress=False)
-    # The hashing fake's similarities are lower than e5's: loosen the dense refusal floor for it.
-    return WebApp(Assistant(settings.replace(min_dense=0.2), store, embedder, generator))
+    return WebApp(build_assistant(settings, generator))
 
 
 def free_port() -> int:

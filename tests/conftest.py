@@ -11,6 +11,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from click.testing import CliRunner
@@ -18,6 +19,11 @@ from click.testing import CliRunner
 from assistant27.cli import main
 from assistant27.config import Settings
 from assistant27.embedding import HashingEmbedder
+from assistant27.generators import Generator
+from assistant27.schema import Passage
+
+if TYPE_CHECKING:
+    from assistant27.assistant import Assistant
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
@@ -91,6 +97,24 @@ class CountingEmbedder(HashingEmbedder):
     def embed_passages(self, texts, progress=None):  # type: ignore[no-untyped-def]
         self.embedded += len(texts)
         return super().embed_passages(texts, progress)
+
+
+def build_assistant(settings: Settings, generator: Generator) -> Assistant:
+    """Ingest the settings' corpus with the hashing fake and answer from it with `generator`."""
+    from assistant27.assistant import Assistant
+    from assistant27.indexing import ingest
+    from assistant27.store import ChunkStore
+
+    store = ChunkStore.open(settings.index_dir, create=True)
+    embedder = CountingEmbedder()
+    ingest(settings, lambda: embedder, store, echo=lambda _l: None, show_progress=False)
+    # The hashing fake's similarities are lower than e5's: loosen the dense refusal floor for it.
+    return Assistant(settings.replace(min_dense=0.2), store, embedder, generator)
+
+
+def passage(rank: int, text: str, dense: float = 0.0) -> Passage:
+    """A retrieved passage of a 2022 report, with its dense similarity."""
+    return Passage(rank, f"id{rank}", "r.txt", "Rapport", 2022, "rapport", None, "", text, 1.0, {"dense": dense})
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """French BM25 analysis: accents, elision, stop words, stemming."""
 
-from assistant27.analysis import analyze, analyze_query, fold, is_english, normalize_query, tokenize
+from assistant27.analysis import analyze, analyze_query, fold, normalize_query, tokenize
 
 
 def test_accent_folding_makes_reglementation_match() -> None:
@@ -59,14 +59,6 @@ def test_elisions_typed_without_apostrophe_are_split_when_the_index_knows_the_wo
     # Without a vocabulary, or when the glued word is itself known, nothing is split.
     assert analyze_query("dadhesions") == analyze("dadhesions")
     assert analyze_query("dessin", set(analyze("dessin essin"))) == analyze("dessin")
-
-
-def test_english_questions_are_told_from_french_ones() -> None:
-    assert is_english("Which cities did the Enacting the commons team visit in 2019?")
-    assert is_english("What is the 'nouvelles places publiques régionales' initiative?")
-    assert not is_english("Qu'est-ce que le programme Enacting the commons ?")
-    assert not is_english("Quelles collectivités ont participé à Nouveaux Accords ?")
-    assert not is_english("cb d'adherents en 2025")
 
 
 def test_the_names_a_question_asks_about_and_those_no_text_holds() -> None:

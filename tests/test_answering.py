@@ -1,23 +1,9 @@
-"""Citation validation, refusal detection, language, follow-up queries."""
+"""Citation validation, prompts, trimming, follow-up queries."""
 
-from assistant27.answering import (
-    MODEL_REFUSAL,
-    assess,
-    build_messages,
-    detect_language,
-    is_refusal,
-    request_for,
-    retrieval_query,
-    trim_passage,
-    validate_citations,
-    without_refusals,
-)
-from assistant27.schema import Passage
+from conftest import passage
 
-
-def passage(rank: int, text: str, dense: float = 0.0) -> Passage:
-    return Passage(rank, f"id{rank}", "r.txt", "Rapport", 2022, "rapport", None, "", text, 1.0, {"dense": dense})
-
+from assistant27.answering import build_messages, request_for, retrieval_query, trim_passage, validate_citations
+from assistant27.refusal import MODEL_REFUSAL
 
 CONTEXT = [
     passage(1, "Nouveaux Accords associe la Communauté urbaine de Dunkerque, Vitry-le-François et Aix-Marseille."),
@@ -52,41 +38,6 @@ def test_unsupported_sentence_is_dropped_and_flagged() -> None:
 def test_an_answer_nothing_supports_is_kept_but_flagged() -> None:
     out = validate_citations("Le budget annuel atteint trois millions d'euros.", CONTEXT)
     assert out.citations == [] and out.flagged
-
-
-def test_refusal_detection() -> None:
-    assert is_refusal("Les publications ne répondent pas à cette question.")
-    assert is_refusal("Les extraits ne mentionnent pas ce budget.")
-    assert is_refusal("The publications do not answer this question.")
-    assert is_refusal(MODEL_REFUSAL["fr"]) and is_refusal(MODEL_REFUSAL["en"])
-    assert is_refusal("Les extraits ne précisent pas le budget [2]. Ils ne mentionnent pas de chiffre.")
-    assert not is_refusal("Nouveaux Accords associe Dunkerque [1].")
-    assert not is_refusal("")
-
-
-def test_a_partial_refusal_is_an_answer() -> None:
-    assert not is_refusal("Les extraits ne précisent pas la date exacte, mais le programme a commencé en 2022 [1].")
-    assert not is_refusal("Les extraits ne mentionnent pas le budget. Le programme associe Dunkerque [1].")
-    assert not is_refusal("The excerpts do not say when, but Dunkerque took part [1].")
-
-
-def test_a_question_echoed_before_a_refusal_is_still_a_refusal() -> None:
-    assert is_refusal(
-        "Quels enseignements tire-t-elle de 2025 ? [1] Les publications ne répondent pas à cette question."
-    )
-
-
-def test_refusal_sentences_are_taken_out_of_an_answer() -> None:
-    text = "Les extraits ne mentionnent pas le budget. Le programme associe Dunkerque [1].\n- Vitry [1]"
-    assert without_refusals(text) == "Le programme associe Dunkerque [1].\n- Vitry [1]"
-    kept = "Les extraits ne précisent pas la date, mais le programme a commencé en 2022 [1]."
-    assert without_refusals(kept) == kept
-
-
-def test_language_detection() -> None:
-    assert detect_language("Which cities took part in Nouveaux Accords?") == "en"
-    assert detect_language("Quelles collectivités ont participé à Nouveaux Accords ?") == "fr"
-    assert detect_language("c koi la transfo") == "fr"
 
 
 def test_follow_up_borrows_the_previous_question() -> None:
@@ -150,17 +101,6 @@ def test_a_marker_after_the_period_stays_with_its_sentence() -> None:
         out.text
         == "La Transfo crée des laboratoires d'innovation publique [1]. Nouveaux Accords associe Dunkerque [2]."
     )
-
-
-def test_english_questions_pass_the_gate_at_a_lower_dense_similarity() -> None:
-    """Cross-language similarity runs lower: 0.82 passes for an English question, not for a French one."""
-    context = [passage(1, "Nouveaux Accords associe Dunkerque et Vitry-le-François.", dense=0.82)]
-    english = assess("Which cities took part in Nouveaux Accords?", context, min_coverage=0.5, min_dense=0.86)
-    french = assess("Quel est le budget du siège ?", context, min_coverage=0.5, min_dense=0.86)
-    assert english.answerable and not french.answerable
-    off_topic = assess("What is the capital of Japan?", [passage(1, "x", dense=0.77)], min_coverage=0.5, min_dense=0.86)
-    assert not off_topic.answerable
-    assert not assess("Quoi ?", [], min_coverage=0.5, min_dense=0.86).answerable
 
 
 def test_the_prompt_names_the_model_refusal_and_asks_the_question_twice() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from appserver import make_app, serving
 from gradio_client import Client
 
@@ -11,6 +12,7 @@ from assistant27.config import Settings
 from assistant27.generators import ExtractiveGenerator
 
 
+@pytest.mark.slow  # the app served over HTTP and driven by gradio_client, end to end
 def test_the_named_endpoints_answer_search_and_list(settings: Settings, tmp_path: Path) -> None:
     app = make_app(settings, ExtractiveGenerator())
     with serving(app) as url:

@@ -5,25 +5,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from conftest import CountingEmbedder
+from appserver import make_app
 
-from assistant27.assistant import Assistant
 from assistant27.config import Settings
-from assistant27.generators import Generator, ScriptedGenerator
-from assistant27.indexing import ingest
-from assistant27.store import ChunkStore
+from assistant27.generators import ScriptedGenerator
 from assistant27.webapp import WaitBoard, WebApp, highlight, render_chat, source_link, stems, wait_status
 
 QUESTION = "Qui a participé à Nouveaux Accords ?"
 REPLY = "La Communauté urbaine de Dunkerque a participé à Nouveaux Accords [1]."
-
-
-def make_app(settings: Settings, generator: Generator) -> WebApp:
-    store = ChunkStore.open(settings.index_dir, create=True)
-    embedder = CountingEmbedder()
-    ingest(settings, lambda: embedder, store, echo=lambda _l: None, show_progress=False)
-    # The hashing fake's similarities are lower than e5's: loosen the dense refusal floor for it.
-    return WebApp(Assistant(settings.replace(min_dense=0.2), store, embedder, generator))
 
 
 def ask(app: WebApp, conversation: str, question: str) -> tuple[list[tuple], list[tuple]]:

@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from conftest import CountingEmbedder
+from conftest import build_assistant as build
 
 from assistant27.assistant import Assistant, PassagesFound, Token
 from assistant27.config import Settings
 from assistant27.errors import IndexMissingError, QuestionError
 from assistant27.generators import ExtractiveGenerator, ScriptedGenerator
-from assistant27.indexing import ingest
 from assistant27.schema import Answer
-from assistant27.store import ChunkStore, Filters
-
-
-def build(settings: Settings, generator) -> Assistant:  # type: ignore[no-untyped-def]
-    store = ChunkStore.open(settings.index_dir, create=True)
-    embedder = CountingEmbedder()
-    ingest(settings, lambda: embedder, store, echo=lambda _l: None, show_progress=False)
-    # The hashing fake's similarities are lower than e5's: loosen the dense refusal floor for it.
-    return Assistant(settings.replace(min_dense=0.2), store, embedder, generator)
+from assistant27.store import Filters
 
 
 def test_json_contract(settings: Settings) -> None:

@@ -76,6 +76,7 @@ def _assert_new_version_only(assistant: Assistant) -> None:
     assert "Tiers Ouverts" in names and "Sylve" not in names
 
 
+@pytest.mark.slow  # a second process ingests: tens of seconds on 2 cores
 def test_a_searching_process_follows_an_ingestion_by_another_process(isolated_state: Path) -> None:
     assistant = _serving(isolated_state / "corpus")
     _change(isolated_state / "corpus")
@@ -83,6 +84,7 @@ def test_a_searching_process_follows_an_ingestion_by_another_process(isolated_st
     _assert_new_version_only(assistant)  # before: chromadb's "Error finding id", or BM25 still on the old version
 
 
+@pytest.mark.slow
 def test_while_another_process_ingests_a_local_folder_the_old_version_is_served_whole(isolated_state: Path) -> None:
     assistant = _serving(isolated_state / "corpus")
     _change(isolated_state / "corpus")
@@ -103,6 +105,7 @@ def test_while_another_process_ingests_a_local_folder_the_old_version_is_served_
     _assert_new_version_only(assistant)
 
 
+@pytest.mark.slow
 def test_a_searching_process_follows_an_ingestion_into_a_chroma_server(server: str, isolated_state: Path) -> None:
     assistant = _serving(isolated_state / "corpus")
     _change(isolated_state / "corpus")

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from conftest import CountingEmbedder
+from helpers import Versions, assert_whole, by_source, write_versioned_corpus
 
 from assistant27.config import Settings
 from assistant27.embedding import HashingEmbedder
@@ -40,7 +41,6 @@ print(json.dumps({
     "stored": sorted(store.stored_chunk_ids()),
 }))
 """
-TOPICS = ["la commande publique", "les tiers-lieux", "la forêt", "les cantines", "le contrat de ville", "les achats"]
 
 
 def _env(index_dir: Path, corpus_dir: Path) -> dict[str, str]:
@@ -51,26 +51,6 @@ def _env(index_dir: Path, corpus_dir: Path) -> dict[str, str]:
         "ASSISTANT27_EMBEDDER": "hashing",
         "PYTHONUNBUFFERED": "1",
     }
-
-
-def _write_corpus(folder: Path, files: int, version: int = 1) -> None:
-    """`files` publications; a new version rewrites their even paragraphs only, so some chunks stay the same."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for n in range(files):
-        paragraphs = []
-        for p in range(12):
-            v = version if p % 2 == 0 else 1
-            rng = random.Random(f"{n}-{p}-{v}")
-            topic = rng.choice(TOPICS)
-            paragraphs.append(
-                f"Publication {n}, partie {p}, version {v}. "
-                + " ".join(
-                    f"En {2010 + (n + i) % 15}, l'équipe a étudié {topic} avec la Région numéro "
-                    f"{n * 100 + p * 7 + i + rng.randint(0, 10 ** (v + 1))}."
-                    for i in range(8)
-                )
-            )
-        (folder / f"pub-{n:03d}.txt").write_text("\n\n".join(paragraphs) + "\n", encoding="utf-8")
 
 
 def _ingest(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -89,29 +69,9 @@ def _dump(env: dict[str, str]) -> list[list[str]]:
     return [list(x) for x in _read(env)["chunks"]]
 
 
-Versions = dict[str, set[str]]  # source -> its chunk ids in one version of the corpus
-
-
-def _by_source(chunks: list[list[str]]) -> Versions:
-    out: Versions = {}
-    for id_, source, _ in chunks:
-        out.setdefault(source, set()).add(id_)
-    return out
-
-
-def _assert_whole(seen: Versions, old: Versions, new: Versions, moment: str) -> None:
-    """Every publication is seen exactly as in the old version or the new one (or absent, where that is one)."""
-    for source in sorted(set(seen) | set(old) | set(new)):
-        chunks = seen.get(source, set())
-        assert chunks in (old.get(source, set()), new.get(source, set())), (
-            f"{moment}: {source} shows {len(chunks & old.get(source, set()))} chunks of its old version and "
-            f"{len(chunks - old.get(source, set()))} others"
-        )
-
-
 def _assert_consistent(view: dict[str, list], old: Versions, new: Versions, moment: str) -> None:
     """The listing shows whole publications, and the dense query and the vectors by id show the same chunks."""
-    _assert_whole(_by_source(view["chunks"]), old, new, moment)
+    assert_whole(by_source(view["chunks"]), old, new, moment)
     ids = sorted(c[0] for c in view["chunks"])
     assert view["query"] == ids, f"{moment}: the dense query sees other chunks than the listing"
     assert view["vectors"] == ids, f"{moment}: vectors by id come from other chunks than the listing"
@@ -156,19 +116,20 @@ def _kill_during(env: dict[str, str], rng: random.Random, kills: int, old: Versi
 def test_sigkill_at_random_points_then_ingest_finishes_without_redoing_work(tmp_path: Path) -> None:
     rng = random.Random(27)
     corpus = tmp_path / "corpus"
-    _write_corpus(corpus, files=30)
+    write_versioned_corpus(corpus, files=30)
     env = _env(tmp_path / "index", corpus)
     clean_env = _env(tmp_path / "clean", corpus)
 
     old: Versions = {}
     for phase, version in (("first build", 1), ("update", 2)):
         if version > 1:
-            _write_corpus(corpus, files=20, version=version)  # 20 of 30 files change (half their text), 10 stay
+            # 20 of 30 files change (half their text), 10 stay
+            write_versioned_corpus(corpus, files=20, version=version)
             (corpus / "pub-029.txt").unlink()  # and one disappears
         clean = _ingest(clean_env, "--rebuild")
         assert clean.returncode == 0, clean.stdout + clean.stderr
         reference = _dump(clean_env)
-        new = _by_source(reference)
+        new = by_source(reference)
         files_done = _kill_during(env, rng, kills=4, old=old, new=new)
         assert sum(files_done) >= 4, phase
         before = set(_read(env)["stored"])
@@ -333,9 +294,10 @@ def test_an_index_of_store_format_1_is_upgraded_in_place_without_embedding(setti
     assert stray not in store.ids_for_source(chunks[0].source)  # set aside at the upgrade, then removed
 
 
+@pytest.mark.slow  # ingestion runs in other processes: about a minute on 2 cores
 def test_chunks_missing_from_the_store_are_detected_and_repaired(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
-    _write_corpus(corpus, files=2)
+    write_versioned_corpus(corpus, files=2)
     env = _env(tmp_path / "index", corpus)
     first = _ingest(env)
     total = _embedded(first.stdout)
@@ -367,9 +329,10 @@ with ingest_lock(Path(sys.argv[1])):
 """
 
 
+@pytest.mark.slow
 def test_a_second_ingestion_refuses_while_one_runs(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
-    _write_corpus(corpus, files=2)
+    write_versioned_corpus(corpus, files=2)
     env = _env(tmp_path / "index", corpus)
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLD_LOCK, str(tmp_path / "index")], env=env, stdout=subprocess.PIPE, text=True
@@ -397,7 +360,7 @@ def _search(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 @pytest.mark.slow
 def test_missing_or_damaged_index_is_detected_with_the_fix(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
-    _write_corpus(corpus, files=2)
+    write_versioned_corpus(corpus, files=2)
     index = tmp_path / "index"
     env = _env(index, corpus)
 

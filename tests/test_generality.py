@@ -116,10 +116,16 @@ def corpus_mentions(root: Path = SRC) -> list[str]:
         patterns.append((name, re.compile(rf"(?<!\w){body}(?!\w)", re.IGNORECASE), ordinary))
     for year in sorted(corpus_years()):
         patterns.append((year, re.compile(rf"(?<![\w.]){year}(?!\w){_ISO_DATE_TAIL}"), False))
+    # A match holds the name's first word as a whole word: only lines holding one of those words (or a year) are
+    # worth trying every pattern on (the scan took about a minute, every pattern on every line).
+    firsts = {re.findall(r"\w+", _fold(name).casefold())[:1][0] for name in corpus_names()}
     found = []
     for path in sorted(p for p in root.rglob("*") if p.is_file() and p.name.endswith(TEXT_SUFFIXES)):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
             folded = _fold(line)
+            words = set(re.findall(r"\w+", folded.casefold()))
+            if not words & firsts and not any(year in folded for year in corpus_years()):
+                continue
             named = [
                 name
                 for name, pattern, ordinary in patterns

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant27.answering import MODEL_REFUSAL, build_messages
+from assistant27.answering import build_messages
 from assistant27.config import Settings
 from assistant27.errors import GeneratorError
 from assistant27.generators import (
@@ -24,6 +24,7 @@ from assistant27.generators import (
     ScriptedGenerator,
 )
 from assistant27.models import gguf_path, local_model_available
+from assistant27.refusal import MODEL_REFUSAL
 from assistant27.schema import Passage
 
 QUESTION = "Quelles collectivités ont participé à Nouveaux Accords ?"  # what the generators are given

@@ -92,6 +92,7 @@ def test_a_request_reads_only_the_turns_it_shows(settings: Settings) -> None:
     assert "enregistré" in app.comment(conversation, {"turn": ids[-1], "rating": "up"}, "Clair.")[1]
 
 
+@pytest.mark.slow  # a load: one more question than the bound, each retrieved
 def test_pending_turns_are_bounded(settings: Settings) -> None:
     app = make_app(settings, ScriptedGenerator())
     _browser, conversation, *_ = app.start(None)
@@ -158,6 +159,7 @@ print(json.dumps({"set": set_, "arenas": open(path).read().count("<heap nr="), "
 """
 
 
+@pytest.mark.slow  # a fresh interpreter that imports the app
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's malloc settings")
 def test_threads_started_after_tune_malloc_share_one_arena_and_map_large_blocks() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}

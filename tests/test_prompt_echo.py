@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from test_app import QUESTION, make_app
+from appserver import make_app
 
 from assistant27.config import Settings
 from assistant27.generators import ScriptedGenerator
 from assistant27.prompt_echo import instruction_runs, shown_while_written, strip_prompt_echo
 from assistant27.prompts import PROMPT_FILES, load
 
+QUESTION = "Qui a participé à Nouveaux Accords ?"
 PASSAGE = (
     "Nouveaux Accords est un programme de recherche-action sur le contrat de ville, mené en partenariat avec "
     "la Communauté urbaine de Dunkerque."

@@ -21,7 +21,6 @@ from assistant27.readers import (
     NO_TEXT_LAYER_WARNING,
     SUPPORTED_SUFFIXES,
     CatalogueEntry,
-    detect_language,
     find_publications,
     load_catalogue,
     read_publication,
@@ -462,8 +461,8 @@ def test_title_and_year_from_the_file_name(tmp_path: Path) -> None:
 def test_language_is_detected_when_not_catalogued(tmp_path: Path) -> None:
     english = "The region and the state are working on the future of public policy, with the people."
     assert read(write(tmp_path / "en.txt", english)).language == "en"
-    assert detect_language(["La Région et les agents travaillent sur les politiques publiques."]) == "fr"
-    assert detect_language([""]) == "fr"
+    french = "La Région et les agents travaillent sur les politiques publiques."
+    assert read(write(tmp_path / "fr.txt", french)).language == "fr"
 
 
 def test_load_catalogue_skips_bad_rows_with_a_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

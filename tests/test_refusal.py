@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from conftest import CountingEmbedder
+from conftest import build_assistant, passage
 
 from assistant27.assistant import Assistant
 from assistant27.config import Settings
 from assistant27.generators import ExtractiveGenerator, ScriptedGenerator
-from assistant27.indexing import ingest
 from assistant27.kinds import DATE
-from assistant27.refusal import ABSENT, UNVERIFIED, Decision, after_answer, best_support
-from assistant27.store import ChunkStore
+from assistant27.refusal import (
+    ABSENT,
+    MODEL_REFUSAL,
+    UNVERIFIED,
+    Decision,
+    after_answer,
+    assess,
+    best_support,
+    is_refusal,
+    without_refusals,
+)
 
 
 def test_best_support_prefers_a_sentence_holding_the_kind() -> None:
@@ -20,11 +28,7 @@ def test_best_support_prefers_a_sentence_holding_the_kind() -> None:
 
 
 def build(settings: Settings) -> Assistant:
-    store = ChunkStore.open(settings.index_dir, create=True)
-    embedder = CountingEmbedder()
-    ingest(settings, lambda: embedder, store, echo=lambda _l: None, show_progress=False)
-    # The hashing fake's similarities are lower than e5's: loosen the dense refusal floor for it.
-    return Assistant(settings.replace(min_dense=0.2), store, embedder, ExtractiveGenerator())
+    return build_assistant(settings, ExtractiveGenerator())
 
 
 def test_each_refusal_kind_and_an_answer_with_its_confidence(settings: Settings) -> None:
@@ -77,3 +81,43 @@ def test_after_answer_keeps_answers_of_no_particular_kind() -> None:
     support = best_support("Qu'est-ce que Nouveaux Accords ?", ["Nouveaux Accords est un programme."])
     answered = Decision(None, 0.5, "answerable", support)
     assert after_answer("Qu'est-ce que Nouveaux Accords ?", "Un programme de recherche-action [1].", answered) is answered
+
+
+def test_refusal_detection() -> None:
+    assert is_refusal("Les publications ne répondent pas à cette question.")
+    assert is_refusal("Les extraits ne mentionnent pas ce budget.")
+    assert is_refusal("The publications do not answer this question.")
+    assert is_refusal(MODEL_REFUSAL["fr"]) and is_refusal(MODEL_REFUSAL["en"])
+    assert is_refusal("Les extraits ne précisent pas le budget [2]. Ils ne mentionnent pas de chiffre.")
+    assert not is_refusal("Nouveaux Accords associe Dunkerque [1].")
+    assert not is_refusal("")
+
+
+def test_a_partial_refusal_is_an_answer() -> None:
+    assert not is_refusal("Les extraits ne précisent pas la date exacte, mais le programme a commencé en 2022 [1].")
+    assert not is_refusal("Les extraits ne mentionnent pas le budget. Le programme associe Dunkerque [1].")
+    assert not is_refusal("The excerpts do not say when, but Dunkerque took part [1].")
+
+
+def test_a_question_echoed_before_a_refusal_is_still_a_refusal() -> None:
+    assert is_refusal(
+        "Quels enseignements tire-t-elle de 2025 ? [1] Les publications ne répondent pas à cette question."
+    )
+
+
+def test_refusal_sentences_are_taken_out_of_an_answer() -> None:
+    text = "Les extraits ne mentionnent pas le budget. Le programme associe Dunkerque [1].\n- Vitry [1]"
+    assert without_refusals(text) == "Le programme associe Dunkerque [1].\n- Vitry [1]"
+    kept = "Les extraits ne précisent pas la date, mais le programme a commencé en 2022 [1]."
+    assert without_refusals(kept) == kept
+
+
+def test_english_questions_pass_the_gate_at_a_lower_dense_similarity() -> None:
+    """Cross-language similarity runs lower: 0.82 passes for an English question, not for a French one."""
+    context = [passage(1, "Nouveaux Accords associe Dunkerque et Vitry-le-François.", dense=0.82)]
+    english = assess("Which cities took part in Nouveaux Accords?", context, min_coverage=0.5, min_dense=0.86)
+    french = assess("Quel est le budget du siège ?", context, min_coverage=0.5, min_dense=0.86)
+    assert english.answerable and not french.answerable
+    off_topic = assess("What is the capital of Japan?", [passage(1, "x", dense=0.77)], min_coverage=0.5, min_dense=0.86)
+    assert not off_topic.answerable
+    assert not assess("Quoi ?", [], min_coverage=0.5, min_dense=0.86).answerable

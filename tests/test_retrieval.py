@@ -97,3 +97,32 @@ def test_filters_apply_to_both_lists(retriever: Retriever) -> None:
     passages, lists = retriever.retrieve("programme", 10, Filters(year_max=2022))
     assert passages and all(p.year == 2022 for p in passages)
     assert all(c.year == 2022 for c, _ in lists.dense + lists.bm25)
+
+
+class _ScoredStore(_ListStore):
+    """A store whose dense search gives each chunk its own similarity."""
+
+    def __init__(self, chunks: list[Chunk], similarity: dict[str, float]) -> None:
+        super().__init__(chunks)
+        self.similarity = similarity
+
+    def query(
+        self, vector: np.ndarray, n: int, filters: Filters | None = None, at: int | None = None
+    ) -> list[tuple[Chunk, float]]:
+        return sorted(((c, self.similarity[c.id]) for c in self.chunks[:n]), key=lambda cs: -cs[1])
+
+
+@pytest.mark.parametrize(
+    ("question", "first"), [("Who funds Archipel?", "meaning"), ("Qui finance Archipel ?", "word")]
+)
+def test_a_question_is_searched_with_the_weights_of_the_language_it_is_answered_in(question: str, first: str) -> None:
+    """« Who funds Archipel? » was answered in English but searched with the French weights (one English word)."""
+    word = Chunk("word", "a.txt", "Archipel, Archipel et encore Archipel", None, "", 0, 1)
+    meaning = Chunk("meaning", "a.txt", "La Fondation Exemple soutient le programme", None, "", 0, 1)
+    others = [Chunk(f"o{i}", "a.txt", f"autre sujet numéro {i}", None, "", 0, 1) for i in range(3)]
+    similarity = {"word": 0.70, "meaning": 0.90, **{c.id: 0.60 for c in others}}
+    store = _ScoredStore([word, meaning, *others], similarity)
+    # French questions: BM25 alone; English ones: dense alone.
+    retriever = Retriever(store, CountingEmbedder(), bm25_weight=1.0, bm25_weight_english=0.0, coverage_weight=0.0)  # type: ignore[arg-type]
+    passages, _ = retriever.retrieve(question, 2)
+    assert passages[0].chunk_id == first

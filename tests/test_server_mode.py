@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import free_port, write_corpus
-from test_crash_safety import Versions, _assert_whole, _by_source, _write_corpus
+from helpers import Versions, assert_whole, by_source, write_versioned_corpus
 
 from assistant27.cli import main
 from assistant27.embedding import HashingEmbedder
@@ -193,13 +193,11 @@ def _reader(url: str, folder: Path, old: Versions, new: Versions, stop: threadin
     while not stop.is_set():
         moment = f"read {out['reads']}"
         try:
-            _assert_whole(
-                _by_source([[c.id, c.source, ""] for c in store.all_chunks()]), old, new, moment + " (listing)"
-            )
+            assert_whole(by_source([[c.id, c.source, ""] for c in store.all_chunks()]), old, new, moment + " (listing)")
             hits = store.query(vector, 100000)
-            _assert_whole(_by_source([[c.id, c.source, ""] for c, _ in hits]), old, new, moment + " (dense query)")
+            assert_whole(by_source([[c.id, c.source, ""] for c, _ in hits]), old, new, moment + " (dense query)")
             vectors = store.embeddings_for(sorted(source_of))
-            _assert_whole(_by_source([[i, source_of[i], ""] for i in vectors]), old, new, moment + " (vectors by id)")
+            assert_whole(by_source([[i, source_of[i], ""] for i in vectors]), old, new, moment + " (vectors by id)")
         except AssertionError as exc:
             out["mixes"].append(str(exc).splitlines()[0])
         except Exception as exc:  # noqa: BLE001 - a failed read is a finding too, reported by the test
@@ -212,15 +210,15 @@ def test_queries_never_see_a_mix_while_ingestion_is_killed(server: str, isolated
     """SIGKILL an ingestion that replaces publications, several times, while another process queries the server."""
     rng = random.Random(5)
     corpus = isolated_state / "corpus"
-    _write_corpus(corpus, files=12)
+    write_versioned_corpus(corpus, files=12)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     assert subprocess.run([*CLI, "ingest"], env=env, capture_output=True, timeout=300).returncode == 0
-    old = _by_source([[c.id, c.source, c.text] for c in ChunkStore.open(isolated_state / "index", server).all_chunks()])
-    _write_corpus(corpus, files=12, version=2)
+    old = by_source([[c.id, c.source, c.text] for c in ChunkStore.open(isolated_state / "index", server).all_chunks()])
+    write_versioned_corpus(corpus, files=12, version=2)
     local = {**env, "ASSISTANT27_INDEX_DIR": str(isolated_state / "reference"), "ASSISTANT27_CHROMA_URL": ""}
     assert subprocess.run([*CLI, "ingest"], env=local, capture_output=True, timeout=300).returncode == 0
     reference = ChunkStore.open(isolated_state / "reference").all_chunks()
-    new = _by_source([[c.id, c.source, c.text] for c in reference])
+    new = by_source([[c.id, c.source, c.text] for c in reference])
 
     stop, seen = threading.Event(), {"reads": 0, "mixes": []}
     reader = threading.Thread(target=_reader, args=(server, isolated_state / "reader", old, new, stop, seen))

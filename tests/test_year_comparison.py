@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from conftest import SMALL_CORPUS, write_corpus
-from test_assistant import build
+from conftest import build_assistant as build
 
-from assistant27.answering import REFUSAL
 from assistant27.assistant import Token
 from assistant27.config import Settings
 from assistant27.generators import ExtractiveGenerator, LlamaServerGenerator, ScriptedGenerator
+from assistant27.refusal import MODEL_REFUSAL
 from assistant27.schema import Answer
 from assistant27.store import Filters
 from assistant27.year_comparison import OTHER_YEARS, compared_years, year_query
@@ -62,13 +62,13 @@ def test_each_year_is_answered_from_its_own_publications(settings: Settings) -> 
 def test_a_year_that_does_not_answer_says_so_and_no_year_means_a_refusal(settings: Settings) -> None:
     assistant = build(
         settings,
-        ScriptedGenerator(["La Ville de Vitry-le-François a participé à Nouveaux Accords [1].", REFUSAL["fr"]]),
+        ScriptedGenerator(["La Ville de Vitry-le-François a participé à Nouveaux Accords [1].", MODEL_REFUSAL["fr"]]),
     )
     answer = assistant.ask("Quelles Régions ont été réunies en 2025 et en 2022 ?")
     assert not answer.refused
     assert answer.answer.splitlines()[1] == "- 2025 : les publications de 2025 ne le disent pas."
     assert [c.passage.year for c in answer.citations] == [2022]
-    assistant = build(settings, ScriptedGenerator([REFUSAL["fr"], REFUSAL["fr"]]))
+    assistant = build(settings, ScriptedGenerator([MODEL_REFUSAL["fr"], MODEL_REFUSAL["fr"]]))
     refused = assistant.ask("Quelles Régions ont été réunies en 2022 et en 2025 ?")
     assert refused.refused and not refused.citations
 

@@ -7,6 +7,8 @@ import unicodedata
 from collections.abc import Container
 from functools import cache
 
+from assistant27.language import YEAR, is_year
+
 # Web addresses: their slugs repeat a page's words and let link lists outrank the text itself.
 _URL = re.compile(r"<?(?:https?://|www\.)\S+>?")
 _TOKEN = re.compile(r"\w+(?:['’]\w+)?", re.UNICODE)
@@ -153,7 +155,7 @@ _INFORMAL_WORD = re.compile(r"\b(" + "|".join(sorted(_INFORMAL, key=len, reverse
 # brochure"), and the publisher's own name, which nearly every passage repeats.
 _QUERY_NOISE = re.compile(
     r"\b(?:d['’ ]?apr[eè]s|selon|according to|mentioned in|brochure"
-    r"|(?:rapports?|report)(?: annuels?| d['’]activit[eé]s?)?(?= (?:de |du |of )?(?:19|20)\d\d\b)"
+    rf"|(?:rapports?|report)(?: annuels?| d['’]activit[eé]s?)?(?= (?:de |du |of )?{YEAR}\b)"
     r"|rapports? d['’]activit[eé]s?|(?<=\d\d\d\d )(?:annual )?(?:activity )?reports?)\b",
     re.IGNORECASE,
 )
@@ -256,95 +258,7 @@ def analyze_query(text: str, vocabulary: Container[str] = frozenset(), publisher
     return out
 
 
-_ENGLISH = frozenset(
-    [
-        "the",
-        "what",
-        "which",
-        "who",
-        "whom",
-        "whose",
-        "when",
-        "where",
-        "why",
-        "how",
-        "does",
-        "did",
-        "do",
-        "is",
-        "are",
-        "was",
-        "were",
-        "has",
-        "have",
-        "had",
-        "of",
-        "and",
-        "in",
-        "on",
-        "for",
-        "with",
-        "from",
-        "by",
-        "about",
-        "its",
-        "their",
-        "this",
-        "that",
-        "these",
-        "those",
-        "many",
-        "much",
-    ]
-)
-_FRENCH = frozenset(
-    [
-        "le",
-        "la",
-        "les",
-        "un",
-        "une",
-        "des",
-        "du",
-        "de",
-        "et",
-        "est",
-        "sont",
-        "que",
-        "qui",
-        "quoi",
-        "quel",
-        "quelle",
-        "quels",
-        "quelles",
-        "comment",
-        "pourquoi",
-        "combien",
-        "quand",
-        "dans",
-        "pour",
-        "avec",
-        "sur",
-        "par",
-        "au",
-        "aux",
-        "ce",
-        "cette",
-        "ces",
-        "ont",
-    ]
-)
-
-
-def is_english(text: str) -> bool:
-    """Whether a question is in English rather than French: more English than French function words (two at least)."""
-    words = [fold(w) for w in re.findall(r"[^\W\d_]+", text)]
-    english = sum(w in _ENGLISH for w in words)
-    return english >= 2 and english > sum(w in _FRENCH for w in words)
-
-
 _NAME_TOKEN = re.compile(r"[^\W_][\w’'-]*|[.?!;:]")
-_YEAR_TOKEN = re.compile(r"(?:19|20)\d\d")
 _ACRONYM = re.compile(r"[A-Z][A-Z0-9]+|[A-Z]+\d[A-Z0-9]*")
 _LEADING_ELISION = re.compile(r"^(?:[LlDdJjMmNnSsTtCc]|[Qq]u)['’]")
 _QUOTED = re.compile(r"[«\"“]\s*([^»\"”]{3,80}?)\s*[»\"”]")
@@ -365,7 +279,7 @@ def asked_names(question: str, language: str = "fr") -> list[str]:
             start = True
             continue
         word = _LEADING_ELISION.sub("", token).removesuffix("'s").removesuffix("’s").strip("'’-")
-        figure = _YEAR_TOKEN.fullmatch(word) or (_ACRONYM.fullmatch(word) and len(word) >= 2)
+        figure = is_year(word) or (_ACRONYM.fullmatch(word) and len(word) >= 2)
         capital = language != "en" and not start and word[:1].isupper() and fold(word) not in stop_words()
         if figure or capital:
             names.append(word)

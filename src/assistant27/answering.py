@@ -1,4 +1,4 @@
-"""Passages + question -> an answer with validated citations, or an honest refusal."""
+"""Passages + question -> a prompt, and an answer with validated citations."""
 
 from __future__ import annotations
 
@@ -10,91 +10,14 @@ from typing import Any
 import numpy as np
 
 from assistant27.analysis import analyze, fold, strip_urls, tokenize
-from assistant27.chunking import passage_sentences
 from assistant27.generators import GenerationRequest
+from assistant27.language import sentences_in
 from assistant27.prompts import render
-from assistant27.schema import Citation, Passage
+from assistant27.refusal import MODEL_REFUSAL
+from assistant27.schema import CITATION_MARKER, Citation, Passage
 
-REFUSAL = {
-    "fr": "Les publications ne répondent pas à cette question.",
-    "en": "The publications do not answer this question.",
-}
-# What the prompt tells the model to write when the passages do not answer: the sentence users see. Its first word
-# starts answers too ("Les collectivités ..."), so generators.RefusalGate measures the refusal over its first two
-# tokens ("Les publications"). A sentence that starts no answer ("Je ne trouve pas la réponse dans les extraits.",
-# measured by its first token alone) made the 1.5B model answer from the wrong passage in
-# tests/test_generators.py::test_generator_contract[local] (evals/reports/2026-11-23-local-subsets/README.md).
-MODEL_REFUSAL = REFUSAL
-# What a language model writes when it cannot answer, even when it does not copy our sentence exactly.
-_REFUSAL_PATTERNS = re.compile(
-    r"ne (?:repondent|disent|contiennent|mentionnent|precisent|permettent|trouve) pas"
-    r"|(?:aucune|pas d)\s*(?:information|mention)"
-    r"|do(?:es)? not (?:answer|say|mention|contain|provide)|no information|not mentioned|cannot find",
-)
-_MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _MARKER_AFTER_END = re.compile(r"([.!?…])((?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+)")
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=\S)")
 
-_EN_WORDS = frozenset(
-    [
-        "the",
-        "what",
-        "which",
-        "who",
-        "whom",
-        "when",
-        "where",
-        "why",
-        "how",
-        "is",
-        "are",
-        "was",
-        "were",
-        "did",
-        "does",
-        "do",
-        "of",
-        "in",
-        "and",
-        "to",
-        "with",
-        "for",
-        "about",
-    ]
-)
-_FR_WORDS = frozenset(
-    [
-        "le",
-        "la",
-        "les",
-        "des",
-        "du",
-        "de",
-        "un",
-        "une",
-        "est",
-        "sont",
-        "quel",
-        "quelle",
-        "quels",
-        "quelles",
-        "qui",
-        "que",
-        "quoi",
-        "comment",
-        "pourquoi",
-        "ou",
-        "où",
-        "et",
-        "en",
-        "avec",
-        "pour",
-        "dans",
-        "sur",
-        "c",
-        "koi",
-    ]
-)
 # Pronouns and demonstratives that point back to what was asked before (folded, as `fold` writes them).
 _BACK_REFERENCES = frozenset(
     {"ca", "cela", "ceci", "celui", "celle", "ceux", "celles", "il", "elle", "ils", "elles", "lui", "leur", "eux", "y"}
@@ -103,14 +26,6 @@ _BACK_REFERENCES = frozenset(
 _INVERTED_SUBJECT = re.compile(r"-(?:t-)?(?:il|elle|ils|elles|on)\b", re.IGNORECASE)
 _LETTERS = re.compile(r"[^\W\d_]+")
 _FOLLOW_UP = re.compile(r"^\s*(?:et|and|what about|et pour|et en|et pour|et dans|et avec|mais)\b", re.IGNORECASE)
-
-
-def detect_language(text: str) -> str:
-    """`en` when the text reads as English, else `fr` (our users' language)."""
-    words = re.findall(r"[a-zA-Zàâçéèêëîïôûùüÿœ']+", text.lower())
-    en = sum(w in _EN_WORDS for w in words)
-    fr = sum(w in _FR_WORDS for w in words)
-    return "en" if en > fr else "fr"
 
 
 def retrieval_query(question: str, history: list[dict[str, str]]) -> str:
@@ -153,7 +68,7 @@ def trim_passage(text: str, question: str, limit: int) -> str:
     Then the other sentences by match, while they fit. Web addresses are left out (they cost tokens and say
     little); full sentences beat heading lines.
     """
-    sentences = [strip_urls(s) for s in passage_sentences(text)]
+    sentences = [strip_urls(s) for s in sentences_in(text)]
     sentences = [s for s in sentences if s]
     if sum(len(s) + 1 for s in sentences) <= limit:
         return " ".join(sentences)
@@ -204,78 +119,9 @@ def build_messages(
     messages = [{"role": "system", "content": system}]
     for turn in history[-4:]:
         if turn.get("role") in ("user", "assistant") and turn.get("content"):
-            messages.append({"role": turn["role"], "content": _MARKER.sub("", turn["content"])[:400]})
+            messages.append({"role": turn["role"], "content": CITATION_MARKER.sub("", turn["content"])[:400]})
     messages.append({"role": "user", "content": render("user.txt", passages=numbered, question=question)})
     return messages
-
-
-# "ne précisent pas la date, mais ..." / "do not say when, but ...": what follows is an answer.
-_BUT = re.compile(r"\b(?:mais|cependant|toutefois|neanmoins|but|however)\b")
-
-
-def _sentences(text: str) -> list[str]:
-    return [s.strip() for line in text.strip().split("\n") for s in _SENTENCE_END.split(line) if s.strip()]
-
-
-def _refuses(sentence: str) -> bool:
-    """One sentence that says the passages do not answer, with no answer after a 'but'."""
-    folded = fold(_MARKER.sub("", sentence))
-    found = _REFUSAL_PATTERNS.search(folded)
-    return found is not None and not _BUT.search(folded[found.end() :])
-
-
-def is_refusal(text: str) -> bool:
-    """True when generated text only says that the passages do not answer.
-
-    A partial refusal ("Les extraits ne précisent pas la date. Le programme a commencé en 2031 [1].") is an
-    answer; a question the model echoed before refusing does not count as one.
-    """
-    content = [s for s in _sentences(text) if not _MARKER.sub("", s).rstrip().endswith("?")]
-    return bool(content) and all(_refuses(s) for s in content)
-
-
-def without_refusals(text: str) -> str:
-    """An answer without its refusal sentences ("Les extraits ne disent pas X." before the part that answers)."""
-    kept = [
-        " ".join(s for s in _SENTENCE_END.split(line.strip()) if s.strip() and not _refuses(s))
-        for line in text.strip().split("\n")
-    ]
-    return "\n".join(line for line in kept if line)
-
-
-@dataclass
-class Answerability:
-    """Evidence that the retrieved passages can answer the question."""
-
-    coverage: float  # share of the question's content terms found in the best passages
-    dense: float  # best dense similarity
-    answerable: bool
-
-
-# English questions are read against French passages: their dense similarity runs lower (answerable ones 0.78-0.87,
-# off-topic ones 0.75-0.80 on evals/publications.jsonl, where 0.86 refused 18 of 31 answerable English questions),
-# and French word coverage says little about them.
-ENGLISH_DENSE_OFFSET = 0.06
-
-
-def assess(question: str, passages: list[Passage], *, min_coverage: float, min_dense: float) -> Answerability:
-    """Refuse before generating when the best passages share too little with the question.
-
-    English questions need `min_dense - ENGLISH_DENSE_OFFSET`.
-    """
-    if detect_language(question) == "en":
-        min_dense -= ENGLISH_DENSE_OFFSET
-    terms = set(analyze(question))
-    top = passages[:5]
-    if not top:
-        return Answerability(0.0, 0.0, False)
-    best_cov = 0.0
-    for p in top:
-        words = set(analyze(f"{p.title} {p.heading} {p.text}"))
-        best_cov = max(best_cov, len(terms & words) / len(terms) if terms else 0.0)
-    dense = max((p.scores.get("dense", 0.0) for p in passages), default=0.0)
-    answerable = dense >= min_dense or (best_cov >= min_coverage and dense >= min_dense - 0.04)
-    return Answerability(best_cov, dense, answerable)
 
 
 @dataclass
@@ -290,7 +136,7 @@ def quote_for(claim: str, passage_text: str) -> tuple[str, float]:
     """The passage's sentence, or two sentences in a row (« La Fondation … Elle publie … »), verbatim, that
     shares most of the claim's words (the shorter on a tie), and that share (0..1)."""
     terms = set(analyze(claim))
-    sentences = passage_sentences(passage_text)
+    sentences = sentences_in(passage_text)
     best, share = "", 0.0
     for i, sentence in enumerate(sentences):
         for window in ([sentence], sentences[i : i + 2]) if i + 1 < len(sentences) else ([sentence],):
@@ -327,10 +173,10 @@ def validate_citations(
     """
     # "sentence. [1]" -> "sentence [1]." so a marker stays with the sentence it follows.
     text = _MARKER_AFTER_END.sub(lambda m: f" {m.group(2).strip()}{m.group(1)}", text)
-    lines = [[s.strip() for s in _SENTENCE_END.split(line) if s.strip()] for line in text.strip().split("\n")]
+    lines = [sentences_in(line, claims=True) for line in text.strip().split("\n")]
     sentences = [(n, s) for n, line in enumerate(lines) for s in line]
     passage_terms = [set(analyze(p.text)) for p in context]
-    plain = [_MARKER.sub("", s).strip() for _, s in sentences]
+    plain = [CITATION_MARKER.sub("", s).strip() for _, s in sentences]
     dense: np.ndarray | None = None
     if embed_sentences is not None and passage_vectors is not None and plain and context:
         dense = embed_sentences(plain) @ passage_vectors.T
@@ -340,7 +186,7 @@ def validate_citations(
         if not bare:
             continue
         cited: list[int] = []
-        for m in _MARKER.finditer(sentence):
+        for m in CITATION_MARKER.finditer(sentence):
             cited.extend(int(x) for x in re.split(r"\s*[,;]\s*", m.group(1)))
         terms = set(analyze(bare))
         support = [

@@ -9,16 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant27.answering import (
-    ValidatedAnswer,
-    assess,
-    detect_language,
-    is_refusal,
-    request_for,
-    retrieval_query,
-    validate_citations,
-    without_refusals,
-)
+from assistant27.answering import ValidatedAnswer, request_for, retrieval_query, validate_citations
 from assistant27.config import LLAMAINDEX_PREFIX, Settings
 from assistant27.corpus import Corpus, CorpusView
 from assistant27.embedding import E5Embedder, Embedder, HashingEmbedder, similarity_to
@@ -30,11 +21,22 @@ from assistant27.generators import (
     OpenAICompatibleGenerator,
 )
 from assistant27.kinds import holds_kind
+from assistant27.language import detect_language
 from assistant27.programme_answers import CatalogueAnswer, recognise
 from assistant27.programme_answers import answer as catalogue_answer
 from assistant27.programmes import Catalogue
 from assistant27.prompt_echo import strip_prompt_echo
-from assistant27.refusal import UNVERIFIED, Decision, after_answer, best_support, decide, refusal_text
+from assistant27.refusal import (
+    UNVERIFIED,
+    Decision,
+    after_answer,
+    assess,
+    best_support,
+    decide,
+    is_refusal,
+    refusal_text,
+    without_refusals,
+)
 from assistant27.retrieval import Retriever
 from assistant27.schema import Answer, Chunk, Citation, Passage, Timings
 from assistant27.store import ChunkStore, Filters

@@ -6,69 +6,9 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from assistant27.language import SENTENCE_END, sentence_ends
 from assistant27.schema import Chunk, Publication
 
-# Abbreviations after which a period does not end a sentence (lower-cased, without the period).
-ABBREVIATIONS = frozenset(
-    [
-        "p",
-        "pp",
-        "m",
-        "mm",
-        "mme",
-        "mmes",
-        "mlle",
-        "mlles",
-        "dr",
-        "pr",
-        "st",
-        "ste",
-        "cf",
-        "ex",
-        "etc",
-        "vol",
-        "art",
-        "al",
-        "n",
-        "no",
-        "nos",
-        "fig",
-        "chap",
-        "éd",
-        "ed",
-        "av",
-        "bd",
-        "env",
-        "min",
-        "max",
-        "tél",
-        "tel",
-        "coll",
-        "dir",
-        "hab",
-        "km",
-        "kg",
-        "janv",
-        "févr",
-        "fév",
-        "sept",
-        "oct",
-        "nov",
-        "déc",
-        "réf",
-        "ref",
-        "ibid",
-        "op",
-        "cit",
-        "resp",
-        "cie",
-        "ets",
-        "sté",
-    ]
-)
-
-# A sentence ends at . ! ? … (possibly closed by a quote or bracket) followed by whitespace.
-_END = re.compile(r"[.!?…]+[»\"”’)\]]*(?=\s)")
 _WORD = re.compile(r"\S+")
 _HEADING_MD = re.compile(r"^#+\s*\S")
 
@@ -82,20 +22,6 @@ class Sentence:
     heading: str  # non-empty when this "sentence" is a heading line
 
 
-def _is_abbreviation(text: str, dot: int) -> bool:
-    """True when the period at `dot` closes an abbreviation (`p.`, `M.`, `cf.`) or an initial (`J.`)."""
-    if text[dot] != ".":
-        return False
-    m = re.search(r"(\w+)$", text[:dot])
-    if not m:
-        return False
-    word = m.group(1)
-    if word.lower() in ABBREVIATIONS:
-        return True
-    # A single capital letter (an initial) or a number followed by `.` mid-sentence (`3.`) in lists.
-    return len(word) == 1 and word.isupper()
-
-
 def _is_heading_block(paragraph: str) -> bool:
     """A short paragraph of its own without closing punctuation: `#DESIGN`, `Quel est le point de départ ?`."""
     s = paragraph.strip()
@@ -104,7 +30,7 @@ def _is_heading_block(paragraph: str) -> bool:
     if _HEADING_MD.match(s) and "\n" not in s:
         return True
     lines = [line for line in s.split("\n") if line.strip()]
-    if len(lines) > 3 or len(s.split()) > 16 or s[-1] in ".,;:!" or s[0].islower() or _END.search(s):
+    if len(lines) > 3 or len(s.split()) > 16 or s[-1] in ".,;:!" or s[0].islower() or SENTENCE_END.search(s):
         return False
     return any(c.isalpha() for c in s) and not s.startswith("http")
 
@@ -126,12 +52,10 @@ def split_sentences(text: str) -> list[Sentence]:
         body_start = p_start
         body = p_text
         pos = 0
-        for m in _END.finditer(body):
-            if _is_abbreviation(body, m.start()):
-                continue
-            _add_sentence(sentences, text, body_start + pos, body_start + m.end(), first)
-            first = first and not text[body_start + pos : body_start + m.end()].strip()
-            pos = m.end()
+        for end in sentence_ends(body):
+            _add_sentence(sentences, text, body_start + pos, body_start + end, first)
+            first = first and not text[body_start + pos : body_start + end].strip()
+            pos = end
         _add_sentence(sentences, text, body_start + pos, body_start + len(body), first)
     return sentences
 
@@ -174,14 +98,6 @@ def reflow(segment: str) -> str:
         structural = _STRUCTURAL_START.match(line) and (len(previous) < 55 or previous[-1] in ".!?:»)")
         out.append(("\n" if structural else " ") + line)
     return "".join(out)
-
-
-_PASSAGE_SPLIT = re.compile(r"\n+|(?<=[.!?…])\s+(?=[«\"(]?[A-ZÀ-ÖØ-Þ0-9])")
-
-
-def passage_sentences(text: str) -> list[str]:
-    """The sentences and heading lines of a chunk's text, for trimming and extraction."""
-    return [s.strip() for s in _PASSAGE_SPLIT.split(text) if s.strip()]
 
 
 def _nest(current: str, new: str) -> str:

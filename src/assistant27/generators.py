@@ -13,10 +13,11 @@ from typing import Any, Protocol
 import numpy as np
 
 from assistant27.analysis import analyze, strip_urls
-from assistant27.chunking import passage_sentences, reflow
+from assistant27.chunking import reflow
 from assistant27.embedding import Similarity
 from assistant27.errors import GeneratorError, ModelMissingError
 from assistant27.kinds import asked_kind, holds_kind
+from assistant27.language import sentences_in
 from assistant27.schema import ModelTimings, Passage
 
 
@@ -354,7 +355,7 @@ class ExtractiveGenerator:
             terms.discard(str(years.pop()))
         candidates: list[tuple[float, int, int, int, str]] = []
         for n, passage in enumerate(request.passages[: self.from_passages], start=1):
-            lines = passage_sentences(reflow(strip_urls(passage.text)))
+            lines = sentences_in(reflow(strip_urls(passage.text)))
             line_score: dict[int, float] = {}
             for position, last, sentence in _with_wrapped(lines):
                 words = analyze(sentence)

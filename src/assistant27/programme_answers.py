@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from assistant27.analysis import analyze, fold, one_letter_apart, strip_urls
+from assistant27.language import YEAR, sentences_in, years_in
 from assistant27.programmes import (
     GENERIC_ORG_WORDS,
     Catalogue,
@@ -59,7 +60,6 @@ _TARGETS = (
     ),
     ("places", re.compile(r"(?:^| )ou(?: |$)|where|territoires?\b|villes?\b|cities|regions?\b|places?\b")),
 )
-_YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
 _SINCE = re.compile(r"(?:depuis|since|apres|after|a partir de|from)\s+(\d{4})")
 _BETWEEN = re.compile(r"(?:entre|between|de|from)\s+(\d{4})\s+(?:et|and|a|to|-)\s+(\d{4})")
 _UNTIL = re.compile(r"(?:avant|before|jusqu.?en|until)\s+(\d{4})")
@@ -159,7 +159,7 @@ def recognise(question: str, catalogue: Catalogue) -> Shape | None:
             year_max=year_max,
             authorities_only=authorities,
         )
-        years = sorted({int(y) for y in _YEAR.findall(q)})
+        years = sorted(years_in(q))
         # "Les rapports 2031 et 2033 donnent-ils les mêmes partenaires ?": say which publication names which.
         shape.by_year = len(years) >= 2 or bool(_COMPARISON.search(rest) or _SAME.search(rest))
         return shape
@@ -173,7 +173,7 @@ def recognise(question: str, catalogue: Catalogue) -> Shape | None:
         shape.topic = _topic(rest, catalogue, partner_words)
         shape.topic_label = _label(rest, shape.topic)
         shape.launched = bool(_LAUNCHED.search(rest))
-        years = sorted({int(y) for y in _YEAR.findall(q)})
+        years = sorted(years_in(q))
         if len(years) >= 2 and _BOTH.search(rest):
             shape.all_years = years
             shape.year_min = shape.year_max = None
@@ -251,7 +251,7 @@ def _years(q: str) -> tuple[int | None, int | None]:
         return int(m.group(1)), None
     if m := _UNTIL.search(q):
         return None, int(m.group(1)) - 1
-    years = [int(y) for y in _YEAR.findall(q)]
+    years = years_in(q)
     if len(years) == 1:
         return years[0], years[0]
     return None, None
@@ -277,15 +277,13 @@ def _partner_words(question: str, catalogue: Catalogue) -> list[str]:
 
 def _near(p: Programme, words: list[str], chunks: dict[str, Chunk]) -> tuple[str, str] | None:
     """A passage that names the programme and the partner (its sentence naming the partner), if any."""
-    from assistant27.chunking import passage_sentences
-
     for m in p.mentions:
         if not m.named or m.others >= 2:
             continue
         chunk = chunks.get(m.chunk_id)
         if chunk is None:
             continue
-        for sentence in passage_sentences(chunk.text):
+        for sentence in sentences_in(chunk.text):
             if _has_words(sentence, words):
                 return m.chunk_id, sentence
     return None
@@ -297,7 +295,7 @@ def _names(p: Programme, sentence: str) -> bool:
 
 def _together(p: Programme, words: list[str], quote: str) -> bool:
     """The programme and the partner in one sentence of the quote ("... Archipel. Une agence ... Exemple" is not)."""
-    return any(_names(p, part) and _has_words(part, words) for part in re.split(r"(?<=[.!?])\s+(?=[A-ZÀ-Ö])", quote))
+    return any(_names(p, part) and _has_words(part, words) for part in sentences_in(quote))
 
 
 def _display_partner(words: list[str], catalogue: Catalogue) -> str:
@@ -449,7 +447,7 @@ def _in_range(year: int | None, shape: Shape) -> bool:
 
 
 _DATED = re.compile(
-    r"\b(?:19|20)\d\d\b|\b(?:janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre|"
+    rf"\b{YEAR}\b|\b(?:janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre|"
     r"printemps|automne|été|hiver)\b",
     re.I,
 )
@@ -500,7 +498,7 @@ def _timeline(p: Programme, shape: Shape, question: str, b: _Builder, not_topic:
 
 
 # An item of a dated list: « Valcourt (2029-2030) ».
-_DATED_ITEM = re.compile(r"\((?:19|20)\d\d(?:\s*[-–]\s*(?:19|20)\d\d)?\)")
+_DATED_ITEM = re.compile(rf"\({YEAR}(?:\s*[-–]\s*{YEAR})?\)")
 
 
 def _heading_list(m: Mention, chunks: dict[str, Chunk]) -> Mention | None:
@@ -631,15 +629,13 @@ def _also_found(
     ("retenus dans le cadre du programme européen Exemplum+ pour aller à la rencontre, en 2031-2032, ...") or
     say it in another publication than the one an item cites.
     """
-    from assistant27.chunking import passage_sentences
-
     if not shape.partner_words and not shape.topic:
         return
     topic = set(shape.topic)
     cited = {c.source for c in b.cited}
     found = []
     for passage in retrieved[:among]:
-        for sentence in passage_sentences(strip_urls(passage.text)):
+        for sentence in sentences_in(strip_urls(passage.text)):
             if len(sentence) < 40 or any(sentence in q for q in b.quotes):
                 continue
             if passage.source in cited and any(_names(p, sentence) for p in listed):
@@ -802,8 +798,6 @@ def _differences(years_of: dict[str, set[int]], p: Programme, b: _Builder) -> No
 def _retrieved_facts(p: Programme, target: str, passages: list[Passage], publishers: Sequence[str] = ()) -> list[Fact]:
     """Bodies and places in the retrieved passages' sentences that name the programme (or go on about it); the
     publisher is none of them."""
-    from assistant27.chunking import passage_sentences
-
     out: dict[str, Fact] = {}
     own = {name_key(v) for v in p.variants}
 
@@ -815,11 +809,11 @@ def _retrieved_facts(p: Programme, target: str, passages: list[Passage], publish
         )
 
     for passage in passages:
-        sentences = passage_sentences(passage.text)
-        for i, sentence in enumerate(sentences):
+        lines = sentences_in(passage.text)
+        for i, sentence in enumerate(lines):
             if not _names(p, sentence):
                 continue
-            window = " ".join(sentences[i : i + 2])
+            window = " ".join(lines[i : i + 2])
             cue = _FUNDING_WORDS if target == "funders" else _PARTNER_WORDS
             if not cue.search(window):
                 continue
@@ -827,13 +821,13 @@ def _retrieved_facts(p: Programme, target: str, passages: list[Passage], publish
             for value in values:
                 if known(value):
                     continue
-                quote = sentence if value in sentence or i + 1 >= len(sentences) else sentences[i + 1]
+                quote = sentence if value in sentence or i + 1 >= len(lines) else lines[i + 1]
                 out[value] = Fact(value, [passage.chunk_id], [passage.source], [quote])
-        if target == "funders" or not any(_names(p, s) for s in sentences):
+        if target == "funders" or not any(_names(p, s) for s in lines):
             continue
         # A passage about the programme: its lines that say "en partenariat avec X" (the page's sub-headings
-        # "Exploration en partenariat avec l'Agence Exemple") name partners even where the name is sentences away.
-        for sentence in sentences:
+        # "Exploration en partenariat avec l'Agence Exemple") name partners even where the name is lines away.
+        for sentence in lines:
             if not _WITH_PARTNER.search(sentence):
                 continue
             for value in organisations(sentence) if target == "partners" else enumerated(sentence):

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from assistant27.analysis import analyze, fold, strip_urls
-from assistant27.chunking import passage_sentences
+from assistant27.language import YEAR, sentences_in
 from assistant27.schema import Chunk
 
 CATALOGUE_FILE = "programmes.json"
@@ -216,14 +216,13 @@ _PLACE_FROM_ORG = re.compile(
     r"(?:[ \t]+(?:de la|de l['’]|des|du|de|d['’]))?[ \t]*(.+)$"
 )
 _NOT_PLACES = {fold(w) for w in ("La", "Le", "Les", "Nous", "Elle", "Il", "En", "Ce")} | {m for m in _MONTHS}
-_YEAR = r"(?:19|20)\d\d"
 _MONTH = r"(?:janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre|printemps|été|automne|hiver|fin|début)"
 # "lancé en 2031", "initié en 2029", "Débuté en 2030", "Fondé en 2028", "depuis 2031", "entre avril 2030 et avril 2032",
 # "(2029-2031)", "au printemps 2033", "en octobre 2032".
 _START = re.compile(
-    rf"\b(?:lancée?s?|initiée?s?|débutée?s?|démarrée?s?|fondée?s?|créée?s?|commencée?s?|née?|depuis|dès)\b[^.;]{{0,80}}?\b(?:en|depuis|dès|au)?\s*(?:{_MONTH}\s+)?({_YEAR})"
-    rf"|entre\s+(?:{_MONTH}\s+)?({_YEAR})\s+et\s+(?:{_MONTH}\s+)?({_YEAR})"
-    rf"|\(({_YEAR})\s*[-–]\s*({_YEAR})?\)?",
+    rf"\b(?:lancée?s?|initiée?s?|débutée?s?|démarrée?s?|fondée?s?|créée?s?|commencée?s?|née?|depuis|dès)\b[^.;]{{0,80}}?\b(?:en|depuis|dès|au)?\s*(?:{_MONTH}\s+)?({YEAR})"
+    rf"|entre\s+(?:{_MONTH}\s+)?({YEAR})\s+et\s+(?:{_MONTH}\s+)?({YEAR})"
+    rf"|\(({YEAR})\s*[-–]\s*({YEAR})?\)?",
     re.I,
 )
 
@@ -680,12 +679,12 @@ def build_catalogue(chunks: Sequence[Chunk], publishers: Iterable[str] = ()) -> 
         mentions = []
         seen_variants: Counter[str] = Counter()
         for c in chunks:
-            sentences = passage_sentences(texts[c.id])
-            for i, sentence in enumerate(sentences):
+            lines = sentences_in(texts[c.id])
+            for i, sentence in enumerate(lines):
                 hits = [m for m in pattern.finditer(sentence) if _is_capitalised(m.group(0))]
                 if hits:
                     # The next sentence often goes on about it ("... avec l'Agence Exemple, Valcourt ...").
-                    following = sentences[i + 1] if i + 1 < len(sentences) else ""
+                    following = lines[i + 1] if i + 1 < len(lines) else ""
                     if _AFTER_CUE.search(following) or len(following) < 40:
                         following = ""
                     mentions.append(Mention(c.id, c.source, c.year, sentence, following))
@@ -696,7 +695,7 @@ def build_catalogue(chunks: Sequence[Chunk], publishers: Iterable[str] = ()) -> 
         for c in chunks:
             if not c.heading or not any(_is_capitalised(h.group(0)) for h in pattern.finditer(c.heading)):
                 continue
-            for sentence in passage_sentences(texts[c.id]):
+            for sentence in sentences_in(texts[c.id]):
                 if (c.id, sentence) not in named_at and len(sentence) >= 40 and not pattern.search(sentence):
                     mentions.append(Mention(c.id, c.source, c.year, sentence, named=False))
         if len(named_at) < 2 and not defined[key]:
@@ -751,7 +750,7 @@ def _add_neighbours(programmes: list[Programme], chunks: Sequence[Chunk], texts:
     for c in sorted(chunks, key=lambda c: (c.source, c.page or 0, c.start)):
         if c.source != previous_source:
             last, previous_source = [], c.source
-        for sentence in passage_sentences(texts[c.id]):
+        for sentence in sentences_in(texts[c.id]):
             place = (c.id, sentence)
             if place in named_by:
                 last = named_by[place]
@@ -767,7 +766,7 @@ def _add_neighbours(programmes: list[Programme], chunks: Sequence[Chunk], texts:
         have = {(m.chunk_id, m.sentence) for m in p.mentions}
         for chunk_id in dict.fromkeys(m.chunk_id for m in p.mentions if m.named):
             c = by_id[chunk_id]
-            for sentence in passage_sentences(texts[chunk_id]):
+            for sentence in sentences_in(texts[chunk_id]):
                 place = (chunk_id, sentence)
                 if len(sentence) >= 40 and place not in have and place not in named_anywhere:
                     p.mentions.append(Mention(chunk_id, c.source, c.year, sentence, named=False))

@@ -15,6 +15,7 @@ from collections.abc import Set
 from functools import cache, lru_cache
 
 from assistant27.analysis import analyze, fold
+from assistant27.language import SENTENCE_END, sentences_in
 from assistant27.prompts import PROMPT_FILES, load
 
 RUN = 3  # words in a row, as in the instructions: shorter runs (« la question ») are everyday French
@@ -27,7 +28,6 @@ ANY = "*"
 _WORD = re.compile(r"\w+", re.UNICODE)
 # A citation marker, or a list of them (« [1], [2] et [3] »): left out when looking for an echo and its end.
 _MARKERS = re.compile(r"\[\d+(?:\s*[,;]\s*\d+)*\](?:\s*(?:,|;|\bet\b|\band\b)\s*\[\d+(?:\s*[,;]\s*\d+)*\])*")
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=\S)")
 # Where a reporting lead-in ends (« X indiquent que », « selon Y, », « Z : »): what it reports follows.
 _LEAD_END = re.compile(r"\b(?:que|qu['’]|that)\s*|[:,;]\s*", re.IGNORECASE)
 _LEAD_MAX = 40  # characters of reporting verb between the echo and that end (« indiquent clairement »)
@@ -103,7 +103,7 @@ def strip_prompt_echo(text: str, sources: list[str]) -> str:
     lines = []
     for line in text.split("\n"):
         kept = []
-        for sentence in _SENTENCE_END.split(line):
+        for sentence in sentences_in(line, claims=True):
             plain = _MARKERS.sub(lambda m: " " * len(m.group()), sentence)  # same offsets, no markers
             end = echo_end(plain, allowed)
             if end is None:
@@ -151,6 +151,6 @@ def shown_while_written(text: str, sources: list[str]) -> str:
     for k in range(min(RUN - 1, len(matches)), 0, -1):
         tail = tuple(fold(m.group()) for m in matches[-k:])
         variants = [tail] + [tail[:i] + (ANY,) + tail[i + 1 :] for i in range(k)]
-        if any(v in starts for v in variants) and not _SENTENCE_END.search(said[matches[-k].start() :] + " x"):
+        if any(v in starts for v in variants) and not SENTENCE_END.search(said[matches[-k].start() :] + " "):
             return said[: matches[-k].start()].rstrip()
     return said

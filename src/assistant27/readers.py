@@ -11,13 +11,14 @@ import os
 import re
 import unicodedata
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant27.errors import ReadError
+from assistant27.language import detect_language, years_in
 from assistant27.schema import Publication, Section
 
 if TYPE_CHECKING:
@@ -30,7 +31,6 @@ log = logging.getLogger(__name__)
 SUPPORTED_SUFFIXES = (".pdf", ".txt", ".md", ".html", ".htm", ".docx")
 CATALOGUE_NAME = "catalogue.csv"
 DEFAULT_KIND = "publication"
-DEFAULT_LANGUAGE = "fr"
 
 NO_TEXT_LAYER_WARNING = "no text layer: a scan without OCR? Run OCR (e.g. ocrmypdf) and ingest again."
 EMPTY_FILE_WARNING = (
@@ -42,7 +42,6 @@ NO_HTML_TEXT_WARNING = (
 )
 
 _MIN_BARE_HTML_WORDS = 25
-_YEAR_IN_TEXT = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 _PDF_DATE = re.compile(r"^\s*(?:D:)?((?:19|20)\d{2})")
 _ATX_HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 _SETEXT_UNDERLINE = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
@@ -57,19 +56,6 @@ _JUNK_TITLE = re.compile(
 )
 # python-docx's built-in template carries this creation date: files saved by it are not from 2013.
 _PYTHON_DOCX_TEMPLATE_CREATED = datetime(2013, 12, 23, 23, 15, tzinfo=UTC)
-
-# fmt: off
-_FRENCH_WORDS = frozenset({
-    "le", "la", "les", "des", "du", "de", "et", "est", "une", "un", "pour", "dans", "que", "qui", "sur", "avec",
-    "par", "pas", "au", "aux", "ce", "ces", "cette", "nous", "vous", "ils", "elles", "sont", "été", "être", "ont",
-    "leur", "leurs", "mais", "ou", "plus", "comme",
-})
-_ENGLISH_WORDS = frozenset({
-    "the", "and", "of", "to", "in", "is", "that", "for", "with", "on", "as", "are", "was", "by", "this", "be", "it",
-    "from", "or", "an", "have", "not", "which", "their", "were", "at", "we", "they", "has", "been", "but", "more",
-    "these", "into",
-})
-# fmt: on
 
 
 @dataclass(frozen=True)
@@ -314,8 +300,8 @@ def _metadata_from_name(path: Path) -> tuple[str, int | None]:
     """`rapport-activite-2031.txt` -> ("Rapport activite 2031", 2031)."""
     words = " ".join(re.split(r"[-_.\s]+", path.stem)).strip()
     title = words[:1].upper() + words[1:] if words else path.name
-    match = _YEAR_IN_TEXT.search(path.stem)
-    return title, int(match.group(1)) if match else None
+    years = years_in(path.stem)
+    return title, years[0] if years else None
 
 
 def _clean_title(raw: object) -> str:
@@ -333,21 +319,6 @@ def _year_from(raw: object) -> int | None:
         match = _PDF_DATE.match(raw)
         return int(match.group(1)) if match else None
     return None
-
-
-def detect_language(texts: Iterable[str], default: str = DEFAULT_LANGUAGE) -> str:
-    """Return "fr" or "en", crudely, by counting common words in the first 20,000 characters."""
-    sample = ""
-    for text in texts:
-        sample += text + "\n"
-        if len(sample) > 20_000:
-            break
-    words = [w.lower() for w in _WORD.findall(sample[:20_000])]
-    french = sum(w in _FRENCH_WORDS for w in words)
-    english = sum(w in _ENGLISH_WORDS for w in words)
-    if french + english < 3:
-        return default
-    return "en" if english > french else "fr"
 
 
 # PDF

@@ -1,4 +1,6 @@
-"""Answerability: does any retrieved sentence state what the question asks?
+"""Refusal: every check that refuses (before answering, after it, in a model's own words) and the refusal itself.
+
+Answerability: does any retrieved sentence state what the question asks?
 
 A question asks for a kind of thing (a person, an amount, a count, a date, a place). A topical
 passage that holds no such thing beside the question's own focus words does not answer it, however
@@ -10,13 +12,13 @@ evaluation sets (benchmarks/answerability.py), reported on the held-out part.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from assistant27.analysis import analyze, unmatched_names
-from assistant27.answering import assess
-from assistant27.chunking import passage_sentences
+from assistant27.analysis import analyze, fold, unmatched_names
 from assistant27.kinds import answer_holds_kind, asked_kind, focus_terms, holds_kind
-from assistant27.schema import Passage
+from assistant27.language import detect_language, sentences_in
+from assistant27.schema import CITATION_MARKER, Passage
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,7 @@ def best_support(question: str, texts: list[str]) -> Support:
     terms = focus_terms(question)
     best = Support(kind, "", 0.0, False)
     for text in texts:
-        for sentence in passage_sentences(text):
+        for sentence in sentences_in(text):
             words = set(analyze(sentence))
             focus = len(terms & words) / len(terms) if terms else 1.0
             candidate = Support(kind, sentence, round(focus, 4), holds_kind(sentence, kind, question))
@@ -125,3 +127,82 @@ def refusal_text(kind: str, language: str, missing: tuple[str, ...] = ()) -> str
     if missing:
         text += " " + _NOT_NAMED.get(language, _NOT_NAMED["fr"]).format(names=", ".join(missing))
     return text
+
+
+# What the prompt tells the model to write when the passages do not answer: the sentence users see. Its first word
+# starts answers too ("Les collectivités ..."), so generators.RefusalGate measures the refusal over its first two
+# tokens ("Les publications"). A sentence that starts no answer ("Je ne trouve pas la réponse dans les extraits.",
+# measured by its first token alone) made the 1.5B model answer from the wrong passage in
+# tests/test_generators.py::test_generator_contract[local] (evals/reports/2026-11-23-local-subsets/README.md).
+MODEL_REFUSAL = {
+    "fr": "Les publications ne répondent pas à cette question.",
+    "en": "The publications do not answer this question.",
+}
+# What a language model writes when it cannot answer, even when it does not copy our sentence exactly.
+_REFUSAL_PATTERNS = re.compile(
+    r"ne (?:repondent|disent|contiennent|mentionnent|precisent|permettent|trouve) pas"
+    r"|(?:aucune|pas d)\s*(?:information|mention)"
+    r"|do(?:es)? not (?:answer|say|mention|contain|provide)|no information|not mentioned|cannot find",
+)
+
+
+# "ne précisent pas la date, mais ..." / "do not say when, but ...": what follows is an answer.
+_BUT = re.compile(r"\b(?:mais|cependant|toutefois|neanmoins|but|however)\b")
+
+
+def _refuses(sentence: str) -> bool:
+    """One sentence that says the passages do not answer, with no answer after a 'but'."""
+    folded = fold(CITATION_MARKER.sub("", sentence))
+    found = _REFUSAL_PATTERNS.search(folded)
+    return found is not None and not _BUT.search(folded[found.end() :])
+
+
+def is_refusal(text: str) -> bool:
+    """True when generated text only says that the passages do not answer.
+
+    A partial refusal ("Les extraits ne précisent pas la date. Le programme a commencé en 2031 [1].") is an
+    answer; a question the model echoed before refusing does not count as one.
+    """
+    content = [s for s in sentences_in(text.strip(), claims=True) if not CITATION_MARKER.sub("", s).rstrip().endswith("?")]
+    return bool(content) and all(_refuses(s) for s in content)
+
+
+def without_refusals(text: str) -> str:
+    """An answer without its refusal sentences ("Les extraits ne disent pas X." before the part that answers)."""
+    kept = [" ".join(s for s in sentences_in(line, claims=True) if not _refuses(s)) for line in text.strip().split("\n")]
+    return "\n".join(line for line in kept if line)
+
+
+@dataclass
+class Answerability:
+    """Evidence that the retrieved passages can answer the question."""
+
+    coverage: float  # share of the question's content terms found in the best passages
+    dense: float  # best dense similarity
+    answerable: bool
+
+
+# English questions are read against French passages: their dense similarity runs lower (answerable ones 0.78-0.87,
+# off-topic ones 0.75-0.80 on evals/publications.jsonl, where 0.86 refused 18 of 31 answerable English questions),
+# and French word coverage says little about them.
+ENGLISH_DENSE_OFFSET = 0.06
+
+
+def assess(question: str, passages: list[Passage], *, min_coverage: float, min_dense: float) -> Answerability:
+    """Refuse before generating when the best passages share too little with the question.
+
+    English questions need `min_dense - ENGLISH_DENSE_OFFSET`.
+    """
+    if detect_language(question) == "en":
+        min_dense -= ENGLISH_DENSE_OFFSET
+    terms = set(analyze(question))
+    top = passages[:5]
+    if not top:
+        return Answerability(0.0, 0.0, False)
+    best_cov = 0.0
+    for p in top:
+        words = set(analyze(f"{p.title} {p.heading} {p.text}"))
+        best_cov = max(best_cov, len(terms & words) / len(terms) if terms else 0.0)
+    dense = max((p.scores.get("dense", 0.0) for p in passages), default=0.0)
+    answerable = dense >= min_dense or (best_cov >= min_coverage and dense >= min_dense - 0.04)
+    return Answerability(best_cov, dense, answerable)

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from assistant27.analysis import is_english
 from assistant27.corpus import Corpus, CorpusView
 from assistant27.embedding import Embedder
+from assistant27.language import detect_language, years_in
 from assistant27.schema import Chunk, Passage
 from assistant27.store import ChunkStore, Filters
-
-_YEAR = re.compile(r"\b(19[89]\d|20[0-4]\d)\b")
 
 
 @dataclass
@@ -111,7 +108,7 @@ class Retriever:
         lists = self.rankings(query, filters, view)
         dense_sim = {c.id: s for c, s in lists.dense}
         bm25_score = {c.id: s for c, s in lists.bm25}
-        years = {int(y) for y in _YEAR.findall(query)}
+        years = set(years_in(query))
         if mode == "dense":
             fused = lists.dense
         elif mode == "bm25":
@@ -126,7 +123,7 @@ class Retriever:
                 for c, _ in lists.dense + lists.bm25
             }
             # English questions share few words with the French text: the dense side counts for more.
-            weight = self.bm25_weight_english if is_english(query) else self.bm25_weight
+            weight = self.bm25_weight_english if detect_language(query) == "en" else self.bm25_weight
             fused = convex_fusion(lists.dense, lists.bm25, weight, bonus)
         else:
             rankings = [[c for c, _ in lists.dense], [c for c, _ in lists.bm25]]

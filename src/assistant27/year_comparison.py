@@ -12,12 +12,12 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from assistant27.language import YEARS, years_in
 from assistant27.schema import Citation, Passage
 from assistant27.store import Filters
 
 MAX_YEARS = 5
 
-_YEAR = re.compile(r"(?<![\d.,])(19[89]\d|20[0-4]\d)(?![\d.,]\d)")
 # "de 2031 à 2035", "from 2031 to 2035", "2031-2035": every publication year in between is compared.
 _RANGE = re.compile(
     r"\b(?:de|from|du)\s+(?:l'an\s+|la\s+\w+\s+de\s+)?(\d{4})\b.{0,60}?\b(?:a|à|au|to|until|jusqu'en)\s+"
@@ -42,7 +42,7 @@ _LABELS = {
 def compared_years(question: str, available: Iterable[int], filters: Filters | None = None) -> list[int]:
     """The publication years a question asks to compare (two or more), or [] for any other question."""
     years_there = sorted(set(available))
-    asked = {int(y) for y in _YEAR.findall(question)}
+    asked = set(years_in(question))
     for m in _RANGE.finditer(question):
         low, high = (int(g) for g in (m.group(1) or m.group(3), m.group(2) or m.group(4)))
         asked |= {y for y in years_there if low <= y <= high}
@@ -61,7 +61,7 @@ def compared_years(question: str, available: Iterable[int], filters: Filters | N
 
 def year_query(question: str) -> str:
     """The question without its years: within one year's publications they only add noise."""
-    return re.sub(r"\s+", " ", _YEAR.sub(" ", question)).strip()
+    return re.sub(r"\s+", " ", YEARS.sub(" ", question)).strip()
 
 
 def within(filters: Filters | None, year: int) -> Filters:

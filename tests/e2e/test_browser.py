@@ -15,7 +15,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from chromium import CHROMIUM, CHROMIUM_ARGS
+from chromium import CHROMIUM, CHROMIUM_ARGS, require_browser
 from click.testing import CliRunner
 from conftest import CountingEmbedder
 
@@ -29,12 +29,8 @@ from assistant27.webapp import WebApp
 
 REPLY = "La Communauté urbaine de Dunkerque a participé au programme Nouveaux Accords [1]."
 
-try:
-    from playwright import sync_api
-except ImportError:  # a failure, not a skip: CI must not pass without its browser tests
-    pytest.fail("playwright is not installed: run make test (it installs it)", pytrace=False)
-if not CHROMIUM.exists():
-    pytest.fail("no /usr/bin/chromium: apt-get install chromium (make test does)", pytrace=False)
+pytestmark = pytest.mark.slow  # a real browser: seconds a test (make test runs them, make test-fast does not)
+sync_api = require_browser()
 
 
 class SlowGenerator:

@@ -13,12 +13,15 @@ from typing import Any
 
 import pytest
 from appserver import make_app, serving
+from chromium import CHROMIUM, CHROMIUM_ARGS, require_browser
 from click.testing import CliRunner
-from test_browser import CHROMIUM, CHROMIUM_ARGS, sync_api
 
 from assistant27.cli import main
 from assistant27.config import Settings
 from assistant27.generators import GenerationRequest
+
+pytestmark = pytest.mark.slow  # a real browser: seconds a test (make test runs them, make test-fast does not)
+sync_api = require_browser()
 
 REPLY = "La Communauté urbaine de Dunkerque a participé au programme Nouveaux Accords [1]."
 # What a small model wrote: its instructions copied before the answer, then one of its rules.

@@ -8,11 +8,14 @@ from pathlib import Path
 
 import pytest
 from appserver import make_app, serving
+from chromium import CHROMIUM, CHROMIUM_ARGS, require_browser
 from conftest import DATA, SMALL_CATALOGUE, write_corpus
-from test_browser import CHROMIUM, CHROMIUM_ARGS, sync_api
 
 from assistant27.config import Settings
 from assistant27.generators import ScriptedGenerator
+
+pytestmark = pytest.mark.slow  # a real browser: seconds a test (make test runs them, make test-fast does not)
+sync_api = require_browser()
 
 TOKEN = "correct-horse-battery-staple"
 FOOLED_REPLY = (
@@ -53,7 +56,6 @@ def _page(browser, dialogs: list[str]):  # type: ignore[no-untyped-def]
     return page
 
 
-@pytest.mark.slow  # about 15 s: Gradio's page in Chromium, a chat turn and a search
 def test_no_script_from_the_corpus_or_the_answer_runs(hostile_settings: Settings, browser) -> None:  # type: ignore[no-untyped-def]
     expect = sync_api.expect
     app = make_app(hostile_settings, ScriptedGenerator([FOOLED_REPLY]))
@@ -81,7 +83,6 @@ def test_no_script_from_the_corpus_or_the_answer_runs(hostile_settings: Settings
         assert "[7]" not in page.locator("#a27-chat .a27-answer").last.inner_text()
 
 
-@pytest.mark.slow  # about 12 s
 def test_token_gate_login_page(settings: Settings, browser) -> None:  # type: ignore[no-untyped-def]
     expect = sync_api.expect
     app = make_app(settings, ScriptedGenerator(["La Communauté urbaine de Dunkerque a participé [1]."]))
