@@ -397,9 +397,13 @@ class ExtractiveGenerator:
         complete = ":" in sentence and sentence.rstrip()[-1] in ".!…"
         if trigger == "announce" and _ANNOUNCED.search(sentence) and not complete:
             return self.read_on
-        if self.kind_next and kind is not None:
-            if not holds_kind(sentence, kind, question) and holds_kind(following[0], kind, question):
-                return 1  # the next line, whatever its length
+        if (
+            self.kind_next
+            and kind is not None
+            and not holds_kind(sentence, kind, question)
+            and holds_kind(following[0], kind, question)
+        ):
+            return 1  # the next line, whatever its length
         return 0
         trigger = self.read_on_trigger
         if trigger == "always" or sentence.rstrip().endswith(":") or _BULLET.match(following[0]):
