@@ -485,20 +485,3 @@ def test_associe_says_with_whom_not_what_about() -> None:
     shape = recognise("A quels programmes le Parc naturel régional des Boucles a-t-il été associé ?", catalogue())
     assert shape is not None and shape.kind == "list" and shape.target == "programmes"
     assert "boucles" in shape.partner_words and shape.topic == []
-
-
-def test_a_list_question_asking_for_what_the_programme_passages_never_speak_of_goes_back_to_retrieval() -> None:
-    cat = catalogue()
-    # The catalogue lists Rebonds's partners; it cannot tell which are Italian, or which are not local governments.
-    assert recognise("Quelles villes italiennes ont participé au programme Rebonds ?", cat) is None
-    assert recognise("Which Spanish cities are partners of Rebonds?", cat) is None
-    assert recognise("Quels sont les partenaires de Rebonds, en dehors des collectivités ?", cat) is None
-    # Words of the question's frame, or words the programme's own passages use, leave the list to the catalogue.
-    for q in (
-        "Quelles collectivités participent au programme Rebonds ?",
-        "Avec quelles organisations publiques Rebonds a-t-il été mené ?",
-        "Which cities took part in Rebonds?",
-        "Les rapports 2024 et 2025 donnent-ils les mêmes partenaires pour Rebonds ?",
-    ):
-        shape = recognise(q, cat)
-        assert shape is not None and shape.programmes[0].name == "Rebonds", q

@@ -151,10 +151,6 @@ def recognise(question: str, catalogue: Catalogue) -> Shape | None:
         return None  # "Quels projets concrets illustrent Archipel ?": parts of one programme, not the catalogue
     authorities = bool(re.search(r"collectivit|local (?:authorit|govern)", q))
     if named and target and not asks_programmes:
-        if _unaccounted(rest, catalogue, named[0]):
-            # « Quelles villes italiennes… », « en dehors des collectivités »: the question asks for a part of the
-            # list that the programme's passages never speak of; retrieval and the answerability check decide.
-            return None
         shape = Shape(
             "list",
             target=target,
@@ -357,39 +353,6 @@ def _topic(rest: str, catalogue: Catalogue, partner_words: list[str]) -> list[st
         for t in dict.fromkeys(analyze(rest))
         if t not in not_topic and t not in partner_terms and not t.isdigit() and len(t) > 2 and t in used
     ]
-
-
-# The words a catalogue question is made of: what it asks for (a list, a timeline, a comparison, of partners,
-# funders, places), when, and how it says so; anything else in it qualifies the question.
-_FRAME = (_TIMELINE, _COMPARISON, _LIST_PROGRAMMES, _WORKED_WITH, _LAUNCHED, _BOTH, _SAME, _YEAR, _SINCE, _BETWEEN, _UNTIL)
-_FRAME_WORDS = set(
-    analyze(
-        "qui ki who whom quel quelle quels quelles lesquels lesquelles which what est sont c'est etait étaient is are "
-        "was were nommé nommés cité cités mentionné mentionnés named mentioned listed impliqué impliqués involved "
-        "fait faire font part parmi among principaux principales main donner donne donnent dis dites tell me moi "
-        "selon according brochure cadre au fil"
-    )
-)
-
-
-def _unaccounted(rest: str, catalogue: Catalogue, programme: Programme) -> set[str]:
-    """The question's content stems (programme names already removed) that are no part of a catalogue question
-    and that the programme's passages never use: what the question asks about that the catalogue cannot say."""
-    text = rest
-    for pattern in (*_FRAME, *(p for _, p in _TARGETS)):
-        text = pattern.sub(" ", text)
-    frame = _not_topic(catalogue) | _FRAME_WORDS
-    asked = {t for t in analyze(text) if not t.isdigit() and not _known(t, frame)}
-    return {t for t in asked if not _known(t, _programme_terms(programme))}
-
-
-def _known(term: str, terms: frozenset[str] | set[str]) -> bool:
-    """`term` is in `terms`, or shares its first five letters with one (`participent`, `particip`)."""
-    return term in terms or (len(term) >= 5 and any(t[:5] == term[:5] for t in terms if len(t) >= 5))
-
-
-def _programme_terms(programme: Programme) -> frozenset[str]:
-    return frozenset(t for m in programme.mentions for t in analyze(f"{m.sentence} {m.following}"))
 
 
 def _without_names(text: str, programmes: list[Programme]) -> str:
