@@ -94,7 +94,8 @@ def main() -> None:
                 if name == args.show:
                     print(f"  {'+' if good else '-'}{row['id']} {row['question']}\n    {text[:600]}")
         parts = "; ".join(
-            f"{part}: {c[0]}/{c[1]} right, {c[2] / max(c[1], 1):.0f} chars" for part, c in sorted(tally.items(), reverse=True)
+            f"{part}: {c[0]}/{c[1]} right, {c[2] / max(c[1], 1):.0f} chars"
+            for part, c in sorted(tally.items(), reverse=True)
         )
         print(f"{name}: {parts} {' '.join(changed)}", flush=True)
 
