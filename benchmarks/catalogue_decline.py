@@ -21,8 +21,8 @@ matcher = EvidenceMatcher(_repair)
 R = Path(sys.argv[1] if len(sys.argv) > 1 else "evals/reports/2026-12-07-suite-extractive-answercheck")
 tally = {}
 for f in ["publications", "hard-unanswerable", "public-fr"]:
-    for l in open(R / f / "results.jsonl"):
-        x = json.loads(l)
+    for line in (R / f / "results.jsonl").read_text(encoding="utf-8").splitlines():
+        x = json.loads(line)
         if x["result"].get("generator") != "catalogue" or recognise(x["question"], cat) is not None:
             continue
         result = a.ask(x["question"]).to_json()
