@@ -302,3 +302,12 @@ def test_a_programme_filter_that_matches_nothing_says_what_to_try(settings: Sett
     assert line.startswith("Aucun programme pour « Exempleville img src=x lien javascript:x »") and "Retirez" in line
     rows, cards, line = app.filter_programmes(None, "Dunkerque", None)
     assert len(rows) == 1 and "Nouveaux Accords" in cards and line == "1 programme."
+
+
+def test_high_confidence_is_kept_for_answers_right_four_times_in_five() -> None:
+    from assistant27.webapp import confidence_label
+
+    # Calibrated on the tuning part (benchmarks/confidence_calibration.py): 0.6-0.8 was right about half the time.
+    assert confidence_label(0.7).startswith("Confiance : moyenne")
+    assert confidence_label(0.85).startswith("Confiance : élevée")
+    assert "vérifiez" in confidence_label(0.35)

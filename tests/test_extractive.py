@@ -114,3 +114,35 @@ def test_an_english_question_picks_the_french_sentence_closest_in_meaning() -> N
     weighed = "".join(ExtractiveGenerator(max_sentences=1, similarity=similarity).generate(request))
     assert "Aquitaine" not in plain
     assert "neuf Régions membres la soutiennent : Aquitaine, Bourgogne, Bretagne. [1]" in weighed
+
+
+def test_a_sentence_that_announces_an_enumeration_is_read_on_to_its_items() -> None:
+    """The question's words are in the sentence that announces the list; the items are the lines after it."""
+    passage = _passage(
+        1,
+        "Le manuel s'organise autour de 4 thèmes de formation saillants : comment construire un récit commun ?\n"
+        "Comment mieux travailler avec les agents ?\nComment exercer le pouvoir autrement ?\n"
+        "Comment ne plus cacher les conflits ?\nLa suite du rapport parle d'autre chose, longuement, et sans fin.",
+    )
+    text = _answer("Quels sont les thèmes du manuel ?", [passage])
+    assert "pouvoir autrement" in text and "conflits" in text
+    whole = _passage(1, "Neuf Régions membres la soutiennent : Aquitaine, Bourgogne, Bretagne. Le budget est stable.")
+    # An enumeration held whole by its sentence is not read on.
+    assert "budget" not in "".join(
+        ExtractiveGenerator(max_sentences=1).generate(GenerationRequest("Quelles Régions la soutiennent ?", [whole]))
+    )
+
+
+def test_the_next_line_is_added_when_it_not_the_sentence_holds_the_kind_asked() -> None:
+    passage = _passage(
+        1,
+        "Nous continuons à accueillir des chercheurs lors de nos déjeuners-recherche en janvier.\n"
+        "Nous avons reçu Camille Exemple, de l'Université de Valcourt, pour ses travaux.\n"
+        "Le reste de l'année a été consacré aux programmes en cours.",
+    )
+    text = "".join(
+        ExtractiveGenerator(max_sentences=1).generate(
+            GenerationRequest("Qui a été accueilli lors d'un déjeuner-recherche en janvier ?", [passage])
+        )
+    )
+    assert "Camille Exemple" in text

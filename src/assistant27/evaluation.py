@@ -205,6 +205,15 @@ def summarise(verdicts: list[Verdict], results: list[dict[str, Any]], retrieval_
         out["citation_accuracy"] = _ratio(sum(v.cited_correctly for v in answerable), len(answerable))
         out["refusal_accuracy"] = _ratio(sum(v.refused for v in unanswerable), len(unanswerable))
         out["false_refusals"] = _ratio(sum(v.refused for v in answerable), len(answerable))
+        # The answers' length beside their accuracy: `must_include` rewards long answers, the reader does not.
+        lengths = [
+            float(len(r.get("answer") or "")) for r, v in zip(results, verdicts) if v.answerable and not v.refused
+        ]
+        out["answer_chars"] = {
+            "p50": percentile(lengths, 0.5),
+            "mean": round(sum(lengths) / len(lengths), 1) if lengths else None,
+            "n": len(lengths),
+        }
     totals = [r["timings"]["total_s"] for r in results if r.get("timings")]
     firsts = [
         r["timings"]["first_token_s"]

@@ -322,6 +322,9 @@ class OpenAICompatibleGenerator:
 # sentence's). 12 on the full set's recorded passages (benchmarks/extractive_dense.py): 103 -> 107 of 167 answers
 # (0.5-8: +0-2; 12-24: +4; 64: +2; 200: +0).
 DENSE_WEIGHT = 12.0
+# Characters of an enumeration read after the sentence that opens it, and whether the next line completes a
+# sentence that lacks the kind asked (benchmarks/extractive_replay.py, evals/HISTORY.md).
+READ_ON = 400
 # How much holding a thing of the kind asked (a person, an amount, a date...) weighs, on the words' scale.
 KIND_WEIGHT = 0.0
 
@@ -338,6 +341,9 @@ class ExtractiveGenerator:
         similarity: Similarity | None = None,
         dense_weight: float = DENSE_WEIGHT,
         kind_weight: float = KIND_WEIGHT,
+        read_on: int = READ_ON,
+        read_on_trigger: str = "announce",
+        kind_next: bool = True,
     ) -> None:
         self.max_sentences = max_sentences
         self.from_passages = from_passages
@@ -347,6 +353,9 @@ class ExtractiveGenerator:
         self.similarity = similarity
         self.dense_weight = dense_weight
         self.kind_weight = kind_weight
+        self.read_on = read_on
+        self.read_on_trigger = read_on_trigger  # "colon": only a colon or a list item opens; "always": any sentence
+        self.kind_next = kind_next
 
     def generate(self, request: GenerationRequest) -> Iterator[str]:
         terms = set(analyze(request.question))
@@ -354,8 +363,10 @@ class ExtractiveGenerator:
         if len(years) == 1:  # one year's passages (a year of a comparison): its year tells no sentence apart
             terms.discard(str(years.pop()))
         candidates: list[tuple[float, int, int, int, str]] = []
+        passage_lines: dict[int, list[str]] = {}
         for n, passage in enumerate(request.passages[: self.from_passages], start=1):
             lines = sentences_in(reflow(strip_urls(passage.text)))
+            passage_lines[n] = lines
             line_score: dict[int, float] = {}
             for position, last, sentence in _with_wrapped(lines):
                 words = analyze(sentence)
@@ -392,11 +403,61 @@ class ExtractiveGenerator:
                 break
         best = [b for b in best if b[0] > 0.3 / self.from_passages] or best[:1]
         best.sort(key=lambda c: (c[1], c[2]))  # passage order, then reading order
-        for i, (_score, n, _pos, _last, sentence) in enumerate(best):
-            yield ("" if i == 0 else " ") + f"{sentence} [{n}]"
+        taken = {(b[1], i) for b in best for i in range(b[2], b[3] + 1)}
+        for i, (_score, n, _pos, last, sentence) in enumerate(best):
+            text = sentence
+            budget = self._read_on(sentence, passage_lines[n][last + 1 :], kind, request.question)
+            for j in range(last + 1, len(passage_lines[n])):
+                if (n, j) in taken or len(text) - len(sentence) >= budget:
+                    break
+                taken.add((n, j))
+                text += " " + passage_lines[n][j]
+            yield ("" if i == 0 else " ") + f"{text} [{n}]"
+
+    def _read_on(self, sentence: str, following: list[str], kind: str | None, question: str) -> int:
+        """How many characters of the lines after a chosen sentence complete it: the enumeration it opens (it ends
+        with a colon, a list item follows, or it announces a number of things: « quatre axes », « 3 livrables »),
+        or the next line when that one, not the sentence, holds the kind of thing asked (a name, a date...)."""
+        if not self.read_on or not following:
+            return 0
+        trigger = self.read_on_trigger
+        if trigger == "always" or sentence.rstrip().endswith(":") or _BULLET.match(following[0]):
+            return self.read_on
+        # « neuf Régions la soutiennent : Aquitaine, Bourgogne, Bretagne. » holds its whole enumeration.
+        complete = ":" in sentence and sentence.rstrip()[-1] in ".!…"
+        if trigger == "announce" and _ANNOUNCED.search(sentence) and not complete:
+            return self.read_on
+        if (
+            self.kind_next
+            and kind is not None
+            and not holds_kind(sentence, kind, question)
+            and holds_kind(following[0], kind, question)
+        ):
+            return 1  # the next line, whatever its length
+        return 0
+        trigger = self.read_on_trigger
+        if trigger == "always" or sentence.rstrip().endswith(":") or _BULLET.match(following[0]):
+            return self.read_on
+        if "announce" in trigger and _ANNOUNCED.search(sentence):
+            return self.read_on
+        if (
+            "kind" in trigger
+            and kind is not None
+            and not holds_kind(sentence, kind, question)
+            and holds_kind(following[0], kind, question)
+        ):
+            return 1 if "kind1" in trigger else self.read_on
+        return 0
 
 
 _END = '.!?…»)"'
+_BULLET = re.compile(r"^\s*(?:[-–•*▪◦·]|\d{1,2}[.)]\s)")
+_ANNOUNCED = re.compile(
+    r"(?<![\d.,])(?:[2-9]|1\d)\s+[a-zà-ÿ]{3,}s\b|\b(?:deux|trois|quatre|cinq|six|sept|huit|neuf|dix|two|three|four|five)"
+    r"\s+(?:[a-zà-ÿ'’-]+\s+){0,2}?[a-zà-ÿ]{3,}[sx]\b",
+    re.IGNORECASE,
+)
+
 
 
 def _with_wrapped(lines: list[str], most: int = 4) -> Iterator[tuple[int, int, str]]:
