@@ -176,6 +176,7 @@ class LlamaIndexPeer:
         import Stemmer
         from llama_index.core.llms import MockLLM
         from llama_index.core.retrievers import QueryFusionRetriever
+        from llama_index.core.retrievers.fusion_retriever import FUSION_MODES
         from llama_index.retrievers.bm25 import BM25Retriever
 
         nodes = list(index.docstore.docs.values())
@@ -189,7 +190,7 @@ class LlamaIndexPeer:
             [index.as_retriever(similarity_top_k=k), bm25],
             similarity_top_k=k,
             num_queries=1,  # the question alone: no language model writes other queries
-            mode="reciprocal_rerank",
+            mode=FUSION_MODES.RECIPROCAL_RANK,
             use_async=False,
             llm=MockLLM(),  # never called with one query; without it llama-index would look for OpenAI
         )
