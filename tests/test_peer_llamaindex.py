@@ -74,6 +74,8 @@ def test_eval_with_the_llamaindex_peer_reports_both_pipelines_side_by_side(setti
     second = json.loads((tmp_path / "again" / "summary.json").read_text(encoding="utf-8"))["peer"]
     assert not second["built_now"] and second["cache"] == peer["cache"]  # read back, not embedded again
     assert second["columns"] == columns
+    suite = CliRunner().invoke(main, ["eval", "--suite", str(set_path), "--peer", "llamaindex"])
+    assert suite.exit_code == 2 and "--peer runs beside one set" in suite.output
 
 
 def test_the_peer_cache_follows_the_corpus_content(tmp_path: Path) -> None:
