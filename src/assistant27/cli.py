@@ -327,6 +327,12 @@ def _chat(assistant: Any, filters: Filters) -> None:
     type=click.Path(path_type=Path, exists=True, file_okay=False),
     help="Score a result folder again with today's scoring (answers kept): rewrites its summary and report.",
 )
+@click.option(
+    "--peer",
+    type=click.Choice(["llamaindex"]),
+    help="Also run the plain llama-index pipeline on the same items and report it side by side (its index is "
+    "cached in INDEX_DIR/peers/ by the corpus's content).",
+)
 @click.pass_obj
 def evaluate(
     obj: Context,
@@ -339,6 +345,7 @@ def evaluate(
     suite_path: Path | None,
     compare_dirs: tuple[Path, Path] | None,
     rescore_dir: Path | None,
+    peer: str | None,
 ) -> None:
     """Run an evaluation set (EVAL_FORMAT.md) through ask and score it: results.jsonl, summary.json, report.html."""
     import datetime as dt
@@ -386,6 +393,8 @@ def evaluate(
         return Assistant.from_settings(own)
 
     if suite_path is not None:
+        if peer is not None:
+            raise click.UsageError("--peer runs beside one set: give a SET (and --corpus if needed) instead of --suite.")
         if set_path is not None or corpus is not None:
             raise click.UsageError("--suite names its own sets and corpora: give no SET or --corpus with it.")
         try:
@@ -399,12 +408,25 @@ def evaluate(
     if set_path is None:
         raise click.UsageError("Give an evaluation set, e.g. assistant27 eval evals/smoke.jsonl")
     try:
-        summary = run_eval(assistant_for(corpus), set_path, out_dir, retrieval_only=retrieval_only, part=part)
-    except (Assistant27Error, ValueError) as exc:
+        assistant = assistant_for(corpus)
+        summary = run_eval(
+            assistant, set_path, out_dir, retrieval_only=retrieval_only, part=part, peer=_peer(peer, assistant)
+        )
+    except (Assistant27Error, OSError, ValueError) as exc:
         _fail(exc)
     for line in metric_lines(summary) + failure_lines(summary):
         click.echo(line)
     click.echo(f"report: {out_dir / 'report.html'}")
+
+
+def _peer(name: str | None, assistant: Any) -> Any:
+    """The peer pipeline `eval --peer` names, over the assistant's corpus and with its embedder; None without."""
+    if name is None:
+        return None
+    from assistant27.peer_llamaindex import LlamaIndexPeer
+
+    s = assistant.settings
+    return LlamaIndexPeer(s.corpus_dir, s.peers_path / name, assistant.embedder)
 
 
 @main.command()

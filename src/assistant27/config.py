@@ -28,6 +28,7 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "ASSISTANT27_OPENAI_API_KEY": ("openai_api_key", "API key for that server (never logged)"),
     "ASSISTANT27_CHROMA_URL": ("chroma_url", "Chroma server URL (server mode; default: local folder)"),
     "ASSISTANT27_EMBEDDER": ("embedder", "e5 (default) or hashing (tests only)"),
+    "ASSISTANT27_PEERS_DIR": ("peers_dir", "indexes of the peer pipelines of `eval --peer` (default: INDEX_DIR/peers)"),
     "ASSISTANT27_WEB_TOKEN": ("web_token", "shared access token of the web app; required off loopback (never logged)"),
 }
 
@@ -54,6 +55,7 @@ class Settings:
     chroma_url: str = ""
     web_token: str = field(default="", repr=False)
     embedder: str = "e5"
+    peers_dir: str = ""  # empty: index_dir/peers (see `peers_path`)
     # Retrieval
     top_k: int = 10  # passages returned by ask/search (the JSON contract promises at least 10)
     candidates: int = 40  # per retriever, before fusion
@@ -115,6 +117,11 @@ class Settings:
     def replace(self, **changes: object) -> Settings:
         """A copy with some fields changed."""
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+    @property
+    def peers_path(self) -> Path:
+        """Where `eval --peer` caches each peer pipeline's index, by the corpus's content."""
+        return Path(self.peers_dir).expanduser() if self.peers_dir else self.index_dir / "peers"
 
     @property
     def catalogue_path(self) -> Path:

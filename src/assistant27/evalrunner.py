@@ -9,10 +9,11 @@ import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant27.assistant import Assistant
 from assistant27.evaluation import (
+    CONTEXT_CHARS,
     HELD_OUT,
     STAGES,
     TUNING,
@@ -33,7 +34,11 @@ from assistant27.evaluation import (
     summarise,
     target_check,
 )
+from assistant27.generators import ExtractiveGenerator
 from assistant27.textclean import clean_text
+
+if TYPE_CHECKING:  # llama-index takes seconds to import: only a run with a peer loads it
+    from assistant27.peer_llamaindex import LlamaIndexPeer
 
 RETRIEVAL_ONLY = "none (retrieval only)"  # the summary's generator when nothing was generated
 PART_METRICS = ("hit@5", "answer_accuracy", "citation_accuracy", "refusal_accuracy", "false_refusals")
@@ -68,9 +73,11 @@ def run_eval(
     baselines: bool = True,
     show_progress: bool = True,
     part: str | None = None,
+    peer: LlamaIndexPeer | None = None,
 ) -> dict[str, Any]:
     """Score every item of `set_path` (or of one `part` of its frozen split); return the summary, also written
-    to `out_dir`. Items carry their part (`tuning`, `held-out`) when evals/split.json names the set."""
+    to `out_dir`. Items carry their part (`tuning`, `held-out`) when evals/split.json names the set. A `peer`
+    pipeline runs on the same items and is scored beside ours (the summary's `peer`, out_dir/peer_results.jsonl)."""
     from tqdm import tqdm
 
     split = load_split(set_path)
@@ -132,6 +139,12 @@ def run_eval(
         for mode in ("bm25", "dense"):
             base = [score_item(item, _retrieval_result(assistant, item["question"], mode), matcher) for item in items]
             summary["baselines"][mode] = retrieval_metrics(base)
+    if peer is not None:
+        from assistant27.peer_llamaindex import compare_with_peer
+
+        # The peer answers with the same extractive generator as ours; beside another generator, retrieval alone.
+        same = assistant.generator if isinstance(assistant.generator, ExtractiveGenerator) else None
+        summary["peer"] = compare_with_peer(peer, same, items, results, out_dir, matcher, show_progress=show_progress)
     _write_summary(out_dir, summary, items, results, verdicts)
     return summary
 
@@ -242,6 +255,9 @@ def metric_lines(summary: dict[str, Any]) -> list[str]:
     for tag, tm in summary.get("by_tag", {}).items():
         parts = [f"{k} {_fmt(tm[k])}" for k in ("hit@5", "answer_accuracy", "citation_accuracy") if k in tm]
         lines.append(f"tag {tag:<14} " + ", ".join(parts))
+    for name, pm in (summary.get("peer") or {}).get("columns", {}).items():
+        parts = [f"{k} {_fmt(pm[k])}" for k in PEER_METRICS[1:] if k in pm]
+        lines.append(f"side by side {name:<11} " + ", ".join(parts))
     return lines
 
 
@@ -291,7 +307,7 @@ def render_report(
 .bar{{background:#3b6;height:12px}}details{{margin:.4em 0;border-bottom:1px solid #ddd}}</style>
 <h1>Evaluation of {e(summary["set"])}</h1><p>{e(summary["date"])} — generator {e(summary["generator"])},
 embedder {e(summary["embedder"])}, settings {e(json.dumps(summary["settings"]))}</p>
-<h2>Metrics</h2><table>{rows}</table>{_parts_html(summary)}{_targets_html(summary)}{_failures_html(summary)}<h2>By question type and tag</h2><table>{"".join(chart)}</table>
+<h2>Metrics</h2><table>{rows}</table>{_peer_html(summary)}{_parts_html(summary)}{_targets_html(summary)}{_failures_html(summary)}<h2>By question type and tag</h2><table>{"".join(chart)}</table>
 <h2>Failed items ({len(failed)})</h2>{"".join(failed)}</html>"""
 
 
@@ -308,6 +324,45 @@ def _parts_html(summary: dict[str, Any]) -> str:
     )
 
 
+PEER_METRICS = (
+    "items",
+    "hit@1",
+    "hit@5",
+    "hit@10",
+    "mrr@10",
+    "source_hit@5",
+    f"evidence@{CONTEXT_CHARS}",
+    "answer_accuracy",
+    "citation_accuracy",
+)
+
+
+def _peer_html(summary: dict[str, Any]) -> str:
+    """Our pipeline and the peer's side by side, on the whole run and on each part."""
+    peer = summary.get("peer")
+    if not peer:
+        return ""
+    e = html.escape
+    tables = []
+    for label, columns in [("all items", peer["columns"]), *peer.get("by_part", {}).items()]:
+        names = list(columns)
+        tables.append(
+            f"<h3>{e(label)}</h3>" + _side_by_side(names, [columns[n] for n in names], PEER_METRICS)
+        )
+    answers = (
+        f"both answer with the {e(str(peer['generator']))} generator (the peer's answers are neither checked nor refused)"
+        if peer.get("generator")
+        else "the peer is scored on retrieval alone (it answers only beside the extractive generator)"
+    )
+    return (
+        f"<h2>Side by side with the plain {e(peer['name'])} pipeline</h2><p>{e(peer['pipeline'])}; "
+        f"{peer['chunks']} chunks, index {e(peer['cache'])}. Over the answerable items: hit@k and MRR@10 on the "
+        f"evidence (as above), source_hit@5 on the gold publication, evidence@{CONTEXT_CHARS} when the evidence is "
+        f"within the first {CONTEXT_CHARS:,} characters of the passages in rank order; {answers}. Its answers: "
+        f"{e(peer['results'])}.</p>" + "".join(tables)
+    )
+
+
 SIDE_BY_SIDE = (
     "items",
     "hit@5",
@@ -320,12 +375,12 @@ SIDE_BY_SIDE = (
 )
 
 
-def _side_by_side(labels: list[str], columns: list[dict[str, Any]]) -> str:
-    """An HTML table: one row per metric (with its counts), one column per part or set."""
+def _side_by_side(labels: list[str], columns: list[dict[str, Any]], names: tuple[str, ...] = SIDE_BY_SIDE) -> str:
+    """An HTML table: one row per metric (with its counts), one column per part, set or pipeline."""
     e = html.escape
     head = "".join(f"<th>{e(label)}</th>" for label in labels)
     rows = []
-    for name in SIDE_BY_SIDE:
+    for name in names:
         cells = []
         for m in columns:
             v = m.get(name)

@@ -370,3 +370,49 @@ def failures_by_type(
         row.update({stage: stages.count(stage) for stage in STAGES})
         out[t] = row
     return out
+
+
+# Characters of retrieved text, in rank order, that a reader (a model's prompt) takes in: the peer comparison
+# asks whether the evidence is within them, so that longer chunks do not win hit@k by being longer.
+CONTEXT_CHARS = 4000
+
+
+def evidence_in_context(
+    item: dict[str, Any], result: dict[str, Any], matcher: EvidenceMatcher, chars: int = CONTEXT_CHARS
+) -> bool:
+    """Whether every evidence of the item is in the first `chars` characters of the passages joined in rank order
+    (contained as for the retrieval rank: substring, or a run of min(12, n) evidence words)."""
+    passages = sorted(result.get("passages", []), key=lambda p: int(p["rank"]))
+    window = "\n\n".join(p.get("text", "") for p in passages)[:chars]
+    evidences = [e for e in as_list(item.get("evidence")) if e]
+    return bool(evidences) and all(matcher.contains(window, ev) for ev in evidences)
+
+
+def source_rank(item: dict[str, Any], result: dict[str, Any]) -> int | None:
+    """The rank of the first passage from the item's gold publication (cross-doc: the worst over its sources)."""
+    ranks = []
+    for source in as_list(item.get("source")):
+        name = Path(str(source)).name
+        ranks.append(next((int(p["rank"]) for p in result.get("passages", []) if Path(str(p.get("source"))).name == name), None))
+    if not ranks or any(r is None for r in ranks):
+        return None
+    return max(r for r in ranks if r is not None)
+
+
+def comparison_metrics(
+    items: list[dict[str, Any]], results: list[dict[str, Any]], matcher: EvidenceMatcher, answered: bool
+) -> dict[str, Any]:
+    """What puts two pipelines side by side on the same items: hit@k and MRR@10 on the evidence, hit@5 on the
+    gold publication, the evidence within the first CONTEXT_CHARS characters and, when both answered, answers
+    and citations; all over the answerable items."""
+    pairs = [(item, result) for item, result in zip(items, results) if item.get("type") != "unanswerable"]
+    verdicts = [score_item(item, result, matcher) for item, result in pairs]
+    out = retrieval_metrics(verdicts)
+    n = len(pairs)
+    out["source_hit@5"] = _ratio(sum(1 for i, r in pairs if (rank := source_rank(i, r)) is not None and rank <= 5), n)
+    out[f"evidence@{CONTEXT_CHARS}"] = _ratio(sum(evidence_in_context(i, r, matcher) for i, r in pairs), n)
+    if answered:
+        out["answer_accuracy"] = _ratio(sum(v.answer_correct for v in verdicts), n)
+        out["citation_accuracy"] = _ratio(sum(v.cited_correctly for v in verdicts), n)
+    out["items"] = n
+    return out
