@@ -26,10 +26,10 @@ from llama_index.core.embeddings import BaseEmbedding
 from llama_index.core.readers.base import BaseReader
 from llama_index.core.schema import Document, NodeWithScore
 
-from assistant27.language import detect_language
 from assistant27.embedding import Embedder
 from assistant27.evaluation import HELD_OUT, TUNING, EvidenceMatcher, comparison_metrics, score_item
 from assistant27.generators import GenerationRequest, Generator
+from assistant27.language import detect_language
 from assistant27.readers import SUPPORTED_SUFFIXES
 from assistant27.schema import Passage
 
