@@ -52,7 +52,7 @@ def test_exports_are_kept_for_the_last_conversations_only(settings: Settings) ->
 
 def test_a_chat_turn_writes_no_export_and_the_download_holds_every_turn(settings: Settings) -> None:
     app = make_app(settings, ScriptedGenerator([f"Réponse {i} : Dunkerque a participé [1]." for i in range(3)]))
-    _browser, conversation, _chat, export = app.start(None)
+    _browser, conversation, _chat, export, *_ = app.start(None)
     assert export is None
     for i in range(3):
         steps = chat(app, conversation, f"Question {i} : qui a participé à Nouveaux Accords ?")

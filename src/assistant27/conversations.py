@@ -140,7 +140,7 @@ class ConversationStore:
                 "GROUP BY c.id ORDER BY c.updated DESC LIMIT ?",
                 (browser, max(0, limit)),
             ).fetchall()
-        return [Summary(r[0], str(json.loads(r[3]).get("question", "")), float(r[1]), int(r[2])) for r in rows]
+        return [Summary(r[0], _first_question(r[3]), float(r[1]), int(r[2])) for r in rows]
 
     def reopen(self, browser: str, conversation: str) -> bool:
         """Make one of the browser's conversations its current one again; False when it is not the browser's."""
@@ -295,3 +295,13 @@ def source_label(item: dict[str, Any]) -> str:
     elif item.get("section"):
         label += f", « {item['section']} »"
     return f"{label} — {item.get('source', '')}"
+
+
+def _first_question(stored: str) -> str:
+    """The question of a conversation's first turn, for its label; "" when that row cannot be read (a damaged
+    file must not keep the page from listing the other conversations)."""
+    try:
+        turn = json.loads(stored)
+    except (TypeError, ValueError):
+        return ""
+    return str(turn.get("question", "")) if isinstance(turn, dict) else ""

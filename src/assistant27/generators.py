@@ -423,7 +423,7 @@ class ExtractiveGenerator:
         trigger = self.read_on_trigger
         if trigger == "always" or sentence.rstrip().endswith(":") or _BULLET.match(following[0]):
             return self.read_on
-        # « neuf Régions la soutiennent : Aquitaine, Bourgogne, Bretagne. » holds its whole enumeration.
+        # « trois villes la soutiennent : Valcourt, Exempleville, Montagne. » holds its whole enumeration.
         complete = ":" in sentence and sentence.rstrip()[-1] in ".!…"
         if trigger == "announce" and _ANNOUNCED.search(sentence) and not complete:
             return self.read_on
