@@ -436,19 +436,6 @@ class ExtractiveGenerator:
         ):
             return 1  # the next line, whatever its length
         return 0
-        trigger = self.read_on_trigger
-        if trigger == "always" or sentence.rstrip().endswith(":") or _BULLET.match(following[0]):
-            return self.read_on
-        if "announce" in trigger and _ANNOUNCED.search(sentence):
-            return self.read_on
-        if (
-            "kind" in trigger
-            and kind is not None
-            and not holds_kind(sentence, kind, question)
-            and holds_kind(following[0], kind, question)
-        ):
-            return 1 if "kind1" in trigger else self.read_on
-        return 0
 
 
 _END = '.!?…»)"'
