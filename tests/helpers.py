@@ -1,7 +1,9 @@
-"""Helpers shared by test files: a corpus written in versions, and the check that each publication is seen whole."""
+"""Helpers shared by test files: a corpus written in versions, the check that each publication is seen whole, and a
+small evaluation set."""
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 
@@ -46,3 +48,46 @@ def assert_whole(seen: Versions, old: Versions, new: Versions, moment: str) -> N
             f"{moment}: {source} shows {len(chunks & old.get(source, set()))} chunks of its old version and "
             f"{len(chunks - old.get(source, set()))} others"
         )
+
+
+EVIDENCE_NA = "mené en partenariat avec l’ANCT, Aix-Marseille Provence Métropole"
+ITEMS = [
+    {
+        "id": "a1",
+        "question": "Qui participe à Nouveaux Accords ?",
+        "type": "list",
+        "answer": "L'ANCT et Aix-Marseille Provence Métropole.",
+        "must_include": [["ANCT"]],
+        "source": "rapport-2022.txt",
+        "evidence": EVIDENCE_NA,
+        "year": 2022,
+    },
+    {
+        "id": "a2",
+        "question": "Quelles régions pour le programme Forêts ?",
+        "type": "factual",
+        "answer": "La Région Grand Est.",
+        "must_include": [["Grand Est"]],
+        "source": "rapport-2025.txt",
+        "evidence": "le programme Forêts a réuni la Région Grand Est et le Parc naturel du Morvan",
+        "year": 2025,
+    },
+    {
+        "id": "u1",
+        "question": "Qui préside le conseil d'administration ?",
+        "type": "unanswerable",
+        "answer": "Non dit.",
+        "must_include": [],
+        "source": None,
+        "evidence": None,
+        "year": None,
+        "tags": ["hard"],
+    },
+]
+
+
+def write_set(folder: Path, name: str = "mini.jsonl") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text("".join(json.dumps(item, ensure_ascii=False) + "\n" for item in ITEMS), encoding="utf-8")
+    return path

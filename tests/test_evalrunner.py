@@ -9,51 +9,10 @@ from pathlib import Path
 
 from click.testing import CliRunner
 from conftest import REPO, write_corpus
+from helpers import ITEMS, write_set
 
 from assistant27.cli import main
 from assistant27.evaluation import HELD_OUT, TUNING, load_split
-
-EVIDENCE_NA = "mené en partenariat avec l’ANCT, Aix-Marseille Provence Métropole"
-ITEMS = [
-    {
-        "id": "a1",
-        "question": "Qui participe à Nouveaux Accords ?",
-        "type": "list",
-        "answer": "L'ANCT et Aix-Marseille Provence Métropole.",
-        "must_include": [["ANCT"]],
-        "source": "rapport-2022.txt",
-        "evidence": EVIDENCE_NA,
-        "year": 2022,
-    },
-    {
-        "id": "a2",
-        "question": "Quelles régions pour le programme Forêts ?",
-        "type": "factual",
-        "answer": "La Région Grand Est.",
-        "must_include": [["Grand Est"]],
-        "source": "rapport-2025.txt",
-        "evidence": "le programme Forêts a réuni la Région Grand Est et le Parc naturel du Morvan",
-        "year": 2025,
-    },
-    {
-        "id": "u1",
-        "question": "Qui préside le conseil d'administration ?",
-        "type": "unanswerable",
-        "answer": "Non dit.",
-        "must_include": [],
-        "source": None,
-        "evidence": None,
-        "year": None,
-        "tags": ["hard"],
-    },
-]
-
-
-def write_set(folder: Path, name: str = "mini.jsonl") -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    path.write_text("".join(json.dumps(item, ensure_ascii=False) + "\n" for item in ITEMS), encoding="utf-8")
-    return path
 
 
 def test_split_is_frozen_stratified_and_read_by_the_runner(tmp_path: Path) -> None:

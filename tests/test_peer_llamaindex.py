@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from click.testing import CliRunner
 from conftest import DATA
-from test_evalrunner import write_set
+from helpers import write_set
 
 from assistant27.cli import main
 from assistant27.embedding import HashingEmbedder

@@ -5,119 +5,55 @@ from __future__ import annotations
 
 import json
 import re
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
-from appserver import make_app, serving
-from chromium import CHROMIUM, CHROMIUM_ARGS, require_browser
+from browsing import Q1, REPLY, Slow, answered, ask, open_page, served, sync_api
 from click.testing import CliRunner
 
 from assistant27.cli import main
 from assistant27.config import Settings
-from assistant27.generators import GenerationRequest
 
 pytestmark = pytest.mark.slow  # a real browser: seconds a test (make test runs them, make test-fast does not)
-sync_api = require_browser()
 
-REPLY = "La Communauté urbaine de Dunkerque a participé au programme Nouveaux Accords [1]."
 # What a small model wrote: its instructions copied before the answer, then one of its rules.
 ECHOED = (
     "Les extraits numérotés [1], [2] et [3] indiquent que la Communauté urbaine de Dunkerque a participé au "
     "programme Nouveaux Accords [1]. Réponds en français, en 1 à 3 phrases."
 )
-Q1 = "Qui a participé à Nouveaux Accords ?"
 Q2 = "Quand Nouveaux Accords a-t-il commencé ?"
 # Searched alone (it depends on no earlier question) and answered by the generator.
 Q3 = "Qui a participé au programme Nouveaux Accords ?"
 
 
-class Slow:
-    """Replies word by word with a pause, so a second question can come while the first is written."""
-
-    name = "slow-scripted"
-
-    def __init__(self, reply: str, pause: float) -> None:
-        self.reply, self.pause = reply, pause
-        self.questions: list[str] = []
-
-    def generate(self, request: GenerationRequest) -> Iterator[str]:
-        self.questions.append(request.question)
-        for i, word in enumerate(self.reply.split(" ")):
-            time.sleep(self.pause)
-            yield ("" if i == 0 else " ") + word
-
-
-@contextmanager
-def _served(settings: Settings, generator: Slow) -> Iterator[tuple[Any, Any, str]]:
-    """The app over `generator`, served, and Chromium; yields a browser context, a page open on it, and the URL."""
-    with serving(make_app(settings, generator)) as url, sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        context = browser.new_context(locale="fr-FR", viewport={"width": 1400, "height": 1000})
-        try:
-            yield context, _open(context, url), url
-        finally:
-            context.close()
-            browser.close()
-
-
-def _open(context, url: str):  # type: ignore[no-untyped-def]
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    sync_api.expect.set_options(timeout=20_000)
-    page.goto(url)
-    page.wait_for_function("() => localStorage.getItem('assistant27-browser') !== null")
-    return page
-
-
-def _ask(page, question: str) -> None:  # type: ignore[no-untyped-def]
-    page.locator("#a27-question textarea").fill(question)
-    page.locator("#a27-send").click()
-
-
-def _answered(page, questions: list[str]) -> None:  # type: ignore[no-untyped-def]
-    """The chat shows these questions in this order, each followed by its answer (not waiting, not an error)."""
-    expect = sync_api.expect
-    turns = page.locator("#a27-chat .a27-turn")
-    expect(turns).to_have_count(len(questions), timeout=30_000)
-    expect(page.locator("#a27-chat .a27-streaming")).to_have_count(0, timeout=30_000)
-    for turn, question in zip(turns.all(), questions, strict=True):
-        expect(turn.locator(".a27-user")).to_have_text(question)
-        expect(turn.locator(".a27-bot")).to_have_count(1)
-        expect(turn.locator(".a27-error")).to_have_count(0)
-
-
-def test_a_question_sent_while_an_answer_is_written_is_kept_and_answered(settings: Settings) -> None:
+def test_a_question_sent_while_an_answer_is_written_is_kept_andanswered(settings: Settings) -> None:
     expect = sync_api.expect
     slow = Slow(REPLY, 0.15)
-    with _served(settings, slow) as (context, page, url):
-        _ask(page, Q1)
+    with served(settings, slow) as (context, page, url):
+        ask(page, Q1)
         expect(page.locator("#a27-chat .a27-cursor")).to_contain_text("Communauté")  # Q1 is being written
-        _ask(page, Q2)
+        ask(page, Q2)
         # Both questions stay on screen, in order, the second one said to wait.
         expect(page.locator("#a27-chat .a27-user")).to_have_count(2)
         expect(page.locator("#a27-chat .a27-user").first).to_have_text(Q1)
-        _answered(page, [Q1, Q2])
+        answered(page, [Q1, Q2])
         assert slow.questions[0] == Q1
         page.reload()
-        _answered(page, [Q1, Q2])
+        answered(page, [Q1, Q2])
 
         # A tab closed while the answer is written: the question was stored first, and is answered.
-        _ask(page, Q3)
+        ask(page, Q3)
         expect(page.locator("#a27-chat .a27-cursor")).to_contain_text("Communauté")
         page.close()
-        page = _open(context, url)
-        _answered(page, [Q1, Q2, Q3])
+        page = open_page(context, url)
+        answered(page, [Q1, Q2, Q3])
         page.reload()
-        _answered(page, [Q1, Q2, Q3])
+        answered(page, [Q1, Q2, Q3])
 
 
 def test_nothing_of_the_prompt_is_shown_even_while_the_answer_is_written(settings: Settings) -> None:
     expect = sync_api.expect
-    with _served(settings, Slow(ECHOED, 0.05)) as (context, page, _url):
+    with served(settings, Slow(ECHOED, 0.05)) as (context, page, _url):
         # Every text the chat ever shows, recorded as it changes.
         page.evaluate(
             """() => {
@@ -127,8 +63,8 @@ def test_nothing_of_the_prompt_is_shown_even_while_the_answer_is_written(setting
                 .observe(chat, {childList: true, subtree: true, characterData: true});
             }"""
         )
-        _ask(page, Q1)
-        _answered(page, [Q1])
+        ask(page, Q1)
+        answered(page, [Q1])
         answer = page.locator("#a27-chat .a27-bot .a27-answer")
         expect(answer).to_contain_text("Communauté urbaine de Dunkerque a participé")
         expect(answer.locator(".a27-cite").first).to_be_visible()
@@ -142,7 +78,7 @@ def test_search_says_when_nothing_holds_the_words_how_each_result_matches_and_ap
     settings: Settings,
 ) -> None:
     expect = sync_api.expect
-    with _served(settings, Slow(REPLY, 0.0)) as (context, page, _url):
+    with served(settings, Slow(REPLY, 0.0)) as (context, page, _url):
         page.get_by_role("tab", name="Recherche").click()
         status = page.locator("#a27-search-status")
         page.locator("#a27-q textarea").fill("blockchain quantique")
@@ -169,9 +105,9 @@ def test_search_says_when_nothing_holds_the_words_how_each_result_matches_and_ap
 
 def test_switching_a_rating_drops_the_comment_written_for_the_other(settings: Settings, tmp_path: Path) -> None:
     expect = sync_api.expect
-    with _served(settings, Slow(REPLY, 0.0)) as (context, page, _url):
-        _ask(page, Q1)
-        _answered(page, [Q1])
+    with served(settings, Slow(REPLY, 0.0)) as (context, page, _url):
+        ask(page, Q1)
+        answered(page, [Q1])
         page.locator(".a27-fb[data-rating='down']").first.click()
         expect(page.locator(".a27-fb.a27-on[data-rating='down']")).to_be_visible()
         page.locator("#a27-comment textarea").fill("Il manque Vitry-le-François.")
@@ -202,7 +138,7 @@ NAMED = re.compile(r'^\s*- (textbox|combobox|button)(?: "([^"]*)")?', re.MULTILI
 @pytest.mark.parametrize("width,height", [(1400, 1000), (390, 844)], ids=["desktop", "phone"])
 def test_every_control_is_named_in_french_with_a_visible_focus(settings: Settings, width: int, height: int) -> None:
     expect = sync_api.expect
-    with _served(settings, Slow(REPLY, 0.0)) as (_context, page, _url):
+    with served(settings, Slow(REPLY, 0.0)) as (_context, page, _url):
         page.set_viewport_size({"width": width, "height": height})
         expect(page.get_by_role("heading", level=1)).to_contain_text("Assistant")
         assert page.get_by_role("heading", level=1).count() == 1
@@ -218,8 +154,8 @@ def test_every_control_is_named_in_french_with_a_visible_focus(settings: Setting
                 .observe(document.body, {subtree: true, childList: true, characterData: true});
             }"""
         )
-        _ask(page, Q1)
-        _answered(page, [Q1])
+        ask(page, Q1)
+        answered(page, [Q1])
         expect(page.get_by_role("button", name=re.compile(r"^Source 1 : ")).first).to_be_visible()
         progress = set(page.evaluate("() => window.__progress"))
         assert progress and not [t for t in progress if re.search(r"processing|In queue|queue:|common\.", t)], progress

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from test_browser import sync_api
-from test_honest_browser import Q1, REPLY, Slow, _answered, _ask, _served
+from browsing import Q1, REPLY, Slow, answered, ask, served, sync_api
 
 from assistant27.config import Settings
 
@@ -23,7 +22,7 @@ TABS = ("Discussion", "Recherche", "Programmes", "Publications")
 def test_the_wait_is_said_in_french_and_the_answer_can_be_stopped(settings: Settings) -> None:
     expect = sync_api.expect
     slow = Slow(REPLY, 0.01)
-    with _served(settings, slow) as (_context, page, _url):
+    with served(settings, slow) as (_context, page, _url):
         # Every progress text Gradio would show (its English timer « processing | 3.9s » among them).
         page.evaluate(
             """() => {
@@ -36,19 +35,21 @@ def test_the_wait_is_said_in_french_and_the_answer_can_be_stopped(settings: Sett
               }).observe(document.body, {subtree: true, childList: true, characterData: true});
             }"""
         )
-        _ask(page, Q1)  # a first answer, for the estimate of the next ones
-        _answered(page, [Q1])
+        ask(page, Q1)  # a first answer, for the estimate of the next ones
+        answered(page, [Q1])
         slow.reply, slow.pause = LONG_REPLY, 0.3
-        _ask(page, Q1)
+        ask(page, Q1)
         status = page.locator("#a27-status")
         expect(page.locator("#a27-chat .a27-cursor")).to_contain_text("Communauté")
         expect(status).to_contain_text("passages trouvés")
         expect(status).to_contain_text("rédaction de la réponse")
         # The estimate, from the first answer's time (the line says when this one takes longer).
         said = page.evaluate("() => window.__status")
-        assert [t for t in said if re.search(r"attente estimée : environ \d+ s \(d'après la dernière réponse\)", t)], said
+        assert [t for t in said if re.search(r"attente estimée : environ \d+ s \(d'après la dernière réponse\)", t)], (
+            said
+        )
         # A question sent meanwhile is told its place in the line.
-        _ask(page, "Qui a participé au programme Nouveaux Accords ?")
+        ask(page, "Qui a participé au programme Nouveaux Accords ?")
         expect(page.locator("#a27-chat .a27-user")).to_have_count(3)
         page.wait_for_function(
             "() => window.__status.some(t => t.includes('1 réponse à écrire avant la vôtre (place dans la file : 2)'))"
@@ -68,17 +69,17 @@ def test_the_wait_is_said_in_french_and_the_answer_can_be_stopped(settings: Sett
 
 def test_a_follow_up_borrows_the_question_only_when_it_depends_on_it(settings: Settings) -> None:
     expect = sync_api.expect
-    with _served(settings, Slow(REPLY, 0.0)) as (_context, page, _url):
-        _ask(page, "Quels programmes en 2025 ?")
-        _answered(page, ["Quels programmes en 2025 ?"])
+    with served(settings, Slow(REPLY, 0.0)) as (_context, page, _url):
+        ask(page, "Quels programmes en 2025 ?")
+        answered(page, ["Quels programmes en 2025 ?"])
         searched = page.locator("#a27-chat .a27-searched")
         expect(searched.last).to_have_text("Recherche : Quels programmes en 2025 ?")
-        _ask(page, "et en 2022 ?")
+        ask(page, "et en 2022 ?")
         expect(searched).to_have_count(2)
         expect(searched.last).to_have_text("Recherche : Quels programmes en 2025 ? et en 2022 ?")
         # A question that stands on its own keeps nothing of the one before, its year least of all.
         alone = "koi la 27e région a fait avec les forêts ?"
-        _ask(page, alone)
+        ask(page, alone)
         expect(searched).to_have_count(3)
         expect(searched.last).to_have_text(f"Recherche : {alone}")
 
@@ -86,9 +87,9 @@ def test_a_follow_up_borrows_the_question_only_when_it_depends_on_it(settings: S
 def test_open_the_document_at_the_passage(settings: Settings) -> None:
     expect = sync_api.expect
     shutil.copy(DATA / "two-pages.pdf", settings.corpus_dir / "guide.pdf")
-    with _served(settings, Slow(REPLY, 0.0)) as (context, page, url):
-        _ask(page, Q1)
-        _answered(page, [Q1])
+    with served(settings, Slow(REPLY, 0.0)) as (context, page, url):
+        ask(page, Q1)
+        answered(page, [Q1])
         link = page.locator("#a27-chat .a27-citation .a27-source").first
         href = link.get_attribute("href") or ""
         assert href.startswith("/read/rapport-2022.txt?passage=") and href.endswith("#a27-cited"), href
@@ -116,13 +117,13 @@ def test_open_the_document_at_the_passage(settings: Settings) -> None:
 
 def test_on_a_phone_the_question_box_the_answer_and_every_tab_are_in_view(settings: Settings) -> None:
     expect = sync_api.expect
-    with _served(settings, Slow(LONG_REPLY, 0.05)) as (_context, page, _url):
+    with served(settings, Slow(LONG_REPLY, 0.05)) as (_context, page, _url):
         page.set_viewport_size({"width": 390, "height": 844})
         page.reload()
         question = page.locator("#a27-question textarea")
         expect(question).to_be_in_viewport(ratio=1)
         for _ in range(3):  # a conversation longer than the screen
-            _ask(page, Q1)
+            ask(page, Q1)
             expect(page.locator("#a27-chat .a27-streaming")).to_have_count(1)
             expect(page.locator("#a27-chat .a27-cursor")).to_be_in_viewport()  # written where it is seen
             expect(page.locator("#a27-chat .a27-streaming")).to_have_count(0, timeout=30_000)
@@ -146,7 +147,7 @@ def test_on_a_phone_the_question_box_the_answer_and_every_tab_are_in_view(settin
 
 def test_staff_tables_are_readable_and_empty_results_say_what_to_try(settings: Settings) -> None:
     expect = sync_api.expect
-    with _served(settings, Slow(REPLY, 0.0)) as (_context, page, _url):
+    with served(settings, Slow(REPLY, 0.0)) as (_context, page, _url):
         page.get_by_role("tab", name="Publications").click()
         table = page.locator("#a27-publications")
         expect(table).to_contain_text("rapport-2022.txt")
@@ -175,11 +176,11 @@ def test_staff_tables_are_readable_and_empty_results_say_what_to_try(settings: S
 
 def test_past_conversations_are_kept_and_a_reload_shows_the_last_passages(settings: Settings) -> None:
     expect = sync_api.expect
-    with _served(settings, Slow(REPLY, 0.0)) as (_context, page, _url):
-        _ask(page, Q1)
-        _answered(page, [Q1])
+    with served(settings, Slow(REPLY, 0.0)) as (_context, page, _url):
+        ask(page, Q1)
+        answered(page, [Q1])
         page.reload()
-        _answered(page, [Q1])
+        answered(page, [Q1])
         expect(page.locator("#a27-passages .a27-passage").first).to_contain_text("Dunkerque")
         expect(page.locator("#a27-question textarea")).to_be_in_viewport(ratio=1)
 
@@ -188,9 +189,9 @@ def test_past_conversations_are_kept_and_a_reload_shows_the_last_passages(settin
         past = page.get_by_role("combobox", name="Conversations précédentes")
         past.click()
         page.get_by_role("option", name=re.compile(re.escape(Q1))).click()
-        _answered(page, [Q1])
+        answered(page, [Q1])
         page.reload()  # the conversation chosen is the one the page opens again
-        _answered(page, [Q1])
+        answered(page, [Q1])
 
 
 SERIOUS = {"serious", "critical"}
@@ -199,12 +200,14 @@ SERIOUS = {"serious", "critical"}
 @pytest.mark.parametrize("width,height", [(1400, 1000), (390, 844)], ids=["desktop", "phone"])
 def test_no_serious_accessibility_violation_on_any_tab(settings: Settings, width: int, height: int) -> None:
     """axe-core (bundled by axe-playwright-python) on each tab, after an answer."""
-    with _served(settings, Slow(REPLY, 0.0)) as (_context, page, _url):
+    with served(settings, Slow(REPLY, 0.0)) as (_context, page, _url):
         page.set_viewport_size({"width": width, "height": height})
-        _ask(page, Q1)
-        _answered(page, [Q1])
+        ask(page, Q1)
+        answered(page, [Q1])
         expect = sync_api.expect
-        expect(page.get_by_role("button", name=re.compile(r"^Source 1 : Rapport d'activité 2022")).first).to_be_visible()
+        expect(
+            page.get_by_role("button", name=re.compile(r"^Source 1 : Rapport d'activité 2022")).first
+        ).to_be_visible()
         axe = Axe()
         for tab in TABS:
             page.get_by_role("tab", name=tab).click()
