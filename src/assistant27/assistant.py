@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -22,7 +22,7 @@ from assistant27.generators import (
 )
 from assistant27.kinds import holds_kind
 from assistant27.language import detect_language
-from assistant27.programme_answers import CatalogueAnswer, recognise
+from assistant27.programme_answers import CatalogueAnswer, defining_mention, recognise
 from assistant27.programme_answers import answer as catalogue_answer
 from assistant27.programmes import Catalogue
 from assistant27.prompt_echo import strip_prompt_echo
@@ -186,7 +186,9 @@ class Assistant:
         passages, _ = self.retriever.retrieve(query, max(10, s.top_k), filters, view=view)
         language = detect_language(question)
         # A generator may read more passages than the prompt budget allows (the extractive one costs nothing).
-        context = passages[: getattr(self.generator, "context_passages", s.context_passages)]
+        reads = getattr(self.generator, "context_passages", s.context_passages)
+        passages = _with_definition(question, passages, reads, view)
+        context = passages[:reads]
         decision = decide(
             query, passages, context, min_coverage=s.min_coverage, min_dense=s.min_dense, language=language
         )
@@ -457,3 +459,16 @@ def _check_question(question: str) -> str:
             f"The question is too long ({len(cleaned)} characters, at most {MAX_QUESTION_CHARS}). Shorten it."
         )
     return cleaned
+
+
+def _with_definition(question: str, passages: list[Passage], reads: int, view: CorpusView) -> list[Passage]:
+    """« C'est quoi X ? » about a programme the catalogue knows: the passage whose sentence says what X is comes
+    first when retrieval left it out of what the answer reads (passages that only name X rank above it otherwise)."""
+    mention = defining_mention(question, view.catalogue)
+    if mention is None or any(p.chunk_id == mention.chunk_id for p in passages[:reads]):
+        return passages
+    chunk = view.by_id.get(mention.chunk_id)
+    if chunk is None:
+        return passages
+    rest = [p for p in passages if p.chunk_id != chunk.id]
+    return [replace(p, rank=n) for n, p in enumerate([Passage.of(chunk), *rest][: len(passages)], start=1)]

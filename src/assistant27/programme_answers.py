@@ -929,3 +929,29 @@ def _quote(sentence: str, limit: int = 260, around: list[str] | None = None) -> 
         cut = text[start : start + limit].rsplit(" ", 1)[0]
         text = ("… " if start else "") + cut + " …"
     return f"« {text} »"
+
+
+# « C'est quoi X ? », « Qu'est-ce que X ? », « What is X? », « Présente X »: a question asking what something is.
+_DEFINITION = re.compile(
+    r"\bc ?(?:est|koi|quoi)\b.*\b(?:quoi|koi)\b|\bc est quoi\b|\bc koi\b|\bqu est ce qu|\bkesako\b|\bwhat (?:is|are|was)\b"
+    r"|\bwhat s\b|\bpresente[rz]?\b|\bdefini|\bdefine\b"
+)
+# After a programme's name, the verbs of a sentence that says what it is.
+_DEFINES = r"(?:est|etait|sont|vise|visait|designe|consiste|a pour|is|was|aims)"
+
+
+def defining_mention(question: str, catalogue: Catalogue) -> Mention | None:
+    """For a question asking what one programme is, the catalogue's sentence that says it (« X est un programme… »),
+    from the earliest publication that has one; None for any other question."""
+    if not _DEFINITION.search(plain(question)):
+        return None
+    named = catalogue.named_in(question)
+    if len(named) != 1:
+        return None
+    p = named[0]
+    names = "|".join(re.escape(plain(v)) for v in sorted(p.variants, key=len, reverse=True) if len(plain(v)) >= 3)
+    if not names:
+        return None
+    defines = re.compile(rf"(?:^| )(?:{names}) (?:\w+ ){{0,3}}?{_DEFINES} ")
+    found = [m for m in p.mentions if m.named and defines.search(plain(m.sentence))]
+    return min(found, key=lambda m: (m.others, m.year or 9999), default=None)
