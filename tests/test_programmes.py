@@ -485,3 +485,16 @@ def test_associe_says_with_whom_not_what_about() -> None:
     shape = recognise("A quels programmes le Parc naturel régional des Boucles a-t-il été associé ?", catalogue())
     assert shape is not None and shape.kind == "list" and shape.target == "programmes"
     assert "boucles" in shape.partner_words and shape.topic == []
+
+
+def test_a_question_asking_what_a_programme_is_finds_the_sentence_that_says_it() -> None:
+    from assistant27.programme_answers import defining_mention
+
+    cat = catalogue()
+    for q in ("C'est quoi La Transfo ?", "Qu'est-ce que La Transfo ?", "What is La Transfo?", "c koi la transfo"):
+        mention = defining_mention(q, cat)
+        assert mention is not None and mention.sentence.startswith("La Transfo est un programme inter-régional"), q
+    mention = defining_mention("Qu'est-ce que Nouvelles Mesures ?", cat)
+    assert mention is not None and "vise à repenser les outils de gestion" in mention.sentence
+    assert defining_mention("Qui finance La Transfo ?", cat) is None  # not a question of what it is
+    assert defining_mention("C'est quoi la différence entre Rebonds et Tronc Commun ?", cat) is None  # two named
