@@ -933,7 +933,7 @@ def _quote(sentence: str, limit: int = 260, around: list[str] | None = None) -> 
 
 # « C'est quoi X ? », « Qu'est-ce que X ? », « What is X? », « Présente X »: a question asking what something is.
 _DEFINITION = re.compile(
-    r"\bc ?(?:est|koi|quoi)\b.*\b(?:quoi|koi)\b|\bc est quoi\b|\bc koi\b|\bqu est ce qu|\bkesako\b|\bwhat (?:is|are|was)\b"
+    r"\bc ?(?:est|koi|quoi)\b.*\b(?:quoi|koi)\b|\bc koi\b|\bqu est ce qu|\bkesako\b|\bwhat (?:is|are|was)\b"
     r"|\bwhat s\b|\bpresente[rz]?\b|\bdefini|\bdefine\b"
 )
 # After a programme's name, the verbs of a sentence that says what it is.
