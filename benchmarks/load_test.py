@@ -97,6 +97,8 @@ def make_webapp(state: Path, word_delay: float, embedder_name: str) -> Any:
         """The local model's shape without the model: one fixed answer, word by word."""
 
         name = "slow-scripted"
+        context_passages: int | None = None
+        quotes_year_parts = False
 
         def generate(self, request: GenerationRequest) -> Iterator[str]:
             for i, word in enumerate(REPLY.split(" ")):

@@ -76,6 +76,8 @@ def test_the_chat_shows_the_kind_of_refusal_the_confidence_and_each_claims_quote
 def test_errors_are_a_short_message_not_a_trace(settings: Settings) -> None:
     class Broken:
         name = "broken"
+        context_passages: int | None = None
+        quotes_year_parts = False
 
         def generate(self, request):  # type: ignore[no-untyped-def]
             raise RuntimeError("secret internal detail")

@@ -66,13 +66,12 @@ def test_the_catalogue_answers_only_what_its_facts_hold(settings: Settings) -> N
 
 def test_an_answer_that_holds_nothing_of_the_kind_asked_is_refused_as_unverified(settings: Settings) -> None:
     """Any generator: passages hold a name, but the written answer names no one for « who »: refused after writing."""
-    assistant = build(settings)
     question = "Qui participe à Nouveaux Accords ?"
-    assistant.generator = ScriptedGenerator(["Nouveaux Accords est un programme de recherche-action sur le contrat de ville [1]."])
+    assistant = build_assistant(settings, ScriptedGenerator(["Nouveaux Accords est un programme de recherche-action sur le contrat de ville [1]."]))
     vague = assistant.ask(question).to_json()
     assert vague["refused"] is True and vague["refusal"] == UNVERIFIED, vague["answer"]
     assert vague["generated"].startswith("Nouveaux Accords est un programme")
-    assistant.generator = ScriptedGenerator(["Il est mené avec la Ville de Vitry-le-François et la Communauté urbaine de Dunkerque [1]."])
+    assistant = build_assistant(settings, ScriptedGenerator(["Il est mené avec la Ville de Vitry-le-François et la Communauté urbaine de Dunkerque [1]."]))
     named = assistant.ask(question).to_json()
     assert named["refused"] is False and "Dunkerque" in named["answer"]
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
 
 import numpy as np
 
-from assistant27.answering import ValidatedAnswer, request_for, retrieval_query, validate_citations
+from assistant27.answering import ValidatedAnswer, retrieval_query, validate_citations
 from assistant27.config import LLAMAINDEX_PREFIX, Settings
 from assistant27.corpus import Corpus, CorpusView
 from assistant27.embedding import E5Embedder, Embedder, HashingEmbedder, similarity_to
@@ -20,35 +18,20 @@ from assistant27.generators import (
     LlamaServerGenerator,
     OpenAICompatibleGenerator,
 )
-from assistant27.kinds import holds_kind
+from assistant27.indexing import load_manifest
 from assistant27.language import detect_language
-from assistant27.programme_answers import CatalogueAnswer, defining_mention, recognise
-from assistant27.programme_answers import answer as catalogue_answer
 from assistant27.programmes import Catalogue
-from assistant27.prompt_echo import strip_prompt_echo
-from assistant27.refusal import (
-    UNVERIFIED,
-    Decision,
-    after_answer,
-    assess,
-    best_support,
-    decide,
-    is_refusal,
-    refusal_text,
-    without_refusals,
-)
+from assistant27.refusal import decide, refused
 from assistant27.retrieval import Retriever
-from assistant27.schema import Answer, Chunk, Citation, Passage, Timings
+from assistant27.routes import Asked, Event, PassagesFound, Route, Token, Tools
+from assistant27.routes import reads as generator_reads
+from assistant27.routes.catalogue import CatalogueRoute, with_definition
+from assistant27.routes.generation import GenerationRoute
+from assistant27.routes.years import YearsRoute
+from assistant27.schema import Answer, Chunk, Passage, Timings
 from assistant27.store import ChunkStore, Filters
-from assistant27.year_comparison import (
-    OTHER_YEARS,
-    YearPart,
-    compared_years,
-    interleave,
-    side_by_side,
-    within,
-    year_query,
-)
+
+__all__ = ["Assistant", "Event", "PassagesFound", "Token", "make_embedder", "make_generator", "MAX_QUESTION_CHARS"]
 
 MAX_QUESTION_CHARS = 2000
 
@@ -80,23 +63,6 @@ def make_generator(settings: Settings, name: str | None = None) -> Generator:
     return ExtractiveGenerator()
 
 
-@dataclass
-class PassagesFound:
-    """Streamed first: the retrieved passages, before any generation."""
-
-    passages: list[Passage]
-    retrieval_s: float
-    query: str = ""  # what was searched: the question, or a follow-up with the question it depends on
-
-
-@dataclass
-class Token:
-    text: str
-
-
-Event = PassagesFound | Token | Answer
-
-
 class Assistant:
     """Retrieval, generation and citation checks behind `ask` and `search`."""
 
@@ -105,14 +71,6 @@ class Assistant:
         self.store = store
         self.embedder = embedder
         self.generator = generator
-        # What answers each year of a question that names several years (see `quotes_year_parts`).
-        self.part_generator: Generator = (
-            ExtractiveGenerator() if getattr(generator, "quotes_year_parts", False) else generator
-        )
-        # The extractive generator weighs each sentence's meaning with the embedder the passages were found with.
-        for extractive in {id(g): g for g in (generator, self.part_generator)}.values():
-            if isinstance(extractive, ExtractiveGenerator) and extractive.similarity is None:
-                extractive.similarity = similarity_to(embedder)
         self.corpus = Corpus.from_settings(store, settings)
         self.retriever = Retriever(
             store,
@@ -125,6 +83,18 @@ class Assistant:
             bm25_weight_english=settings.bm25_weight_english,
             coverage_weight=settings.coverage_weight,
         )
+        tools = Tools(
+            settings,
+            search=self._search,
+            validate=self._validated,
+            similarity=similarity_to(embedder),
+            generator=generator,
+            # A generator that quotes year parts (the local one: a generation a year is minutes) has them quoted.
+            part_generator=ExtractiveGenerator() if generator.quotes_year_parts else generator,
+        )
+        # The first route that plans answers: the catalogue's own questions, then questions naming several years,
+        # then everything else.
+        self.routes: list[Route] = [CatalogueRoute(tools), YearsRoute(tools), GenerationRoute(tools)]
 
     @property
     def catalogue(self) -> Catalogue:
@@ -135,6 +105,15 @@ class Assistant:
     def chunks_by_id(self) -> dict[str, Chunk]:
         """Every chunk of the corpus as committed now, by id: what catalogue answers cite."""
         return self.corpus.current().by_id
+
+    def publications(self) -> dict[str, dict]:
+        """The committed publications, per source: its content hash and its ingestion report (title, year, pages...)."""
+        return load_manifest(self.settings.index_dir)
+
+    @staticmethod
+    def catalogue_of(settings: Settings) -> Catalogue:
+        """The programme catalogue of the committed corpus, without loading any model (`assistant27 programmes`)."""
+        return Corpus.from_settings(ChunkStore.open(settings.index_dir, settings.chroma_url), settings).current().catalogue
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, *, generator: Generator | str | None = None) -> Assistant:
@@ -176,7 +155,10 @@ class Assistant:
     def ask_stream(
         self, question: str, history: list[dict[str, str]] | None = None, filters: Filters | None = None
     ) -> Iterator[Event]:
-        """Yield the passages at once, then generated tokens, then the final checked Answer."""
+        """Yield the passages at once, then generated tokens, then the final checked Answer.
+
+        Check the question, retrieve once, decide whether the passages can answer, then the first route that plans
+        answers (each route checks its own answer: citations validated, refused when nothing holds)."""
         s = self.settings
         history = history or []
         question = _check_question(question)
@@ -185,9 +167,8 @@ class Assistant:
         view = self.corpus.current()  # one generation of the corpus for the whole answer
         passages, _ = self.retriever.retrieve(query, max(10, s.top_k), filters, view=view)
         language = detect_language(question)
-        # A generator may read more passages than the prompt budget allows (the extractive one costs nothing).
-        reads = getattr(self.generator, "context_passages", s.context_passages)
-        passages = _with_definition(question, passages, reads, view)
+        reads = generator_reads(self.generator, s)
+        passages = with_definition(question, passages, reads, view)
         context = passages[:reads]
         decision = decide(
             query, passages, context, min_coverage=s.min_coverage, min_dense=s.min_dense, language=language
@@ -196,78 +177,19 @@ class Assistant:
             retrieval_s = time.perf_counter() - started
             yield PassagesFound(passages, retrieval_s, query)
             timings = Timings(retrieval_s=round(retrieval_s, 4), total_s=round(retrieval_s, 4))
-            yield self._refusal(question, passages, timings, language, decision)
+            yield refused(question, passages, timings, language, decision, self.generator.name)
             return
-        shaped = self._from_catalogue(question, query, language, passages, view)
-        if shaped is not None and not holds_kind(_unmarked(shaped.text, *shaped.quotes), decision.support.kind, query):
-            shaped = None  # the catalogue holds no amount, person, date... of the kind asked: the general path answers
-        # "en 2031, et en 2034 ?": each year's publications searched on their own, answered side by side.
-        years = [] if shaped is not None else compared_years(query, view.years, filters)
-        if years and not assess(query, passages, min_coverage=s.min_coverage, min_dense=s.min_dense).answerable:
-            years = []  # the question as a whole fails the usual evidence check: refused below, as any other
-        by_year = {
-            y: self.retriever.retrieve(year_query(query), max(10, s.top_k), within(filters, y), view=view)[0]
-            for y in years
-        }
-        if by_year:
-            passages = interleave(list(by_year.values()), max(10, s.top_k))
+        asked = Asked(question, query, history, language, filters, view, passages, context, decision, started)
+        route, plan = next((r, p) for r in self.routes if (p := r.plan(asked)) is not None)
         retrieval_s = time.perf_counter() - started
-        yield PassagesFound(passages, retrieval_s, query)
-        timings = Timings(retrieval_s=round(retrieval_s, 4))
-        if by_year:
-            yield from self._side_by_side(question, history, language, by_year, passages, started, timings)
-            return
-        if shaped is not None:
-            timings.first_token_s = round(time.perf_counter() - started, 4)
-            yield Token(shaped.text)
-            # A timeline that asks for years the catalogue says nothing of: those years' passages, answered.
-            parts: list[YearPart] = []
-            more = self._missing_years(shaped, query, filters, view)
-            yield from self._year_parts(question, history, language, more, started, timings, parts, [], [])
-            timings.total_s = round(time.perf_counter() - started, 4)
-            yield self._catalogue_reply(question, shaped, passages, timings, parts, language)
-            return
-        if not decision.answerable:
-            timings.total_s = round(time.perf_counter() - started, 4)
-            yield self._refusal(question, passages, timings, language, decision)
-            return
-        request = request_for(question, context, history, language, s.context_chars, s.max_answer_tokens, s.refuse_at)
-        pieces = []
-        for piece in self.generator.generate(request):
-            if timings.first_token_s is None:
-                timings.first_token_s = round(time.perf_counter() - started, 4)
-            pieces.append(piece)
-            yield Token(piece)
-        timings.model = request.model_timings
-        raw = "".join(pieces).strip()
-        said = strip_prompt_echo(raw, _sources(question, context))  # nothing of the prompt reaches the user
-        checked = None
-        if not said or is_refusal(said):
-            after = Decision(UNVERIFIED, 0.0, "the generator found no answer in the passages", decision.support)
-        else:
-            checked = self._validated(without_refusals(said), context, language)
-            after = after_answer(query, checked.text, decision)
-        timings.total_s = round(time.perf_counter() - started, 4)
-        if checked is None or not after.answerable:
-            refusal = self._refusal(question, passages, timings, language, after)
-            refusal.generated = raw
-            refusal.refusal_probability = request.refusal_probability
-            yield refusal
-            return
-        yield Answer(
-            question=question,
-            answer=checked.text,
-            refused=False,
-            citations=checked.citations,
-            passages=passages,
-            timings=timings,
-            generator=self.generator.name,
-            flagged=checked.flagged,
-            generated=raw,
-            refusal_probability=request.refusal_probability,
-            confidence=decision.confidence,
-            claims=checked.claims,
-        )
+        yield PassagesFound(plan.passages, retrieval_s, query)
+        for event in plan.answer(Timings(retrieval_s=round(retrieval_s, 4))):
+            if isinstance(event, Answer):
+                event.route = route.name
+            yield event
+
+    def _search(self, query: str, filters: Filters | None, view: CorpusView) -> list[Passage]:
+        return self.retriever.retrieve(query, max(10, self.settings.top_k), filters, view=view)[0]
 
     def _validated(self, raw: str, context: list[Passage], language: str) -> ValidatedAnswer:
         """Generated text with only the citations its passages support (see `validate_citations`)."""
@@ -279,166 +201,6 @@ class Assistant:
             _stack([vectors.get(p.chunk_id) for p in context]),
             drop_unsupported=language == "fr",
         )
-
-    def _year_parts(
-        self,
-        question: str,
-        history: list[dict[str, str]],
-        language: str,
-        by_year: dict[int, list[Passage]],
-        started: float,
-        timings: Timings,
-        parts: list[YearPart],
-        generated: list[str],
-        flagged: list[str],
-    ) -> Iterator[Token]:
-        """Answer from each year's passages with `part_generator`, one part per year (streamed), into `parts`."""
-        s = self.settings
-        query = year_query(question)
-        for year, found in by_year.items():
-            part = YearPart(year)
-            parts.append(part)
-            # A year answers when its own passages share the question's words or meaning (its best passage
-            # may score lower than the corpus's best: the question as a whole passed the check already).
-            evidence = assess(query, found, min_coverage=s.min_coverage, min_dense=s.min_dense)
-            if not found or not (evidence.answerable or evidence.coverage >= s.min_coverage):
-                continue
-            context = found[: getattr(self.part_generator, "context_passages", s.context_passages)]
-            request = request_for(
-                question, context, history, language, s.context_chars, s.max_answer_tokens, s.refuse_at
-            )
-            pieces: list[str] = []
-            for piece in self.part_generator.generate(request):
-                if timings.first_token_s is None:
-                    timings.first_token_s = round(time.perf_counter() - started, 4)
-                if not pieces:  # each year's words streamed under its year
-                    yield Token(f"\n{year} : ")
-                pieces.append(piece)
-                yield Token(piece)
-            raw = "".join(pieces).strip()
-            generated.append(f"{year} : {raw}")
-            said = strip_prompt_echo(raw, _sources(question, context))
-            if not said or is_refusal(said):
-                continue
-            checked = self._validated(without_refusals(said), context, language)
-            part.text, part.citations = checked.text, checked.citations
-            flagged.extend(checked.flagged)
-
-    def _side_by_side(
-        self,
-        question: str,
-        history: list[dict[str, str]],
-        language: str,
-        by_year: dict[int, list[Passage]],
-        passages: list[Passage],
-        started: float,
-        timings: Timings,
-    ) -> Iterator[Event]:
-        """Each year answered from its own passages, side by side; refuse when no year answers."""
-        parts: list[YearPart] = []
-        generated: list[str] = []
-        flagged: list[str] = []
-        yield from self._year_parts(question, history, language, by_year, started, timings, parts, generated, flagged)
-        timings.total_s = round(time.perf_counter() - started, 4)
-        if not any(p.answered for p in parts):
-            none = Decision(UNVERIFIED, 0.0, "no year's passages answer", best_support(question, []))
-            refusal = self._refusal(question, passages, timings, language, none)
-            refusal.generated = "\n".join(generated)
-            yield refusal
-            return
-        text, citations = side_by_side(parts, language)
-        yield Answer(
-            question=question,
-            answer=text,
-            refused=False,
-            citations=citations,
-            passages=passages,
-            timings=timings,
-            generator=self.part_generator.name,
-            flagged=flagged,
-            generated="\n".join(generated),
-        )
-
-    def _missing_years(
-        self, shaped: CatalogueAnswer, query: str, filters: Filters | None, view: CorpusView
-    ) -> dict[int, list[Passage]]:
-        """The years a timeline question asks for that the catalogue's timeline has nothing from, searched."""
-        if shaped.kind != "timeline":
-            return {}
-        covered = {c.year for c in shaped.cited}
-        years = [y for y in compared_years(query, view.years, filters) if y not in covered]
-        k = max(10, self.settings.top_k)
-        return {y: self.retriever.retrieve(year_query(query), k, within(filters, y), view=view)[0] for y in years}
-
-    def _from_catalogue(
-        self, question: str, query: str, language: str, passages: list[Passage], view: CorpusView
-    ) -> CatalogueAnswer | None:
-        """List, timeline and comparison questions about programmes, answered from the catalogue (None otherwise)."""
-        catalogue = view.catalogue
-        for text in dict.fromkeys((question, query)):
-            shape = recognise(text, catalogue)
-            if shape is not None and shape.partner and compared_years(text, view.years):
-                return None  # "avec Valcourt en 2031 et en 2034 ?": what each year says, side by side
-            if shape is not None:
-                return catalogue_answer(shape, text, catalogue, view.by_id, language, passages)
-        return None
-
-    def _catalogue_reply(
-        self,
-        question: str,
-        shaped: CatalogueAnswer,
-        passages: list[Passage],
-        timings: Timings,
-        parts: list[YearPart],
-        language: str,
-    ) -> Answer:
-        retrieved = {p.chunk_id: p for p in passages}
-        citations = [
-            Citation(n, retrieved.get(chunk.id) or Passage.of(chunk), quote)
-            for n, (chunk, quote) in enumerate(zip(shaped.cited, shaped.quotes), start=1)
-        ]
-        text = shaped.text
-        answered = [p for p in parts if p.answered]
-        if answered:
-            more, more_citations = side_by_side(answered, language, offset=len(citations))
-            text = f"{text}\n{OTHER_YEARS[language]}\n{more}"
-            citations += more_citations
-        return Answer(
-            question=question,
-            answer=text,
-            refused=False,
-            citations=citations,
-            passages=passages,
-            timings=timings,
-            generator="catalogue",
-            generated=text,
-        )
-
-    def _refusal(
-        self, question: str, passages: list[Passage], timings: Timings, language: str, decision: Decision
-    ) -> Answer:
-        kind = decision.refusal or UNVERIFIED
-        return Answer(
-            question=question,
-            answer=refusal_text(kind, language, decision.missing),
-            refused=True,
-            citations=[],
-            passages=passages,
-            timings=timings,
-            generator=self.generator.name,
-            refusal=kind,
-            confidence=0.0,
-        )
-
-
-def _sources(question: str, context: list[Passage]) -> list[str]:
-    """What a generated answer may repeat word for word: the question and the passages (titles included)."""
-    return [question, *(f"{p.title} {p.text}" for p in context)]
-
-
-def _unmarked(*texts: str) -> str:
-    """Texts joined without their citation markers (« [1] » is no count)."""
-    return re.sub(r"\[\d+\]", " ", " ".join(texts))
 
 
 def _stack(vectors: list[np.ndarray | None]) -> np.ndarray | None:
@@ -459,16 +221,3 @@ def _check_question(question: str) -> str:
             f"The question is too long ({len(cleaned)} characters, at most {MAX_QUESTION_CHARS}). Shorten it."
         )
     return cleaned
-
-
-def _with_definition(question: str, passages: list[Passage], reads: int, view: CorpusView) -> list[Passage]:
-    """« C'est quoi X ? » about a programme the catalogue knows: the passage whose sentence says what X is comes
-    first when retrieval left it out of what the answer reads (passages that only name X rank above it otherwise)."""
-    mention = defining_mention(question, view.catalogue)
-    if mention is None or any(p.chunk_id == mention.chunk_id for p in passages[:reads]):
-        return passages
-    chunk = view.by_id.get(mention.chunk_id)
-    if chunk is None:
-        return passages
-    rest = [p for p in passages if p.chunk_id != chunk.id]
-    return [replace(p, rank=n) for n, p in enumerate([Passage.of(chunk), *rest][: len(passages)], start=1)]

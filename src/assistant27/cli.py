@@ -438,12 +438,10 @@ def _peer(name: str | None, assistant: Any) -> Any:
 @click.pass_obj
 def programmes(obj: Context, name: str | None, year: int | None, partner: str, kind: str | None, as_json: bool) -> None:
     """The programme catalogue built at ingestion; with NAME, that programme's timeline with its passages."""
-    from assistant27.corpus import Corpus
-    from assistant27.store import ChunkStore
+    from assistant27.assistant import Assistant
 
     try:
-        settings = obj.settings()
-        catalogue = Corpus.from_settings(ChunkStore.open(settings.index_dir, settings.chroma_url), settings).current().catalogue
+        catalogue = Assistant.catalogue_of(obj.settings())
     except Assistant27Error as exc:
         _fail(exc)
     if name:

@@ -154,6 +154,8 @@ class LlamaIndexGenerator:
     """Any llama-index LLM (Ollama, vLLM, Mistral, ... once its package is installed) as our generator, streamed."""
 
     name = "llamaindex"
+    context_passages: int | None = None
+    quotes_year_parts = False
 
     def __init__(self, llm: LLM) -> None:
         self.llm = llm

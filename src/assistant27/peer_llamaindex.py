@@ -210,7 +210,7 @@ class LlamaIndexPeer:
         retrieval_s = time.perf_counter() - started
         answer = ""
         if generator is not None:
-            context = passages[: getattr(generator, "context_passages", 4)]
+            context = passages[: generator.context_passages or 4]
             request = GenerationRequest(question=question, passages=context, language=detect_language(question))
             answer = "".join(generator.generate(request)).strip()
         shown = [p.to_json() for p in passages]

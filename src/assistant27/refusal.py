@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from assistant27.analysis import analyze, fold, unmatched_names
 from assistant27.kinds import answer_holds_kind, asked_kind, focus_terms, holds_kind
 from assistant27.language import detect_language, sentences_in
-from assistant27.schema import CITATION_MARKER, Passage
+from assistant27.schema import CITATION_MARKER, Answer, Passage, Timings
 
 
 @dataclass(frozen=True)
@@ -206,3 +206,21 @@ def assess(question: str, passages: list[Passage], *, min_coverage: float, min_d
     dense = max((p.scores.get("dense", 0.0) for p in passages), default=0.0)
     answerable = dense >= min_dense or (best_cov >= min_coverage and dense >= min_dense - 0.04)
     return Answerability(best_cov, dense, answerable)
+
+
+def refused(
+    question: str, passages: list[Passage], timings: Timings, language: str, decision: Decision, generator: str
+) -> Answer:
+    """The refusal answer, of the decision's kind, showing the passages found."""
+    kind = decision.refusal or UNVERIFIED
+    return Answer(
+        question=question,
+        answer=refusal_text(kind, language, decision.missing),
+        refused=True,
+        citations=[],
+        passages=passages,
+        timings=timings,
+        generator=generator,
+        refusal=kind,
+        confidence=0.0,
+    )

@@ -192,6 +192,8 @@ class Answer:
     # Each sentence of a generated answer: {"claim", "citations" (its [n]), "quote" (verbatim, of the first
     # cited passage), "support" (share of the claim's words in the quote)}.
     claims: list[dict[str, Any]] = field(default_factory=list)
+    # The way of answering that answered (routes/: "catalogue", "years", "generation"); None when refused before any.
+    route: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The stable `ask --json` contract (fields may be added, never changed)."""
@@ -209,4 +211,5 @@ class Answer:
             "refusal": self.refusal,
             "confidence": self.confidence,
             "claims": self.claims,
+            "route": self.route,
         }

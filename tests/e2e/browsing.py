@@ -24,6 +24,8 @@ class Slow:
     """Replies word by word with a pause, so a second question can come while the first is written."""
 
     name = "slow-scripted"
+    context_passages: int | None = None
+    quotes_year_parts = False
 
     def __init__(self, reply: str, pause: float) -> None:
         self.reply, self.pause = reply, pause

@@ -37,6 +37,8 @@ class SlowGenerator:
     """Replies word by word with a pause, so the browser can see the answer being written."""
 
     name = "slow-scripted"
+    context_passages: int | None = None
+    quotes_year_parts = False
 
     def generate(self, request: GenerationRequest) -> Iterator[str]:
         for i, word in enumerate(REPLY.split(" ")):

@@ -29,7 +29,6 @@ import gradio as gr
 from assistant27.assistant import MAX_QUESTION_CHARS, Assistant, Event, PassagesFound, Token
 from assistant27.conversations import ConversationStore, Turn, conversation_markdown
 from assistant27.errors import Assistant27Error, QuestionError
-from assistant27.indexing import load_manifest
 from assistant27.openai_api import mount_openai_api
 from assistant27.programmes import catalogue_publishers, of_publisher
 from assistant27.prompt_echo import shown_while_written
@@ -646,7 +645,7 @@ class WebApp:
     def publications(self) -> list[list[Any]]:
         """The indexed publications with their metadata and ingestion report, one row each."""
         rows = []
-        for source, entry in sorted(load_manifest(self.settings.index_dir).items()):
+        for source, entry in sorted(self.assistant.publications().items()):
             r = entry.get("report", {})
             rows.append(
                 [
@@ -702,7 +701,7 @@ class WebApp:
 
     def reading(self, source: str, key: str = "") -> str | None:
         """A publication that is no PDF as a readable page, the passage `key` marked; None if not in the index."""
-        entry = load_manifest(self.settings.index_dir).get(source)
+        entry = self.assistant.publications().get(source)
         if entry is None or self.source_path(source) is None:
             return None
         # The store keeps a publication's chunks in the order they were cut; a PDF's pages sort them first.
@@ -771,7 +770,7 @@ class WebApp:
 
     def source_path(self, source: str) -> Path | None:
         """The corpus file behind a passage, only when it is an indexed file inside the corpus folder."""
-        if source not in load_manifest(self.settings.index_dir):
+        if source not in self.assistant.publications():
             return None
         path = (self.corpus_dir / source).resolve()
         return path if path.is_file() and path.is_relative_to(self.corpus_dir) else None
@@ -800,7 +799,7 @@ class WebApp:
     # ---- layout and wiring ------------------------------------------------------------------------------
 
     def build(self) -> gr.Blocks:
-        manifest = load_manifest(self.settings.index_dir)
+        manifest = self.assistant.publications()
         reports = [e.get("report", {}) for e in manifest.values()]
         kinds = sorted({r.get("kind", "") for r in reports} - {""})
         years = sorted({int(r["year"]) for r in reports if r.get("year")})
