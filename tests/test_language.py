@@ -98,3 +98,17 @@ def test_the_chunker_goes_on_after_abbreviations_and_initials() -> None:
         "Voir p. 12 et le n° 3.",
         "Voir p. 12 et le n° 3. M. Dupont et J. Martin, cf. annexe.",
     ]
+
+
+def test_year_spans_are_read_once_for_comparisons_and_the_catalogue() -> None:
+    from assistant27.language import YearSpan, year_spans
+
+    assert year_spans("Qu'avons-nous fait de 2019 à 2025 ?") == [YearSpan(2019, 2025, "de", "a", True)]
+    assert year_spans("From 2022 to 2025?")[0] == YearSpan(2022, 2025, "from", "to", True)
+    assert year_spans("les programmes 2019-2022") == [YearSpan(2019, 2022, "-", "-", True)]
+    assert year_spans("entre 2019 et 2024") == [YearSpan(2019, 2024, "entre", "et", True)]
+    assert year_spans("de l'an 2019 jusqu'en 2024")[0] == YearSpan(2019, 2024, "de", "jusqu'en", False)
+    assert year_spans("depuis fin 2019") == [YearSpan(2019, None, "depuis", "", False)]
+    assert year_spans("Après 2020 ?") == [YearSpan(2020, None, "apres", "", True)]
+    assert year_spans("avant 2022") == [YearSpan(None, 2022, "avant", "", True)]
+    assert year_spans("en 2019 et en 2024") == []  # two years, no stretch between them

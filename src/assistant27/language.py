@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 # Function words, lower-cased, accented forms included: a handful of them tell a question's language apart
 # even when it names French programmes in English ("Who funds Archipel?") or is typed informally ("c koi").
@@ -51,6 +53,51 @@ YEARS = re.compile(rf"(?<!\d)(?<!\d[.,])({YEAR})(?![.,]?\d)")
 def years_in(text: str) -> list[int]:
     """The years a text names, in the order it first names them (`dans les années 2030, puis 2031-2033`)."""
     return list(dict.fromkeys(int(y) for y in YEARS.findall(text)))
+
+
+@dataclass(frozen=True)
+class YearSpan:
+    """Years a text states as a stretch: « de 2031 à 2034 », « 2031-2034 », « entre 2031 et 2034 » (both ends),
+    « depuis 2031 », « après 2031 » (from then on), « avant 2031 », « jusqu'en 2031 » (up to then). Each reader
+    takes the forms that mean what it needs: a comparison of years, or a catalogue's range."""
+
+    low: int | None
+    high: int | None
+    opener: str  # the word before the first year, folded ("de", "entre", "depuis", "avant"...); "-" in « 2031-2034 »
+    closer: str  # the word before the second year ("a", "et", "to"...); "" for a span open at one end
+    adjacent: bool  # no other word between the years and the words that open and close the span
+
+
+_YEAR_WORDS = r"(?:l'an\s+|la\s+\w+\s+de\s+)"  # « de l'an 2031 », « de la fin de 2031 »
+_BOTH_ENDS = re.compile(
+    rf"\b(de|du|from|entre|between)\s+({_YEAR_WORDS}?)({YEAR})\b(.{{0,60}}?)\b(a|au|to|until|jusqu'en|et|and)\s+"
+    rf"((?:l'\w+\s+de\s+|la\s+\w+\s+de\s+)?)({YEAR})\b|\b({YEAR})\s*[-–]\s*({YEAR})\b"
+)
+_SINCE_WORDS = ("depuis", "since", "apres", "after", "a partir de", "from")
+_OPEN_END = re.compile(
+    rf"\b({'|'.join(_SINCE_WORDS)}|avant|before|jusqu.?en|until)\s+((?:\w+\s+){{0,2}}?)({YEAR})\b"
+)
+
+
+def year_spans(text: str) -> list[YearSpan]:
+    """The stretches of years a text states, those with both ends first, each kind in the order of the text."""
+    folded = "".join(
+        c for c in unicodedata.normalize("NFKD", text.casefold().replace("’", "'")) if not unicodedata.combining(c)
+    )
+    spans = []
+    for m in _BOTH_ENDS.finditer(folded):
+        if m.group(8):
+            spans.append(YearSpan(int(m.group(8)), int(m.group(9)), "-", "-", True))
+            continue
+        adjacent = not m.group(2) and not m.group(4).strip() and not m.group(6)
+        spans.append(YearSpan(int(m.group(3)), int(m.group(7)), m.group(1), m.group(5), adjacent))
+    for m in _OPEN_END.finditer(folded):
+        year, adjacent = int(m.group(3)), not m.group(2)
+        if m.group(1) in _SINCE_WORDS:
+            spans.append(YearSpan(year, None, m.group(1), "", adjacent))
+        else:
+            spans.append(YearSpan(None, year, m.group(1), "", adjacent))
+    return spans
 
 
 def is_year(word: str) -> bool:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from assistant27.analysis import analyze, fold, one_letter_apart, strip_urls
-from assistant27.language import YEAR, sentences_in, years_in
+from assistant27.language import YEAR, sentences_in, year_spans, years_in
 from assistant27.programmes import (
     GENERIC_ORG_WORDS,
     Catalogue,
@@ -60,9 +60,10 @@ _TARGETS = (
     ),
     ("places", re.compile(r"(?:^| )ou(?: |$)|where|territoires?\b|villes?\b|cities|regions?\b|places?\b")),
 )
-_SINCE = re.compile(r"(?:depuis|since|apres|after|a partir de|from)\s+(\d{4})")
-_BETWEEN = re.compile(r"(?:entre|between|de|from)\s+(\d{4})\s+(?:et|and|a|to|-)\s+(\d{4})")
-_UNTIL = re.compile(r"(?:avant|before|jusqu.?en|until)\s+(\d{4})")
+# The year stretches a question bounds the catalogue with: « entre 2031 et 2034 », « from 2031 to 2034 » (both
+# ends), « depuis 2031 », « après 2031 » (from then on), « avant 2031 » (before then); written right next to
+# their years.
+_BETWEEN_OPENERS, _BETWEEN_CLOSERS = {"entre", "between", "de", "from"}, {"et", "and", "a", "to"}
 
 _TEXT = {
     "fr": {
@@ -138,7 +139,7 @@ def recognise(question: str, catalogue: Catalogue) -> Shape | None:
     rest = _without_names(_without_publishers(q, tuple(catalogue.publishers)), named)
     # "ou" is "or" unless written "où": look for the accent in the question itself.
     where = "où" in question.lower() or bool(re.search(r"\bwhere\b", rest))
-    year_min, year_max = _years(q)
+    year_min, year_max = _years(question)
     if named and _COMPARISON.search(rest) and len(named) >= 2:
         return Shape("comparison", programmes=named[:3], year_min=year_min, year_max=year_max)
     if named and _TIMELINE.search(rest):
@@ -243,15 +244,18 @@ def _without_publishers(q: str, publishers: tuple[str, ...]) -> str:
     return pattern.sub(" ", q) if pattern else q
 
 
-def _years(q: str) -> tuple[int | None, int | None]:
-    if m := _BETWEEN.search(q):
-        a, b = sorted((int(m.group(1)), int(m.group(2))))
-        return a, b
-    if m := _SINCE.search(q):
-        return int(m.group(1)), None
-    if m := _UNTIL.search(q):
-        return None, int(m.group(1)) - 1
-    years = years_in(q)
+def _years(question: str) -> tuple[int | None, int | None]:
+    spans = [s for s in year_spans(question) if s.adjacent]
+    for s in spans:
+        if s.opener in _BETWEEN_OPENERS and s.closer in _BETWEEN_CLOSERS and s.low and s.high:
+            return min(s.low, s.high), max(s.low, s.high)
+    for s in spans:
+        if s.high is None:
+            return s.low, None
+    for s in spans:
+        if s.low is None and s.high is not None:
+            return None, s.high - 1
+    years = years_in(question)
     if len(years) == 1:
         return years[0], years[0]
     return None, None

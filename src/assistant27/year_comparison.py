@@ -12,20 +12,16 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from assistant27.language import YEARS, years_in
+from assistant27.language import YEARS, year_spans, years_in
 from assistant27.schema import Citation, Passage
 from assistant27.store import Filters
 
 MAX_YEARS = 5
 
-# "de 2031 à 2035", "from 2031 to 2035", "2031-2035": every publication year in between is compared.
-_RANGE = re.compile(
-    r"\b(?:de|from|du)\s+(?:l'an\s+|la\s+\w+\s+de\s+)?(\d{4})\b.{0,60}?\b(?:a|à|au|to|until|jusqu'en)\s+"
-    r"(?:l'\w+\s+de\s+|la\s+\w+\s+de\s+)?(\d{4})\b|\b(\d{4})\s*[-–]\s*(\d{4})\b",
-    re.IGNORECASE,
-)
-# "depuis 2031", "since 2031": every publication year from then on.
-_SINCE = re.compile(r"\b(?:depuis|since)\s+(?:\w+\s+){0,2}?(\d{4})\b", re.IGNORECASE)
+# "de 2031 à 2035", "from 2031 to 2035", "2031-2035": every publication year in between is compared; "depuis 2031",
+# "since 2031": every one from then on. "entre 2031 et 2035" compares the two years it names.
+_RANGE_OPENERS, _RANGE_CLOSERS = {"de", "du", "from", "-"}, {"a", "au", "to", "until", "jusqu'en", "-"}
+_SINCE_OPENERS = {"depuis", "since"}
 
 # Before the years a catalogue timeline lacked, answered from their passages.
 OTHER_YEARS = {
@@ -43,11 +39,11 @@ def compared_years(question: str, available: Iterable[int], filters: Filters | N
     """The publication years a question asks to compare (two or more), or [] for any other question."""
     years_there = sorted(set(available))
     asked = set(years_in(question))
-    for m in _RANGE.finditer(question):
-        low, high = (int(g) for g in (m.group(1) or m.group(3), m.group(2) or m.group(4)))
-        asked |= {y for y in years_there if low <= y <= high}
-    for m in _SINCE.finditer(question):
-        asked |= {y for y in years_there if y >= int(m.group(1))}
+    for span in year_spans(question):
+        ranged = span.opener in _RANGE_OPENERS and span.closer in _RANGE_CLOSERS
+        if ranged or (span.opener in _SINCE_OPENERS and span.high is None):
+            low, high = span.low or 0, span.high or 9999
+            asked |= {y for y in years_there if low <= y <= high}
     if filters is not None:
         asked = {
             y
