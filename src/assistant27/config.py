@@ -67,12 +67,8 @@ class Settings:
     bm25_k1: float = 0.9  # measured in benchmarks/README.md (dev / held-out halves)
     bm25_b: float = 0.2
     # Answering
-    # Passages given to a language model: 4 x 500 characters (a prompt of about 700-800 tokens). 3 x 450 (520
-    # tokens) was measured worse on evals/smoke.jsonl: answers 0.25 vs 0.38, false refusals 0.56 vs 0.38
-    # (evals/reports/2026-11-22-smoke-local*/). With the retrieved passages of the 171 answerable items of
-    # evals/publications.jsonl that reach the generator, the answer's words are in the prompt for 108 of them at
-    # 4 x 420 as trimmed before, 112 with the trimming that keeps the best sentence's neighbours, 118 at 4 x 500,
-    # 138 with the four passages whole (benchmarks/prompt_context.py).
+    # Passages given to a language model: 4 x 500 characters (a prompt of about 700-800 tokens): fewer or shorter
+    # passages left the answer's words out of the prompt more often (evals/HISTORY.md, "prompt budget").
     context_passages: int = 4
     context_chars: int = 500  # characters kept per passage in the prompt
     max_answer_tokens: int = 256

@@ -66,9 +66,8 @@ class LlamaServerGenerator:
     """
 
     name = "local"
-    # A question naming several years has one part a year: with this model, one generation a year is minutes
-    # on two cores (latency p95 252 s on the programme items), and its parts were worse than quotes
-    # (comparisons 4/13 against 8/13; evals/reports/2026-11-23-programmes-local). The parts are quoted instead.
+    # A question naming several years has one part a year: with this model one generation a year is minutes on
+    # two cores, and its parts were worse than quotes (evals/HISTORY.md, 2026-11-23). The parts are quoted instead.
     quotes_year_parts = True
     context_passages: int | None = None
     top_probabilities = 20  # a refusal start outside the 20 likeliest first tokens weighs under 1/21 each
@@ -330,12 +329,11 @@ class OpenAICompatibleGenerator:
 
 
 # How much a sentence's meaning weighs against its words: the order adds DENSE_WEIGHT x (its similarity - the best
-# sentence's). 12 on the full set's recorded passages (benchmarks/extractive_dense.py): 103 -> 107 of 167 answers
-# (0.5-8: +0-2; 12-24: +4; 64: +2; 200: +0).
+# sentence's); chosen with benchmarks/extractive_dense.py (evals/HISTORY.md).
 DENSE_WEIGHT = 12.0
-# Characters of an enumeration read after the sentence that opens it (benchmarks/extractive_replay.py, evals/HISTORY.md
-# 2026-12-07). Adding the next line when it, not the chosen sentence, holds the kind asked (`kind_next`) answered a
-# few more items but let the check after answering pass answers to unanswerable questions: off.
+# Characters of an enumeration read after the sentence that opens it (chosen with benchmarks/extractive_replay.py).
+# `kind_next` (add the next line when it, not the chosen sentence, holds the kind asked) stays off: it lets the
+# check after answering pass answers to unanswerable questions (evals/HISTORY.md).
 READ_ON = 400
 # How much holding a thing of the kind asked (a person, an amount, a date...) weighs, on the words' scale.
 KIND_WEIGHT = 0.0
