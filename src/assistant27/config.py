@@ -73,7 +73,7 @@ class Settings:
     context_chars: int = 500  # characters kept per passage in the prompt
     max_answer_tokens: int = 256
     # The local model refuses when the probability that it starts its refusal sentence is at least this
-    # (generators.RefusalGate); below, it must answer. Calibration: evals/reports/2026-11-23-local-subsets/README.md.
+    # (generators.RefusalGate); below, it must answer. Calibration: evals/HISTORY.md, 2026-11-23.
     refuse_at: float = 0.5
     # Refusal before generation (see answering.assess; calibrated on evals/, see README)
     min_coverage: float = 0.5

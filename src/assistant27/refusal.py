@@ -133,7 +133,7 @@ def refusal_text(kind: str, language: str, missing: tuple[str, ...] = ()) -> str
 # starts answers too ("Les collectivités ..."), so generators.RefusalGate measures the refusal over its first two
 # tokens ("Les publications"). A sentence that starts no answer ("Je ne trouve pas la réponse dans les extraits.",
 # measured by its first token alone) made the 1.5B model answer from the wrong passage in
-# tests/test_generators.py::test_generator_contract[local] (evals/reports/2026-11-23-local-subsets/README.md).
+# tests/test_generators.py::test_generator_contract[local] (evals/HISTORY.md, 2026-11-23).
 MODEL_REFUSAL = {
     "fr": "Les publications ne répondent pas à cette question.",
     "en": "The publications do not answer this question.",
