@@ -149,3 +149,17 @@ def test_kind_next_adds_the_next_line_when_it_not_the_sentence_holds_the_kind_as
     assert "Camille" not in "".join(
         ExtractiveGenerator(max_sentences=1).generate(GenerationRequest(question, [passage]))
     )
+
+
+def test_a_follow_up_is_answered_about_what_the_conversation_is_about() -> None:
+    """« et elle a commencé quand ? » after « C'est quoi La Transfo ? »: the sentence about La Transfo, not the first
+    start date found (the extractive generator reads no conversation: what was searched tells it)."""
+    passage = _passage(
+        1, "Nouveaux Accords a commencé en 2022. La Transfo a commencé en 2011 avec quatre Régions de France."
+    )
+    follow_up = "et elle a commencé quand ?"
+    alone = "".join(ExtractiveGenerator(max_sentences=1).generate(GenerationRequest(follow_up, [passage])))
+    request = GenerationRequest(follow_up, [passage], query="C'est quoi La Transfo ? " + follow_up)
+    carried = "".join(ExtractiveGenerator(max_sentences=1).generate(request))
+    assert "2011" in carried and "2022" not in carried, carried
+    assert "2022" in alone  # without what was searched, the first start date wins

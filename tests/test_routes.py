@@ -56,3 +56,13 @@ def test_routes_never_import_the_assistant() -> None:
         imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
         imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
         assert not {m for m in imported if m and m.startswith(("assistant27.assistant", "assistant27.web"))}, path
+
+
+def test_a_follow_up_reaches_the_generator_with_what_was_searched(settings: Settings) -> None:
+    scripted = ScriptedGenerator(["Il a commencé en septembre 2022 [1]."])
+    history = [{"role": "user", "content": "C'est quoi Nouveaux Accords ?"}, {"role": "assistant", "content": "…"}]
+    answer = build(settings, scripted).ask("et ça a commencé quand ?", history=history)
+    assert answer.route == "generation" and not answer.refused
+    request = scripted.requests[-1]
+    assert request.question == "et ça a commencé quand ?"
+    assert request.query == "C'est quoi Nouveaux Accords ? et ça a commencé quand ?"

@@ -41,6 +41,9 @@ class GenerationRequest:
     # The question's meaning against any text (the embedder the passages were found with), for a generator that
     # weighs sentences by meaning (the extractive one).
     similarity: Similarity | None = None
+    # What was searched: a follow-up (« et ça a commencé quand ? ») with the question it depends on. A generator
+    # with no conversation to read (the extractive one) takes what the follow-up is about from it.
+    query: str = ""
 
 
 class Generator(Protocol):
@@ -369,7 +372,8 @@ class ExtractiveGenerator:
         self.kind_next = kind_next
 
     def generate(self, request: GenerationRequest) -> Iterator[str]:
-        terms = set(analyze(request.question))
+        question = request.query or request.question
+        terms = set(analyze(question))
         years = {p.year for p in request.passages[: self.from_passages]}
         if len(years) == 1:  # one year's passages (a year of a comparison): its year tells no sentence apart
             terms.discard(str(years.pop()))
@@ -397,7 +401,7 @@ class ExtractiveGenerator:
         order = [c[0] for c in candidates]
         similarity = self.similarity or request.similarity
         if similarity is not None and candidates and self.dense_weight:
-            sims = similarity(request.question, [c[4] for c in candidates])
+            sims = similarity(question, [c[4] for c in candidates])
             order = [o + self.dense_weight * (float(sim) - float(np.max(sims))) for o, sim in zip(order, sims)]
         kind = asked_kind(request.question)
         if kind is not None and self.kind_weight:

@@ -97,6 +97,7 @@ def generation_request(asked: Asked, tools: Tools, context: list[Passage]) -> Ge
         asked.question, context, asked.history, asked.language, s.context_chars, s.max_answer_tokens, s.refuse_at
     )
     request.similarity = tools.similarity
+    request.query = asked.query
     return request
 
 
