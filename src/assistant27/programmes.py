@@ -52,6 +52,10 @@ _BEFORE_CUE = re.compile(
     rf"(?:programme|projet|espace|lieu|plateforme|réseau|dispositif)\b"
     rf"|\s+(?:vise|visait) à|\s+est (?:mené|menée|porté|portée|conduit|conduite)\b)"
 )
+# "notre projet de jardins partagés, les Terres Vives": the name in apposition to what the cue says it is.
+_APPOSED = re.compile(
+    rf"\b{_CUE}\s+(?:de|d['’])\s*[{_LOW}’'\-\s]{{3,40}}?,\s+(?:les |la |le |l['’])?((?:Les |La |Le |L['’])?{_NAME})"
+)
 # A heading that the next line defines: "Terres Vives\nUn réseau de pionniers de ...".
 _HEADING_DEFINED = re.compile(
     rf"(?:^|\n)[ \t]*((?:La |Le |Les |L['’])?{_NAME})[ \t]*\n[ \t]*(?:Un|Une)[ \t]+(?:nouveau[ \t]+|nouvelle[ \t]+)?"
@@ -583,6 +587,8 @@ def _candidate_names(text: str, corpus_text: str) -> list[tuple[str, bool, bool]
         if re.search(rf"[{_LOW}]{{2,}}[^\n]*[ \t][{_UP}][{_LOW}’'\-]+[ \t]*\n[ \t]*$", text[: m.start(1)]):
             continue  # "la méthode Exemple\nDéfi, un programme": a line of prose cut a name in two
         found.append((" ".join(m.group(1).split()), True, True))
+    for m in _APPOSED.finditer(text):
+        found.append((_clean_name(m.group(1)), True, False))
     for m in _HEADING_DEFINED.finditer(text):
         found.append((" ".join(m.group(1).split()), True, True))
     for m in _PAGE_REF.finditer(text):
