@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from assistant27.analysis import analyze, fold, strip_urls
+from assistant27.analysis import analyze, fold, stop_words, strip_urls
 from assistant27.language import YEAR, sentences_in
 from assistant27.schema import Chunk
 
@@ -64,36 +64,6 @@ _HEADING_DEFINED = re.compile(
 # A report's summary that points to its programmes: "(Terres Vives, page 18)".
 _PAGE_REF = re.compile(rf"\(({_NAME}), page \d+\)")
 
-# Capitalised words that follow a cue but name no programme.
-_NOT_NAMES = {
-    fold(w)
-    for w in (
-        "Le",
-        "La",
-        "Les",
-        "Un",
-        "Une",
-        "Ce",
-        "Cette",
-        "Il",
-        "Elle",
-        "Nous",
-        "Dans",
-        "En",
-        "Avec",
-        "Pour",
-        "Sur",
-        "Par",
-        "Après",
-        "Depuis",
-        "Quel",
-        "Quelle",
-        "Programme",
-        "Projet",
-        "Partie",
-        "Mai",
-    )
-}
 _MONTHS = (
     "janvier",
     "fevrier",
@@ -188,24 +158,6 @@ _KIND_ONLY = {
     "Métropole",
 }
 _NOT_ORG_FIRST = {"Politique", "Politiques", "Contrat", "Contrats", "Quartiers", "Projet", "Programme", "Plan"}
-_NOT_ACRONYMS = {
-    "RSA",
-    "II",
-    "III",
-    "IV",
-    "VI",
-    "PDF",
-    "GES",
-    "RSE",
-    "TVA",
-    "CDI",
-    "CDD",
-    "ETP",
-    "AG",
-    "UX",
-    "DR",
-    "OK",
-}
 _FUNDING_PROGRAMME = re.compile(
     rf"(?:soutien|financement|financé|cofinancé|co-financé|subvention)\w*\s+(?:du|de|par|d['’]un|d['’]une|le|la)?\s*"
     rf"(?:programme\s+(?:(?:communautaire|européen|national)\s+)?)?({_NAME})"
@@ -539,30 +491,6 @@ def _clean_name(raw: str) -> str:
 _OURS = re.compile(
     r"(?:avons|a|ont)\s+(?:co-)?(?:lancé|initié|mené|conduit|créé|démarré|porté)\s+(?:le|la|les|un|une|notre)?\s*$"
 )
-_NOT_FIRST = {
-    "chaque",
-    "comment",
-    "pourquoi",
-    "quel",
-    "quels",
-    "quelle",
-    "quelles",
-    "nous",
-    "il",
-    "elle",
-    "en",
-    "dans",
-    "depuis",
-    "avec",
-    "pour",
-    "sur",
-    "par",
-    "apres",
-    "programme",
-    "projet",
-    "un",
-    "une",
-}
 
 
 def _candidate_names(text: str, corpus_text: str) -> list[tuple[str, bool, bool]]:
@@ -598,9 +526,12 @@ def _candidate_names(text: str, corpus_text: str) -> list[tuple[str, bool, bool]
         name = re.sub(r"^(?:Un|Une|Ce|Cette|Notre) ", "", name)
         key = name_key(name)
         words = key.split()
-        if not words or len(name) < 3 or len(words) > 10 or words[0] in _NOT_FIRST or words[0] in _MONTHS:
+        if not words or len(name) < 3 or len(words) > 10 or words[0] in _MONTHS:
             continue
-        if key in _NOT_NAMES or re.match(r"\d", key):
+        first = re.sub(r"^(?:La |Le |Les |L['’])", "", name).split()[0]
+        if fold(first) in stop_words() or re.fullmatch(_CUE, first) or re.search(r"\b(?:programme|projet)s?\b", name):
+            continue  # "Pour chaque piste", "Chaque programme vise", "Programme": a sentence's opening, not a name
+        if re.match(r"\d", key):
             continue
         out.append((name, strong, defined))
     return out
@@ -1011,7 +942,7 @@ def organisations(sentence: str) -> list[str]:
         if (
             any(w in _ORG_HEADS for w in words)
             and len(words) >= 2
-            or (_ACRONYM.match(name) and name not in _NOT_ACRONYMS)
+            or _ACRONYM.match(name)
         ):
             found.append(name)
     return list(dict.fromkeys(found))
