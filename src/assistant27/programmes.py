@@ -512,7 +512,7 @@ def _candidate_names(text: str, corpus_text: str) -> list[tuple[str, bool, bool]
         ours = bool(_OURS.search(text[max(0, m.start() - 60) : m.start()]))
         found.append((name, not newline or name.isupper(), ours))
     for m in _BEFORE_CUE.finditer(text):
-        if re.search(rf"[{_LOW}]{{2,}}[^\n]*[ \t][{_UP}][{_LOW}’'\-]+[ \t]*\n[ \t]*$", text[: m.start(1)]):
+        if re.search(rf"(?<![\w’'])[{_LOW}]{{2,}}[^\n]*[ \t][{_UP}][{_LOW}’'\-]+[ \t]*\n[ \t]*$", text[: m.start(1)]):
             continue  # "la méthode Exemple\nDéfi, un programme": a line of prose cut a name in two
         found.append((" ".join(m.group(1).split()), True, True))
     for m in _APPOSED.finditer(text):
