@@ -585,9 +585,7 @@ def _variant_pattern(variants: Iterable[str]) -> re.Pattern[str]:
 def _title_case(name: str) -> str:
     """`JARDINS EN COMMUN` -> `Jardins en Commun`: each word capitalised, connectors in lower case."""
     words = name.lower().split()
-    return " ".join(
-        w if i and re.fullmatch(_CONNECTOR, w) else w[:1].upper() + w[1:] for i, w in enumerate(words)
-    )
+    return " ".join(w if i and re.fullmatch(_CONNECTOR, w) else w[:1].upper() + w[1:] for i, w in enumerate(words))
 
 
 def _is_capitalised(text: str) -> bool:
@@ -939,11 +937,7 @@ def organisations(sentence: str) -> list[str]:
         connected = any(re.fullmatch(_ORG_CONNECTOR, w) or re.match(r"[dl]['’]", w) for w in words[1:])
         if len(words) > 1 and len(capitals) < 2 and capitals and capitals[0] in _KIND_ONLY and not connected:
             continue  # "Agence nationale", "Parc naturel régional": a kind of body, not its name
-        if (
-            any(w in _ORG_HEADS for w in words)
-            and len(words) >= 2
-            or _ACRONYM.match(name)
-        ):
+        if any(w in _ORG_HEADS for w in words) and len(words) >= 2 or _ACRONYM.match(name):
             found.append(name)
     return list(dict.fromkeys(found))
 
