@@ -208,6 +208,13 @@ _ASKED_NOUN = (
 )
 # A word after the noun that is a verb, not a qualifier ("les collectivités participent", "ont participé").
 _VERB_ENDING = re.compile(r"(?:ent|ont|ait|aient|ez|ons|e|a|ee|es)$")
+# The level of a public body ("agences nationales", "public organisations"): what its name says (« Agence nationale
+# de ... ») or its acronym stands for, which a list of partners answers without the word written by its passages.
+_BODY_LEVEL = re.compile(
+    r"^(?:nationa(?:l|le|les|ux)|national|regiona(?:l|le|les|ux)|regional|departementa(?:l|le|les|ux)|"
+    r"europeen(?:ne)?s?|european|local(?:e|es)?|locaux|municipa(?:l|le|les|ux)|municipal|territoria(?:l|le|les|ux)|"
+    r"publi(?:c|cs|que|ques)|interministeriel(?:le)?s?|government|state)$"
+)
 _ADJECTIVE_ENDING = re.compile(r"(?:ale|ales|ienne|iennes|ande|andes|aise|aises|ique|iques|ine|ines|ane|anes)$")
 
 
@@ -218,7 +225,11 @@ def _qualifiers(question: str, named: list[Programme]) -> list[str]:
     french = [m.group(1) for m in re.finditer(rf"\bquel(?:le)?s? {_ASKED_NOUN} (\w+)", q)]
     english = [m.group(1) for m in re.finditer(rf"\b(?:which|what) (\w+) {_ASKED_NOUN}\b", q)]
     french = [w for w in french if not _VERB_ENDING.search(w) or _ADJECTIVE_ENDING.search(w)]
-    return [w for w in french + english if w not in stop_words() and len(w) > 2 and not w.isdigit()]
+    return [
+        w
+        for w in french + english
+        if w not in stop_words() and len(w) > 2 and not w.isdigit() and not _BODY_LEVEL.match(w)
+    ]
 
 
 def _facts_hold(question: str, p: Programme) -> bool:
@@ -239,7 +250,7 @@ def _facts_hold(question: str, p: Programme) -> bool:
 
 
 def _longer_name(question: str, named: list[Programme]) -> bool:
-    """A programme's name that the question goes on with capitalised words (« la Transfo Santé » for « Transfo »)."""
+    """A programme's name that the question goes on with capitalised words (« Archipel Santé » for « Archipel »)."""
     for p in named:
         for v in p.variants:
             for m in re.finditer(rf"(?<!\w){re.escape(v)}(?!\w)", question):
