@@ -138,8 +138,8 @@ def recognise(question: str, catalogue: Catalogue) -> Shape | None:
     rest = _without_names(_without_publishers(q, tuple(catalogue.publishers)), named)
     # "ou" is "or" unless written "où": look for the accent in the question itself.
     where = "où" in question.lower() or bool(re.search(r"\bwhere\b", rest))
-    if where and _ORIGIN.search(rest):
-        where = False  # "D'où vient le nom ?", "Where does the name come from?": an origin, not where it was run
+    # "D'où vient le nom ?", "Where does the name come from?": an origin, not where it was run.
+    origin = bool(_ORIGIN.search(rest))
     if _longer_name(question, named):
         return None  # "le programme 'Exemple Santé'": a longer name than the catalogue's, so another programme
     year_min, year_max = _years(q)
@@ -148,7 +148,7 @@ def recognise(question: str, catalogue: Catalogue) -> Shape | None:
     if named and _TIMELINE.search(rest):
         return Shape("timeline", programmes=named[:1], year_min=year_min, year_max=year_max)
     target = next((name for name, pattern in _TARGETS if pattern.search(rest) and name != "places"), None)
-    if target is None and (where or _TARGETS[2][1].search(rest.replace(" ou ", " "))):
+    if target is None and not origin and (where or _TARGETS[2][1].search(rest.replace(" ou ", " "))):
         target = "places"
     asks_programmes = bool(_LIST_PROGRAMMES.search(rest))
     if asks_programmes and named and not _WORKED_WITH.search(rest):
