@@ -227,6 +227,19 @@ def test_leave_one_out_scores_each_publication_and_the_whole_corpus(tmp_path: Pa
     assert "rapport-b.txt" in cq.loo_markdown({"date": "today", "command": "test", **result})
 
 
+def test_the_corpus_catalogue_meets_the_issue_target_on_publications_it_was_not_written_from() -> None:
+    # Issue 16: names and partners precision >= 0.85 left out, every recall within 0.10 of in-sample (against the
+    # union and read per publication). Before: partners precision 0.835, names recall gaps 0.118 to 0.139.
+    by_publication = json.loads((REPO / "evals" / "programmes_gold_by_publication.json").read_text(encoding="utf-8"))
+    result = cq.leave_one_out(REPO / "corpus", by_publication, Settings.from_env())
+    left = result["left_out"]
+    assert left["names"]["precision"] >= 0.85
+    assert left["partners"]["precision"] >= 0.85
+    for gap in (result["recall_gap"], result["recall_gap_by_publication"]):
+        assert all(g is None or g <= 0.10 for g in gap.values()), gap
+    assert cq._target(result) == "met"
+
+
 def _checker():  # type: ignore[no-untyped-def]
     """evals/check_programmes_gold.py: the gold lists' own normalisation, standalone on purpose."""
     spec = importlib.util.spec_from_file_location("check_programmes_gold", REPO / "evals" / "check_programmes_gold.py")

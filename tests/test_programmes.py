@@ -498,3 +498,118 @@ def test_a_question_asking_what_a_programme_is_finds_the_sentence_that_says_it()
     assert mention is not None and "vise à repenser les outils de gestion" in mention.sentence
     assert defining_mention("Qui finance La Transfo ?", cat) is None  # not a question of what it is
     assert defining_mention("C'est quoi la différence entre Rebonds et Tronc Commun ?", cat) is None  # two named
+
+
+# --- general rules, measured on publications the catalogue was not written from (issue 16) -----------------
+
+
+def _one_publication(*texts: str, year: int = 2031) -> Catalogue:
+    found = [
+        Chunk(id=f"p-{i}", source="p.txt", text=t, page=None, heading="", start=0, end=len(t), title="P", year=year)
+        for i, t in enumerate(texts)
+    ]
+    return build_catalogue(found, ["Exemple"])
+
+
+def test_a_name_seen_only_in_capitals_after_its_cue_is_found_in_title_case_elsewhere() -> None:
+    # Named once after its cue, in capitals: without its title-case mentions it looked named once, in passing.
+    cat = _one_publication(
+        "Le programme JARDINS COMMUNS porte sur la gouvernance des forêts et des sols agricoles du territoire.",
+        "Jardins Communs s'inscrit dans une réflexion de long terme sur les communs fonciers et leurs usages.",
+    )
+    p = cat.find("Jardins Communs")
+    assert p is not None and p.name == "Jardins Communs"
+    assert len([m for m in p.mentions if m.named]) == 2
+
+
+def test_a_hyphenated_compound_names_another_programme() -> None:
+    cat = _one_publication(
+        "Archipel est un programme de recherche-action mené avec la Ville de Valcourt depuis plusieurs années.",
+        "Le Post-Archipel a réuni la Ville de Montclair et la Métropole de Bourg autour de sessions dédiées.",
+    )
+    p = cat.find("Archipel")
+    assert p is not None
+    assert not any("Post-Archipel" in m.sentence for m in p.mentions if m.named)
+    assert not any("Montclair" in f.value for f in p.partners)
+
+
+def test_a_sentence_saying_who_did_not_follow_the_programme_gives_it_no_partner() -> None:
+    cat = _one_publication(
+        "Archipel est un programme de recherche-action mené en partenariat avec la Ville de Valcourt. "
+        "Le travail a porté sur l'accueil des usagers dans les services publics locaux. "
+        "D'autres collectivités n'ayant pas suivi le programme mais engagées de leur côté ont été invitées : "
+        "il s'agit de la Ville de Montclair et de la Métropole de Bourg."
+    )
+    p = cat.find("Archipel")
+    assert p is not None
+    partners = [f.value for f in p.partners]
+    assert "Ville de Valcourt" in partners
+    assert not any("Montclair" in v or "Bourg" in v for v in partners)
+
+
+def test_le_programme_followed_by_mais_still_points_back_to_the_programme() -> None:
+    # « mais » ends like an adjective of origin (« sud-africain », « français »): it was read as « le programme
+    # français », another programme.
+    cat = _one_publication(
+        "Archipel est un programme de recherche-action mené avec la Ville de Valcourt depuis plusieurs années.",
+        "Nous avons prolongé le programme mais avec de nouveaux partenaires comme la Ville de Montclair.",
+    )
+    p = cat.find("Archipel")
+    assert p is not None
+    assert any("prolongé le programme mais" in m.sentence for m in p.mentions if m.named)
+
+
+def test_a_heading_that_the_next_line_defines_is_a_name() -> None:
+    cat = _one_publication(
+        "Nos réseaux\nLes Veilleurs Publics\nUn réseau international de pionniers de l'innovation publique "
+        "co-fondé par Exemple."
+    )
+    assert [p.name for p in cat.programmes] == ["Les Veilleurs Publics"]
+
+
+def test_a_name_cut_by_a_line_break_in_prose_is_not_taken_for_its_tail() -> None:
+    cat = _one_publication(
+        "En juillet, nous avons aidé l'agence à expliciter la méthode Grand\nDéfi, un programme conçu pour "
+        "accélérer la transformation écologique d'une filière."
+    )
+    assert cat.find("Défi") is None
+
+
+def test_a_name_in_apposition_to_its_cue_is_a_name() -> None:
+    cat = _one_publication(
+        "Nous restons engagés comme caution solidaire de notre ancien projet de tiers-lieux collectifs, les Halles "
+        "Vives. Cette affaire nous oppose à l'ancien bailleur du lieu.",
+        "Déficit estimé (hors procédure Halles Vives) : 10 000 euros.",
+    )
+    assert [p.name for p in cat.programmes] == ["Halles Vives"]
+
+
+def test_a_sentence_opening_is_no_name() -> None:
+    cat = _one_publication(
+        "Chaque programme vise à interroger en profondeur une politique publique ou un ensemble de pratiques.",
+        "Pour chaque piste, un projet est mené avec les agents. Programme : une journée de restitution.",
+    )
+    assert cat.programmes == []
+
+
+def test_a_list_qualified_by_what_the_passages_do_not_say_goes_to_the_general_path() -> None:
+    cat = catalogue()
+    assert recognise("Quelles collectivités ont participé au programme Rebonds ?", cat) is not None
+    # Nothing of the catalogue says which are Italian, Norman or Spanish: a list of all would be no answer.
+    assert recognise("Quelles villes italiennes ont participé au programme Rebonds ?", cat) is None
+    assert recognise("quelle ville normande a participe a Rebonds ?", cat) is None
+    assert recognise("Which Spanish cities are among the partners of Rebonds?", cat) is None
+    # The level of a body is part of its name (« Agence nationale ... »): still a list of partners.
+    shape = recognise("Avec quelles agences nationales Rebonds a-t-il travaillé ?", cat)
+    assert shape is not None and shape.target == "partners"
+
+
+def test_a_longer_name_or_an_origin_question_goes_to_the_general_path() -> None:
+    cat = catalogue()
+    assert recognise("Which places are part of the 'Rebonds Santé' programme?", cat) is None
+    shape = recognise("Where does the name Rebonds come from?", cat)
+    assert shape is None or shape.target != "places"
+    shape = recognise("D'où vient le nom Rebonds ?", cat)
+    assert shape is None or shape.target != "places"
+    shape = recognise("Où le programme Rebonds a-t-il été mené ?", cat)
+    assert shape is not None and shape.target == "places"

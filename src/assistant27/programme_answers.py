@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from assistant27.analysis import analyze, fold, one_letter_apart, strip_urls
+from assistant27.analysis import analyze, fold, one_letter_apart, stop_words, strip_urls
 from assistant27.language import YEAR, sentences_in, year_spans, years_in
 from assistant27.programmes import (
     GENERIC_ORG_WORDS,
@@ -139,19 +139,25 @@ def recognise(question: str, catalogue: Catalogue) -> Shape | None:
     rest = _without_names(_without_publishers(q, tuple(catalogue.publishers)), named)
     # "ou" is "or" unless written "où": look for the accent in the question itself.
     where = "où" in question.lower() or bool(re.search(r"\bwhere\b", rest))
+    # "D'où vient le nom ?", "Where does the name come from?": an origin, not where it was run.
+    origin = bool(_ORIGIN.search(rest))
+    if _longer_name(question, named):
+        return None  # "le programme 'Exemple Santé'": a longer name than the catalogue's, so another programme
     year_min, year_max = _years(question)
     if named and _COMPARISON.search(rest) and len(named) >= 2:
         return Shape("comparison", programmes=named[:3], year_min=year_min, year_max=year_max)
     if named and _TIMELINE.search(rest):
         return Shape("timeline", programmes=named[:1], year_min=year_min, year_max=year_max)
     target = next((name for name, pattern in _TARGETS if pattern.search(rest) and name != "places"), None)
-    if target is None and (where or _TARGETS[2][1].search(rest.replace(" ou ", " "))):
+    if target is None and not origin and (where or _TARGETS[2][1].search(rest.replace(" ou ", " "))):
         target = "places"
     asks_programmes = bool(_LIST_PROGRAMMES.search(rest))
     if asks_programmes and named and not _WORKED_WITH.search(rest):
         return None  # "Quels projets concrets illustrent Archipel ?": parts of one programme, not the catalogue
     authorities = bool(re.search(r"collectivit|local (?:authorit|govern)", q))
     if named and target and not asks_programmes:
+        if not _facts_hold(question, named[0]):
+            return None  # "Quelles villes italiennes ...": the facts cannot tell which are; the general path may
         shape = Shape(
             "list",
             target=target,
@@ -192,6 +198,69 @@ def recognise(question: str, catalogue: Catalogue) -> Shape | None:
                 authorities_only=bool(re.search(r"collectivit|local (?:authorit|govern)", q)),
             )
     return None
+
+
+_ORIGIN = re.compile(r"\bvien(?:t|nent)\b|\bcomes? from\b|\borigin")
+# The nouns a list of facts answers: "quelles villes", "which cities", "quels partenaires".
+_ASKED_NOUN = (
+    r"(?:villes?|cit(?:y|ies)|towns?|collectivites?|regions?|territoires?|departements?|metropoles?|communes?|"
+    r"partenaires?|partners?|organisations?|organizations?|organismes?|acteurs?|structures?|agences?|agencies|"
+    r"financeurs?|funders?|lieux|places?)"
+)
+# A word after the noun that is a verb, not a qualifier ("les collectivités participent", "ont participé").
+_VERB_ENDING = re.compile(r"(?:ent|ont|ait|aient|ez|ons|e|a|ee|es)$")
+# The level of a public body ("agences nationales", "public organisations"): what its name says (« Agence nationale
+# de ... ») or its acronym stands for, which a list of partners answers without the word written by its passages.
+_BODY_LEVEL = re.compile(
+    r"^(?:nationa(?:l|le|les|ux)|national|regiona(?:l|le|les|ux)|regional|departementa(?:l|le|les|ux)|"
+    r"europeen(?:ne)?s?|european|local(?:e|es)?|locaux|municipa(?:l|le|les|ux)|municipal|territoria(?:l|le|les|ux)|"
+    r"publi(?:c|cs|que|ques)|interministeriel(?:le)?s?|government|state)$"
+)
+_ADJECTIVE_ENDING = re.compile(r"(?:ale|ales|ienne|iennes|ande|andes|aise|aises|ique|iques|ine|ines|ane|anes)$")
+
+
+def _qualifiers(question: str, named: list[Programme]) -> list[str]:
+    """The words that qualify what a list question asks for: "normande" in « quelle ville normande », "spanish" in
+    "Which Spanish cities"."""
+    q = _without_names(plain(question), named)
+    french = [m.group(1) for m in re.finditer(rf"\bquel(?:le)?s? {_ASKED_NOUN} (\w+)", q)]
+    english = [m.group(1) for m in re.finditer(rf"\b(?:which|what) (\w+) {_ASKED_NOUN}\b", q)]
+    french = [w for w in french if not _VERB_ENDING.search(w) or _ADJECTIVE_ENDING.search(w)]
+    return [
+        w
+        for w in french + english
+        if w not in stop_words() and len(w) > 2 and not w.isdigit() and not _BODY_LEVEL.match(w)
+    ]
+
+
+def _facts_hold(question: str, p: Programme) -> bool:
+    """Whether what the question asks for is something the programme's passages say: each word that qualifies the
+    asked list ("villes italiennes") is in a sentence of its passages or in one of its facts."""
+    words = _qualifiers(question, [p])
+    if not words:
+        return True
+    have: set[str] = set()
+    for m in p.mentions:
+        have |= set(analyze(f"{m.sentence} {m.following}"))
+    for fact in [*p.partners, *p.funders, *p.places]:
+        have |= set(analyze(fact.value))
+    # "public" and "publiques", "national" and "nationales": one word across languages and genders.
+    return all(
+        any(h[:5] == t[:5] and min(len(h), len(t)) >= 5 or h == t for h in have) for w in words for t in analyze(w)
+    )
+
+
+def _longer_name(question: str, named: list[Programme]) -> bool:
+    """A programme's name that the question goes on with capitalised words (« Archipel Santé » for « Archipel »)."""
+    for p in named:
+        for v in p.variants:
+            for m in re.finditer(rf"(?<!\w){re.escape(v)}(?!\w)", question):
+                tail = question[m.end() :]
+                if re.match(r"\s+[A-ZÀ-Ö][\w’'\-]+", tail) and not any(
+                    question.find(longer) >= 0 for longer in p.variants if len(longer) > len(v)
+                ):
+                    return True
+    return False
 
 
 _SAME = re.compile(r"\bmemes?\b|\bsame\b|toujours|encore|still|change")

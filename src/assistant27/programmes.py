@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from assistant27.analysis import analyze, fold, strip_urls
+from assistant27.analysis import analyze, fold, stop_words, strip_urls
 from assistant27.language import YEAR, sentences_in
 from assistant27.schema import Chunk
 
@@ -52,39 +52,18 @@ _BEFORE_CUE = re.compile(
     rf"(?:programme|projet|espace|lieu|plateforme|réseau|dispositif)\b"
     rf"|\s+(?:vise|visait) à|\s+est (?:mené|menée|porté|portée|conduit|conduite)\b)"
 )
+# "notre projet de jardins partagés, les Terres Vives": the name in apposition to what the cue says it is.
+_APPOSED = re.compile(
+    rf"\b{_CUE}\s+(?:de|d['’])\s*[{_LOW}’'\-\s]{{3,40}}?,\s+(?:les |la |le |l['’])?((?:Les |La |Le |L['’])?{_NAME})"
+)
+# A heading that the next line defines: "Terres Vives\nUn réseau de pionniers de ...".
+_HEADING_DEFINED = re.compile(
+    rf"(?:^|\n)[ \t]*((?:La |Le |Les |L['’])?{_NAME})[ \t]*\n[ \t]*(?:Un|Une)[ \t]+(?:nouveau[ \t]+|nouvelle[ \t]+)?"
+    rf"(?i:programme|projet|réseau|plateforme|dispositif|jeu|recherche-action)\b",
+)
 # A report's summary that points to its programmes: "(Terres Vives, page 18)".
 _PAGE_REF = re.compile(rf"\(({_NAME}), page \d+\)")
 
-# Capitalised words that follow a cue but name no programme.
-_NOT_NAMES = {
-    fold(w)
-    for w in (
-        "Le",
-        "La",
-        "Les",
-        "Un",
-        "Une",
-        "Ce",
-        "Cette",
-        "Il",
-        "Elle",
-        "Nous",
-        "Dans",
-        "En",
-        "Avec",
-        "Pour",
-        "Sur",
-        "Par",
-        "Après",
-        "Depuis",
-        "Quel",
-        "Quelle",
-        "Programme",
-        "Projet",
-        "Partie",
-        "Mai",
-    )
-}
 _MONTHS = (
     "janvier",
     "fevrier",
@@ -179,24 +158,6 @@ _KIND_ONLY = {
     "Métropole",
 }
 _NOT_ORG_FIRST = {"Politique", "Politiques", "Contrat", "Contrats", "Quartiers", "Projet", "Programme", "Plan"}
-_NOT_ACRONYMS = {
-    "RSA",
-    "II",
-    "III",
-    "IV",
-    "VI",
-    "PDF",
-    "GES",
-    "RSE",
-    "TVA",
-    "CDI",
-    "CDD",
-    "ETP",
-    "AG",
-    "UX",
-    "DR",
-    "OK",
-}
 _FUNDING_PROGRAMME = re.compile(
     rf"(?:soutien|financement|financé|cofinancé|co-financé|subvention)\w*\s+(?:du|de|par|d['’]un|d['’]une|le|la)?\s*"
     rf"(?:programme\s+(?:(?:communautaire|européen|national)\s+)?)?({_NAME})"
@@ -530,30 +491,6 @@ def _clean_name(raw: str) -> str:
 _OURS = re.compile(
     r"(?:avons|a|ont)\s+(?:co-)?(?:lancé|initié|mené|conduit|créé|démarré|porté)\s+(?:le|la|les|un|une|notre)?\s*$"
 )
-_NOT_FIRST = {
-    "chaque",
-    "comment",
-    "pourquoi",
-    "quel",
-    "quels",
-    "quelle",
-    "quelles",
-    "nous",
-    "il",
-    "elle",
-    "en",
-    "dans",
-    "depuis",
-    "avec",
-    "pour",
-    "sur",
-    "par",
-    "apres",
-    "programme",
-    "projet",
-    "un",
-    "une",
-}
 
 
 def _candidate_names(text: str, corpus_text: str) -> list[tuple[str, bool, bool]]:
@@ -575,6 +512,12 @@ def _candidate_names(text: str, corpus_text: str) -> list[tuple[str, bool, bool]
         ours = bool(_OURS.search(text[max(0, m.start() - 60) : m.start()]))
         found.append((name, not newline or name.isupper(), ours))
     for m in _BEFORE_CUE.finditer(text):
+        if re.search(rf"(?<![\w’'])[{_LOW}]{{2,}}[^\n]*[ \t][{_UP}][{_LOW}’'\-]+[ \t]*\n[ \t]*$", text[: m.start(1)]):
+            continue  # "la méthode Exemple\nDéfi, un programme": a line of prose cut a name in two
+        found.append((" ".join(m.group(1).split()), True, True))
+    for m in _APPOSED.finditer(text):
+        found.append((_clean_name(m.group(1)), True, False))
+    for m in _HEADING_DEFINED.finditer(text):
         found.append((" ".join(m.group(1).split()), True, True))
     for m in _PAGE_REF.finditer(text):
         found.append((_clean_name(m.group(1)), True, True))
@@ -583,9 +526,12 @@ def _candidate_names(text: str, corpus_text: str) -> list[tuple[str, bool, bool]
         name = re.sub(r"^(?:Un|Une|Ce|Cette|Notre) ", "", name)
         key = name_key(name)
         words = key.split()
-        if not words or len(name) < 3 or len(words) > 10 or words[0] in _NOT_FIRST or words[0] in _MONTHS:
+        if not words or len(name) < 3 or len(words) > 10 or words[0] in _MONTHS:
             continue
-        if key in _NOT_NAMES or re.match(r"\d", key):
+        first = re.sub(r"^(?:La |Le |Les |L['’])", "", name).split()[0]
+        if fold(first) in stop_words() or re.fullmatch(_CUE, first) or re.search(r"\b(?:programme|projet)s?\b", name):
+            continue  # "Pour chaque piste", "Chaque programme vise", "Programme": a sentence's opening, not a name
+        if re.match(r"\d", key):
             continue
         out.append((name, strong, defined))
     return out
@@ -621,6 +567,9 @@ def _variant_pattern(variants: Iterable[str]) -> re.Pattern[str]:
     parts = []
     forms = set(variants)
     forms |= {v.upper() for v in forms}
+    # A name seen only in capitals after its cue ("le programme JARDINS COMMUNS") is written in title case elsewhere
+    # ("Jardins Communs"); one word is left out (every sentence opens on a capitalised word).
+    forms |= {_title_case(v) for v in forms if v.isupper() and len(v.split()) >= 2}
     for v in sorted(forms, key=len, reverse=True):
         words = [w for w in re.split(r"[\s•‑\-]+", v) if w]
         escaped = [re.escape(w) for w in words]
@@ -629,7 +578,14 @@ def _variant_pattern(variants: Iterable[str]) -> re.Pattern[str]:
             escaped = [escaped[0]] + [f"(?i:{e})" for e in escaped[1:]]
             escaped[-1] += "(?:s|x)?" if not words[-1].endswith(("s", "x")) else ""
         parts.append(r"[\s•‑\-]+".join(escaped))
-    return re.compile(r"(?<![\w])(?:" + "|".join(parts) + r")(?![\w])")
+    # "Post-Exemple" is another name than "Exemple": a hyphen joins a name into a longer one.
+    return re.compile(r"(?<![\w\-‑])(?:" + "|".join(parts) + r")(?![\w]|[\-‑]\w)")
+
+
+def _title_case(name: str) -> str:
+    """`JARDINS EN COMMUN` -> `Jardins en Commun`: each word capitalised, connectors in lower case."""
+    words = name.lower().split()
+    return " ".join(w if i and re.fullmatch(_CONNECTOR, w) else w[:1].upper() + w[1:] for i, w in enumerate(words))
 
 
 def _is_capitalised(text: str) -> bool:
@@ -721,8 +677,18 @@ def build_catalogue(chunks: Sequence[Chunk], publishers: Iterable[str] = ()) -> 
 # Not "le programme de formation des laboratoires" nor "le programme sud-africain": those name another one.
 _ANAPHORA = re.compile(
     r"\b(?:[Ll]e|[Cc]e|du|au|[Nn]otre) (?:programme|projet)\b"
-    r"(?!\s*(?:de\b|d['’]|du\b|des\b|[A-ZÀ-Ö«\"(]|[\w-]*(?:ain|aine|ais|aise|ien|ienne|éen|éenne|al|ale|ique)\b))"
+    r"(?!\s*(?:de\b|d['’]|du\b|des\b|[A-ZÀ-Ö«\"(]|[\w-]{2,}(?:ain|aine|ais|aise|ien|ienne|éen|éenne|al|ale|ique)\b))"
 )
+
+# "n'ayant pas suivi le programme", "sans le programme": the sentence speaks of what is outside the programme.
+_NEGATION = re.compile(r"\b(?:pas|jamais|sans|aucun|aucune|ni|non)\b[^,;:.]{0,40}$", re.I)
+
+
+def _about_it(sentence: str) -> bool:
+    """The sentence says "le programme" of the one named before it, and never to speak of what is outside it."""
+    found = list(_ANAPHORA.finditer(sentence))
+    return bool(found) and not any(_NEGATION.search(sentence[: m.start()]) for m in found)
+
 
 # A programme the catalogue does not hold ("le programme européen Exemplum+"): later "le programme" means it.
 _OTHER_PROGRAMME = re.compile(
@@ -756,7 +722,7 @@ def _add_neighbours(programmes: list[Programme], chunks: Sequence[Chunk], texts:
                 last = named_by[place]
             elif _OTHER_PROGRAMME.search(sentence):
                 last = []  # "retenus dans le cadre du programme européen Exemplum+": "le programme" is that one now
-            elif len(last) == 1 and len(sentence) >= 40 and _ANAPHORA.search(sentence):
+            elif len(last) == 1 and len(sentence) >= 40 and _about_it(sentence):
                 about[place] = last[0]
     for place, p in about.items():
         c = by_id[place[0]]
@@ -971,11 +937,7 @@ def organisations(sentence: str) -> list[str]:
         connected = any(re.fullmatch(_ORG_CONNECTOR, w) or re.match(r"[dl]['’]", w) for w in words[1:])
         if len(words) > 1 and len(capitals) < 2 and capitals and capitals[0] in _KIND_ONLY and not connected:
             continue  # "Agence nationale", "Parc naturel régional": a kind of body, not its name
-        if (
-            any(w in _ORG_HEADS for w in words)
-            and len(words) >= 2
-            or (_ACRONYM.match(name) and name not in _NOT_ACRONYMS)
-        ):
+        if any(w in _ORG_HEADS for w in words) and len(words) >= 2 or _ACRONYM.match(name):
             found.append(name)
     return list(dict.fromkeys(found))
 
