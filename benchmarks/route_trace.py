@@ -7,10 +7,11 @@ Usage: HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/route_trace.py SET.jsonl [SE
 `--like local` stands in for the local model without running it (an answer of the local model takes about a
 minute here): a generator that declares what the local one declares (it reads the prompt's budget of passages,
 and year-by-year answers are quoted) and records each request it gets (messages, passages, token budget, refusal
-gate), answering with quotes so that the rest of the path (citation checks, the check after answering) runs on a
-real answer. The local model is deterministic for a given request (temperature 0, one slot), so equal requests
-mean equal answers. `--like extractive` records the extractive generator itself. One line per item: its id, the
-requests, and the `ask --json` answer without timings. `--compare` lists the items whose line differs.
+gate), writing the model's refusal sentence. Which requests a question makes does not depend on what the
+generator writes, and the local model is deterministic for a given request (temperature 0, one slot), so equal
+requests mean equal answers. `--like extractive` records the same for a generator declaring what the extractive
+one declares (it reads its own four passages). One line per item: its id, the requests, and the `ask --json`
+answer without timings. `--compare` lists the items whose line differs (fields the newer answers added aside).
 """
 
 from __future__ import annotations
@@ -24,20 +25,19 @@ from typing import Any
 
 from assistant27.assistant import Assistant, make_embedder
 from assistant27.config import Settings
-from assistant27.embedding import similarity_to
 from assistant27.generators import ExtractiveGenerator, GenerationRequest
+from assistant27.refusal import MODEL_REFUSAL
 from assistant27.store import ChunkStore
 
 
 class Recorder:
-    """Records each request, answers with the extractive generator's quotes."""
+    """Records each request and writes the model's refusal sentence."""
 
-    def __init__(self, like: str, quoting: ExtractiveGenerator, reads: int) -> None:
+    def __init__(self, like: str, reads: int) -> None:
         self.name = like
         self.quotes_year_parts = like == "local"
         self.context_passages = reads
         self.requests: list[dict[str, Any]] = []
-        self._quoting = quoting
 
     def generate(self, request: GenerationRequest) -> Iterator[str]:
         self.requests.append(
@@ -51,15 +51,14 @@ class Recorder:
                 "refuse_at": request.refuse_at,
             }
         )
-        yield from self._quoting.generate(request)
+        yield MODEL_REFUSAL[request.language]
 
 
 def trace(sets: list[Path], like: str, out: Path) -> None:
     settings = Settings.from_env()
     embedder = make_embedder(settings)
-    quoting = ExtractiveGenerator(similarity=similarity_to(embedder))
-    reads = settings.context_passages if like == "local" else quoting.from_passages
-    recorder = Recorder(like, quoting, reads)
+    reads = settings.context_passages if like == "local" else ExtractiveGenerator().from_passages
+    recorder = Recorder(like, reads)
     assistant = Assistant(settings, ChunkStore.open(settings.index_dir, settings.chroma_url), embedder, recorder)
     with out.open("w", encoding="utf-8") as f:
         for path in sets:
