@@ -163,3 +163,9 @@ def test_a_follow_up_is_answered_about_what_the_conversation_is_about() -> None:
     carried = "".join(ExtractiveGenerator(max_sentences=1).generate(request))
     assert "2011" in carried and "2022" not in carried, carried
     assert "2022" in alone  # without what was searched, the first start date wins
+
+
+def test_a_heading_in_capitals_is_not_read_as_the_start_of_the_next_sentence() -> None:
+    passage = _passage(1, "DES POLITIQUES PUBLIQUES CLASSIQUES\nLa Transfo est un programme lancé en 2011 avec quatre Régions.")
+    answer = "".join(ExtractiveGenerator(max_sentences=1).generate(GenerationRequest("La Transfo et les politiques publiques ?", [passage])))
+    assert answer.startswith("La Transfo est un programme"), answer

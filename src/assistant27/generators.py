@@ -471,12 +471,16 @@ def _with_wrapped(lines: list[str], most: int = 4) -> Iterator[tuple[int, int, s
         yield i, i, line
         run = [line]
         for j in range(i + 1, min(i + most, len(lines))):
-            if run[-1][-1] in _END or len(lines[j - 1]) < 20:
-                break  # a sentence's end, or a short line (a heading, a link's label) that wraps nothing
+            if run[-1][-1] in _END or len(lines[j - 1]) < 20 or _CAPITALS.fullmatch(lines[j - 1]):
+                break  # a sentence's end, or a short line or one in capitals (a heading, a link's label) wraps nothing
             run.append(lines[j])
             if lines[j][-1] in _END:
                 yield i, j, " ".join(run)
                 break
+
+
+# A line in capitals (« POLITIQUES PUBLIQUES CLASSIQUES »): a heading, whatever its length.
+_CAPITALS = re.compile(r"[^a-zà-ÿ]*[A-ZÀ-Ý][^a-zà-ÿ]*[A-ZÀ-Ý][^a-zà-ÿ]*")
 
 
 # A figure in a table's line ("Agence Exemple 70 000 €", "6 sessions ont été organisées en 2031 :").
