@@ -132,6 +132,9 @@ def test_question_shapes() -> None:
     cat = catalogue()
     shape = recognise("Comment Nouvelles Mesures a-t-il évolué entre 2022 et 2025 ?", cat)
     assert shape and shape.kind == "timeline" and (shape.year_min, shape.year_max) == (2022, 2025)
+    for asked in ("Quand Rebonds a-t-il commencé ?", "Rebonds, ça a commencé quand ?", "et ça a démarré quand, Rebonds ?"):
+        shape = recognise(asked, cat)
+        assert shape and shape.kind == "timeline" and shape.programmes[0].name == "Rebonds", asked
     shape = recognise("Quels programmes ont été lancés depuis 2019 ?", cat)
     assert shape and (shape.kind, shape.target, shape.year_min) == ("list", "programmes", 2019)
     shape = recognise("Which programmes did Bloomberg Philanthropies support?", cat)

@@ -34,6 +34,7 @@ _TIMELINE = re.compile(
     r"evolu|chronolog|historique|histoire|etapes?\b|timeline|history|evolv|changed|depuis quand|au fil|parcours|"
     r"ordre|order|periode|period|duree|how long|combien de temps|deroule|s est passe|went|happened|devenu|become|"
     r"trajectoire|over the years|steps|devenu|suite[s]? d|what happened|ce qui s.est passe|quand .* (?:commence|lance|debute)|"
+    r"(?:commence|lance|debute|demarre)e?s? quand|"
     r"when .* (?:start|launch|begin|began)",
 )
 _COMPARISON = re.compile(
