@@ -138,6 +138,17 @@ def sentence_ends(text: str) -> Iterable[int]:
             yield m.end()
 
 
+# A stop that ends a sentence wherever it stands in the layout: before a space, a line break or the text's end.
+_STOP = re.compile(r"[.!?…](?=\s|$)")
+
+
+def first_sentence_end(text: str, most: int | None = None) -> int | None:
+    """Where the first sentence of `text` ends (just after its stop), looking through line breaks and within `most`
+    characters; None when no stop ends one there. For a sentence the layout cut into lines, read to its end."""
+    end = _STOP.search(text, 0, len(text) if most is None else most)
+    return end.end() if end else None
+
+
 # Within a passage: a line break, or . ! ? … and spaces before a capital, a digit or an opening quote, so that
 # « 6. design », « etc. et » and « www. exemple. fr » go on. Within a generated answer, every end counts: each
 # claim is checked against its passage on its own.

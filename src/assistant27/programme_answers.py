@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from assistant27.analysis import analyze, fold, one_letter_apart, stop_words, strip_urls
-from assistant27.language import YEAR, sentences_in, year_spans, years_in
+from assistant27.language import YEAR, first_sentence_end, sentences_in, year_spans, years_in
 from assistant27.programmes import (
     GENERIC_ORG_WORDS,
     Catalogue,
@@ -600,9 +600,6 @@ def _heading_list(m: Mention, chunks: dict[str, Chunk]) -> Mention | None:
     return replace(m, sentence=" … ".join([" ".join(head), *items]))  # what is left out, marked as left out
 
 
-_SENTENCE_END = re.compile(r"[.!?…](?=\s|$)")
-
-
 def _read_on(m: Mention, chunks: dict[str, Chunk], most: int = 240) -> Mention | None:
     """A sentence the layout cut before a line that starts with a capital or a quote mark, read to its end:
     « Terres Vives est mené dans le cadre du projet / « Habiter demain, construire ensemble » porté par /
@@ -615,10 +612,10 @@ def _read_on(m: Mention, chunks: dict[str, Chunk], most: int = 240) -> Mention |
     rest = chunk.text[at + len(sentence) :] if at >= 0 else ""
     if not rest.startswith("\n"):
         return None
-    end = _SENTENCE_END.search(rest, 0, most)
+    end = first_sentence_end(rest, most)
     if end is None:
         return None
-    return replace(m, sentence=" ".join(f"{sentence} {rest[: end.end()]}".split()))
+    return replace(m, sentence=" ".join(f"{sentence} {rest[:end]}".split()))
 
 
 def _with_lead_in(m: Mention, chunks: dict[str, Chunk]) -> Mention:
@@ -629,7 +626,7 @@ def _with_lead_in(m: Mention, chunks: dict[str, Chunk]) -> Mention:
     if chunk is None or at <= 0 or chunk.text[at - 1] != "\n":
         return m
     before = chunk.text[:at].rstrip("\n").rsplit("\n", 1)[-1].strip()
-    if not before.endswith(":") or len(before) > 80 or _SENTENCE_END.search(before):
+    if not before.endswith(":") or len(before) > 80 or first_sentence_end(before) is not None:
         return m
     return replace(m, sentence=f"{before} {m.sentence}")
 

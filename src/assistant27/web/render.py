@@ -11,6 +11,7 @@ from urllib.parse import quote
 from assistant27.analysis import analyze
 from assistant27.assistant import PassagesFound
 from assistant27.conversations import Summary, Turn
+from assistant27.language import sentences_in
 from assistant27.reading import passage_key
 from assistant27.schema import Answer, Passage
 
@@ -38,7 +39,6 @@ def confidence_label(confidence: float) -> str:
 
 _CITE = re.compile(r"\[(\d+)\]")
 _WORD = re.compile(r"\w+(?:['’]\w+)?", re.UNICODE)
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 # The page shows a conversation's last turns (all are stored and exported): Gradio keeps each session's last
 # chat view in memory, so this bounds it, and each redraw while an answer streams stays the same size.
 SHOWN_TURNS = 20
@@ -182,7 +182,7 @@ def match_line(words: list[str], held: set[str]) -> str:
 
 def _supporting_words(answer: str, n: int) -> set[str]:
     # The words of the sentences that cite [n]; the whole answer when no sentence carries the marker.
-    sentences = [s for s in _SENTENCE_END.split(answer) if f"[{n}]" in s]
+    sentences = [s for s in sentences_in(answer, claims=True) if f"[{n}]" in s]
     return stems(" ".join(sentences) or answer)
 
 
