@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from assistant27.kinds import AMOUNT, COUNT, DATE, PERSON, PLACE, answer_holds_kind, asked_kind, holds_kind
+from assistant27.kinds import (
+    AMOUNT,
+    COUNT,
+    DATE,
+    PERSON,
+    PLACE,
+    answer_holds_kind,
+    asked_kind,
+    asked_ordinals,
+    holds_kind,
+    holds_ordinal,
+)
 
 
 @pytest.mark.parametrize(
@@ -51,3 +62,55 @@ def test_an_answer_that_holds_nothing_of_the_kind_asked_does_not_answer() -> Non
     # The citation markers are no count: « [3] » answers no « how many ».
     assert not answer_holds_kind("How many employees in 2031?", "The team of the association [3].")
     assert answer_holds_kind("Qu'est-ce que le programme ?", "Un programme de recherche-action [1].")
+
+
+def test_someone_asked_for_in_a_role_is_a_persons_name_not_any_capitalised_word() -> None:
+    """« Qui préside … ? » was answered with a sentence about a programme: its capitalised words (a programme, a
+    region, a city) passed for a person's name."""
+    chair = "Qui préside le conseil d'administration de l'association ?"
+    assert not holds_kind("L'association a lancé le programme Horizons avec la Région Exemple et Valcourt.", PERSON, chair)
+    assert holds_kind("Le conseil d'administration est présidé par Camille Martin.", PERSON, chair)
+    assert holds_kind("Le conseil d'administration est présidé par Camille MARTIN depuis 2031.", PERSON, chair)
+    assert not holds_kind("Le conseil d'administration est présidé par la Fondation Exemple.", PERSON, chair)
+    # A first name of the question does not answer « her surname ».
+    surname = "c koi le nom de famille de camille, la directrice des finances ?"
+    assert not holds_kind("C'est Camille, directrice des finances, qui nous a ouvert.", PERSON, surname)
+    # « Qui finance » asks for organisations as often as for people: any new name still answers.
+    assert holds_kind("Le programme est soutenu par la Fondation Exemple.", PERSON, "Qui finance le programme ?")
+    assert not answer_holds_kind("c ki le trésorier de l'association ?", "Le programme Horizons réunit Valcourt [1].")
+
+
+def test_a_count_counts_the_thing_asked() -> None:
+    """« Combien de salariés ? » was answered by any number: a count of events, a page number, « 3 jours »."""
+    staff = "Combien de salariés compte l'association en 2031 ?"
+    assert not holds_kind("L'association a accueilli 12 événements en 2031.", COUNT, staff)
+    assert holds_kind("L'association compte 10 salariés à temps plein.", COUNT, staff)
+    assert holds_kind("L'équipe compte une quinzaine de salarié·es.", COUNT, staff)
+    assert holds_kind("Total des salariés (14) au 31 décembre.", COUNT, staff)
+    assert holds_kind("Nous avons interviewé une quinzaine d'agents.", COUNT, "Combien d'agents ont été interviewés ?")
+    assert not holds_kind("En 2031, les agents ont été interviewés.", COUNT, "Combien d'agents ont été interviewés ?")
+    # How long: a duration, not any number.
+    how_long = "un atelier ça dure cb de temps ?"
+    assert holds_kind("Il s'agit d'un atelier de 2h30 réunissant une dizaine de personnes.", COUNT, how_long)
+    assert holds_kind("La formation a duré six mois.", COUNT, "La formation a duré combien de temps ?")
+    assert not holds_kind("L'atelier réunit 12 personnes.", COUNT, how_long)
+    # Nothing named as counted (« à combien »), or an English question over French passages: any number.
+    assert holds_kind("Le jeu se joue de 3 à 9 joueurs.", COUNT, "on y joue à combien ?")
+    assert holds_kind("L'équipe compte 7 personnes.", COUNT, "How many employees in 2031?")
+
+
+def test_an_amount_may_be_written_in_words() -> None:
+    assert asked_kind("Combien d'argent a été consacré aux programmes ?") == AMOUNT
+    assert holds_kind("Un à deux milliards d'euros ont été consacrés aux programmes.", AMOUNT, "Combien d'argent ?")
+
+
+def test_the_ordinals_a_question_asks_about() -> None:
+    assert asked_ordinals("la 2e edition du forum c quand ?") == {2}
+    assert asked_ordinals("Quel était le thème du troisième atelier ?") == {3}
+    assert asked_ordinals("What was the theme of the 3rd week?") == {3}
+    # « la 27e Région » is a name; the first edition is left out (« le premier » is as often « the main one »).
+    assert asked_ordinals("Qui dirige la 27e Région ?") == set()
+    assert asked_ordinals("Quand a eu lieu la première édition ?") == set()
+    assert holds_ordinal("La deuxième édition s'est tenue à Valcourt.", 2)
+    assert holds_ordinal("La 2ème édition", 2) and holds_ordinal("il fête ses 5 ans", 5)
+    assert not holds_ordinal("La première édition s'est tenue en 2032.", 2)

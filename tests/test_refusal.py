@@ -16,6 +16,7 @@ from assistant27.refusal import (
     after_answer,
     assess,
     best_support,
+    decide,
     is_refusal,
     without_refusals,
 )
@@ -120,3 +121,24 @@ def test_english_questions_pass_the_gate_at_a_lower_dense_similarity() -> None:
     off_topic = assess("What is the capital of Japan?", [passage(1, "x", dense=0.77)], min_coverage=0.5, min_dense=0.86)
     assert not off_topic.answerable
     assert not assess("Quoi ?", [], min_coverage=0.5, min_dense=0.86).answerable
+
+
+def test_the_nth_edition_asked_about_must_be_named_by_a_passage() -> None:
+    """« la 2e édition » asked, passages about the first one only: they speak of it, none states what is asked."""
+    first = [passage(1, "La première édition du forum s'est tenue le 4 mars 2031 à Valcourt.", dense=0.9)]
+    second = "La 2e édition du forum, c'était quand ?"
+    decided = decide(second, first, first, min_coverage=0.5, min_dense=0.86, language="fr")
+    assert decided.refusal == UNVERIFIED and "ordinal" in decided.reason
+    both = [*first, passage(2, "La deuxième édition du forum a eu lieu en mai 2032.", dense=0.9)]
+    assert decide(second, both, both, min_coverage=0.5, min_dense=0.86, language="fr").answerable
+
+
+def test_a_role_asked_for_is_refused_when_the_passages_name_no_one() -> None:
+    """The first example of issue 16: a chair asked for, a passage about a programme and regions found."""
+    found = [passage(1, "Le programme Horizons a été initié en 2031 par l'association avec la Région Exemple, "
+                        "Valcourt et Montagne.", dense=0.9)]
+    question = "Qui préside le conseil d'administration de l'association ?"
+    decided = decide(question, found, found, min_coverage=0.5, min_dense=0.86, language="fr")
+    assert decided.refusal == UNVERIFIED
+    named = [passage(1, "Le conseil d'administration de l'association est présidé par Camille Martin.", dense=0.9)]
+    assert decide(question, named, named, min_coverage=0.5, min_dense=0.86, language="fr").answerable

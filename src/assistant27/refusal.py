@@ -15,8 +15,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from assistant27 import kinds
 from assistant27.analysis import analyze, fold, unmatched_names
-from assistant27.kinds import answer_holds_kind, asked_kind, focus_terms, holds_kind
+from assistant27.kinds import (
+    ORDINAL,
+    answer_holds_kind,
+    asked_kind,
+    asked_ordinals,
+    focus_terms,
+    holds_kind,
+    holds_ordinal,
+)
 from assistant27.language import detect_language, sentences_in
 from assistant27.schema import CITATION_MARKER, Answer, Passage, Timings
 
@@ -108,7 +117,18 @@ def decide(question: str, passages: list[Passage], context: list[Passage], *, mi
                         f"dense {evidence.dense:.2f})", support)
     if support.kind is not None and not support.typed:
         return Decision(UNVERIFIED, 0.0, f"no sentence holds the {support.kind} asked for", support)
+    # « la 2e édition » asked, passages about the first one: they speak of it and do not answer.
+    unnamed = unnamed_ordinals(question, [p.text for p in context])
+    if unnamed:
+        return Decision(UNVERIFIED, 0.0, f"no passage names the ordinal {unnamed[0]}", support)
     return Decision(None, confidence, "answerable", support)
+
+
+def unnamed_ordinals(question: str, texts: list[str]) -> list[int]:
+    """The ordinals the question asks about (« la 2e édition ») that none of the texts names (kinds.ORDINAL)."""
+    if ORDINAL not in kinds.CHECKS:
+        return []
+    return sorted(n for n in asked_ordinals(question) if not any(holds_ordinal(text, n) for text in texts))
 
 
 def after_answer(question: str, answer: str, decision: Decision) -> Decision:
