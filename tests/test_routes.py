@@ -59,10 +59,10 @@ def test_routes_never_import_the_assistant() -> None:
 
 
 def test_a_follow_up_reaches_the_generator_with_what_was_searched(settings: Settings) -> None:
-    scripted = ScriptedGenerator(["Il a commencé en septembre 2022 [1]."])
+    scripted = ScriptedGenerator(["Il porte sur le contrat de ville [1]."])
     history = [{"role": "user", "content": "C'est quoi Nouveaux Accords ?"}, {"role": "assistant", "content": "…"}]
-    answer = build(settings, scripted).ask("et ça a commencé quand ?", history=history)
+    answer = build(settings, scripted).ask("et ça porte sur quoi ?", history=history)
     assert answer.route == "generation" and not answer.refused
     request = scripted.requests[-1]
-    assert request.question == "et ça a commencé quand ?"
-    assert request.query == "C'est quoi Nouveaux Accords ? et ça a commencé quand ?"
+    assert request.question == "et ça porte sur quoi ?"
+    assert request.query == "C'est quoi Nouveaux Accords ? et ça porte sur quoi ?"

@@ -10,6 +10,7 @@ import re
 from functools import cache
 
 from assistant27.analysis import analyze, fold
+from assistant27.language import YEAR
 
 # Kinds of answer a question asks for, recognised from its wording (French, informal French, English).
 PERSON, AMOUNT, COUNT, DATE, PLACE = "person", "amount", "count", "date", "place"
@@ -65,12 +66,12 @@ _AMOUNT_IN = re.compile(
     re.IGNORECASE,
 )
 # A count is a number that is not a year ("en 2031" counts nothing).
-_COUNT_IN = re.compile(rf"(?<![\d.,])(?!(?:1[89]|20)\d\d(?!\d))\d|\b(?:{_NUMBER_WORDS})s?\b", re.IGNORECASE)
+_COUNT_IN = re.compile(rf"(?<![\d.,])(?!{YEAR}(?!\d))\d|\b(?:{_NUMBER_WORDS})s?\b", re.IGNORECASE)
 _MONTHS = (
     r"janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre|january|february"
     r"|march|april|may|june|july|august|september|october|november|december|printemps|ete|automne|hiver"
 )
-_DATE_IN = re.compile(rf"\b(?:1[89]|20)\d\d\b|\b(?:{_MONTHS})\b|\b\d{{1,2}}[./]\d{{1,2}}\b", re.IGNORECASE)
+_DATE_IN = re.compile(rf"\b{YEAR}\b|\b(?:{_MONTHS})\b|\b\d{{1,2}}[./]\d{{1,2}}\b", re.IGNORECASE)
 # A capitalised word that is not the first of its sentence, or an acronym: a name of someone, something, somewhere.
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-ZÀ-Ý][\w'’-]*[A-Za-zÀ-ÿ]|\b[A-Z]{2,}\b")
 
@@ -151,7 +152,7 @@ def _counts(sentence: str, counted: str) -> bool:
 
 
 # A number that is not a year, in figures or in words (« 12 », « 2 000 », « douze », « une quinzaine »).
-_A_NUMBER = re.compile(rf"(?!(?:1[89]|20)\d\d$)\d[\d\s\u00a0\u202f.,]*|(?:{_NUMBER_WORDS})s?", re.IGNORECASE)
+_A_NUMBER = re.compile(rf"(?!{YEAR}$)\d[\d\s\u00a0\u202f.,]*|(?:{_NUMBER_WORDS})s?", re.IGNORECASE)
 
 # A question about someone in a role or who did something a person does: its answer is a person's name. « Qui
 # finance / soutient / participe » asks for organisations as often, and keeps the capitalised-word check.
