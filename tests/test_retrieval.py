@@ -52,6 +52,9 @@ class _ListStore:
     def all_chunks(self, at: int | None = None) -> list[Chunk]:
         return self.chunks
 
+    def embeddings_for(self, ids: list[str]) -> dict[str, np.ndarray]:
+        return {}  # no vectors at hand: the retriever asks `query` for the dense side
+
     def query(
         self, vector: np.ndarray, n: int, filters: Filters | None = None, at: int | None = None
     ) -> list[tuple[Chunk, float]]:
@@ -126,3 +129,21 @@ def test_a_question_is_searched_with_the_weights_of_the_language_it_is_answered_
     retriever = Retriever(store, CountingEmbedder(), bm25_weight=1.0, bm25_weight_english=0.0, coverage_weight=0.0)  # type: ignore[arg-type]
     passages, _ = retriever.retrieve(question, 2)
     assert passages[0].chunk_id == first
+
+
+def test_dense_search_is_exact_and_the_same_in_every_process(retriever: Retriever) -> None:
+    """The dense side ranks every committed vector (Chroma's approximate search missed some nearest chunks, not the
+    same ones from one process to the next): the corpus view's answer is the exact one, ties broken by id."""
+    view = retriever.corpus.current()
+    vector = retriever.embedder.embed_query("réglementation des achats publics")
+    found = view.nearest(vector, 3)
+    assert found is not None
+    vectors = retriever.store.embeddings_for([c.id for c in view.chunks])
+    exact = sorted(
+        view.chunks,
+        key=lambda c: (-round(float(vectors[c.id] @ vector / np.linalg.norm(vectors[c.id]) / np.linalg.norm(vector)), 6), c.id),
+    )[:3]
+    assert [c.id for c, _ in found] == [c.id for c in exact]
+    assert [c.id for c, _ in retriever.rankings("réglementation des achats publics").dense[:3]] == [c.id for c in exact]
+    only_2025 = view.nearest(vector, 10, Filters(year_min=2025))
+    assert only_2025 and all(c.year == 2025 for c, _ in only_2025)

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
+
+import numpy as np
 
 from assistant27.config import Settings
 from assistant27.lexical import BM25Index
 from assistant27.programmes import Catalogue, build_catalogue, catalogue_publishers
 from assistant27.schema import Chunk
-from assistant27.store import ChunkStore
+from assistant27.store import ChunkStore, Filters
+
+VectorsOf = Callable[[Sequence[str]], dict[str, np.ndarray]]  # chunk ids -> their stored vectors (ChunkStore)
 
 
 class CorpusView:
@@ -25,6 +30,7 @@ class CorpusView:
         publishers: tuple[str, ...] = (),
         bm25_k1: float = 0.9,
         bm25_b: float = 0.2,
+        vectors_of: VectorsOf | None = None,
     ) -> None:
         self.generation = generation  # None: an index written before generations
         self.chunks = chunks  # in the store's order, which BM25 breaks its ties by
@@ -34,11 +40,38 @@ class CorpusView:
         self._publishers = publishers
         self._bm25_params = (bm25_k1, bm25_b)
         self.catalogue_rebuilt = False  # whether reading `catalogue` built it anew (the saved one was out of date)
+        self._vectors_of = vectors_of
 
     @cached_property
     def bm25(self) -> BM25Index:
         """BM25 over these chunks, built at first use."""
         return BM25Index(self.chunks, *self._bm25_params, publishers=self._publishers)
+
+    @cached_property
+    def _matrix(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Every chunk's vector, normalised, in `chunks` order, and the ids; None when the store does not give them
+        all (an ingestion committed another generation meanwhile)."""
+        if self._vectors_of is None or not self.chunks:
+            return None
+        found = self._vectors_of([c.id for c in self.chunks])
+        if any(c.id not in found for c in self.chunks):
+            return None
+        matrix = np.stack([found[c.id] for c in self.chunks]).astype(np.float32)
+        matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+        return matrix, np.array([c.id for c in self.chunks])
+
+    def nearest(self, vector: np.ndarray, n: int, filters: Filters | None = None) -> list[tuple[Chunk, float]] | None:
+        """The `n` chunks nearest to `vector` by cosine similarity, exactly, best first (ties by id); None when the
+        vectors are not at hand. Chroma's own search is approximate: it missed some of the nearest chunks, and not
+        the same ones from one process to the next (benchmarks/dense_exactness.py)."""
+        at_hand = self._matrix
+        if at_hand is None:
+            return None
+        matrix, ids = at_hand
+        sims = matrix @ (vector / max(float(np.linalg.norm(vector)), 1e-12))
+        keep = np.array([filters is None or filters.accepts(c) for c in self.chunks])
+        order = [i for i in np.lexsort((ids, -np.round(sims, 6))) if keep[i]][:n]
+        return [(self.chunks[i], float(sims[i])) for i in order]
 
     @cached_property
     def catalogue(self) -> Catalogue:
@@ -93,5 +126,6 @@ class Corpus:
                     publishers=self._publishers,
                     bm25_k1=k1,
                     bm25_b=b,
+                    vectors_of=self.store.embeddings_for,
                 )
             return self._view

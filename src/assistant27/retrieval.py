@@ -91,7 +91,9 @@ class Retriever:
         """Both rankings over one generation of the corpus: `view`, or the current one."""
         view = view or self.corpus.current()
         vector = self.embedder.embed_query(query)
-        dense = self.store.query(vector, self.candidates, filters, at=view.generation)
+        dense = view.nearest(vector, self.candidates, filters)
+        if dense is None:
+            dense = self.store.query(vector, self.candidates, filters, at=view.generation)
         bm25 = view.bm25.search(query, self.candidates, filters)
         return RankedLists(dense, bm25)
 
