@@ -25,6 +25,8 @@ from assistant27.indexing import load_manifest
 from assistant27.schema import Chunk
 from assistant27.store import ChunkStore
 
+pytestmark = pytest.mark.slow  # a real Chroma server and processes beside it (make test runs them, test-fast does not)
+
 CLI = [sys.executable, "-c", "from assistant27.cli import main; main()"]
 
 
@@ -154,7 +156,6 @@ print(json.dumps(results))
 """
 
 
-@pytest.mark.slow
 def test_two_processes_query_while_a_third_ingests(server: str, isolated_state: Path) -> None:
     corpus = write_corpus(isolated_state / "corpus")
     assert _invoke("ingest")[0] == 0
@@ -205,7 +206,6 @@ def _reader(url: str, folder: Path, old: Versions, new: Versions, stop: threadin
         out["reads"] += 1
 
 
-@pytest.mark.slow
 def test_queries_never_see_a_mix_while_ingestion_is_killed(server: str, isolated_state: Path) -> None:
     """SIGKILL an ingestion that replaces publications, several times, while another process queries the server."""
     rng = random.Random(5)

@@ -14,6 +14,8 @@ from browsing import Q1, REPLY, Slow, answered, ask, served, sync_api
 
 from assistant27.config import Settings
 
+pytestmark = pytest.mark.slow  # a real browser: seconds a test (make test runs them, make test-fast does not)
+
 DATA = Path(__file__).resolve().parents[1] / "data"
 LONG_REPLY = " ".join([REPLY] * 6)
 TABS = ("Discussion", "Recherche", "Programmes", "Publications")
