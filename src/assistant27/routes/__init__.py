@@ -1,5 +1,5 @@
 """Ways of answering: each route plans from the question, its passages and the corpus view, or declines; a plan
-answers as a stream of events. The assistant runs the first route that plans (`ROUTES` order, see assistant.py).
+answers as a stream of events. The assistant runs the first route that plans, in the order of `Assistant.routes`.
 
 A route reads what the assistant found (`Asked`) and uses the lower floors it is given (`Tools`: search within the
 corpus view, citation checks, the generators); it never calls back into the assistant.
