@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Container
 from functools import cache
 
-from assistant27.language import YEAR, is_year
+from assistant27.language import YEAR, fold, is_year
 
 # Web addresses: their slugs repeat a page's words and let link lists outrank the text itself.
 _URL = re.compile(r"<?(?:https?://|www\.)\S+>?")
@@ -193,12 +192,6 @@ def strip_urls(text: str) -> str:
     """The text without its web addresses (kept for display, left out of matching)."""
     lines = (" ".join(line.split()) for line in _URL.sub(" ", text).split("\n"))
     return "\n".join(line for line in lines if line)
-
-
-def fold(text: str) -> str:
-    """Lower-case and strip accents: `Réglementation` -> `reglementation`."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 @cache

@@ -69,9 +69,13 @@ class CorpusView:
             return None
         matrix, ids = at_hand
         sims = matrix @ (vector / max(float(np.linalg.norm(vector)), 1e-12))
-        keep = np.array([filters is None or filters.accepts(c) for c in self.chunks])
-        order = [i for i in np.lexsort((ids, -np.round(sims, 6))) if keep[i]][:n]
-        return [(self.chunks[i], float(sims[i])) for i in order]
+        found: list[tuple[Chunk, float]] = []
+        for i in np.lexsort((ids, -np.round(sims, 6))):
+            if len(found) == n:
+                break
+            if filters is None or filters.accepts(self.chunks[i]):
+                found.append((self.chunks[i], float(sims[i])))
+        return found
 
     @cached_property
     def catalogue(self) -> Catalogue:

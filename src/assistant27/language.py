@@ -79,11 +79,15 @@ _OPEN_END = re.compile(
 )
 
 
+def fold(text: str) -> str:
+    """Lower-case and strip accents: `Réglementation` -> `reglementation`."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 def year_spans(text: str) -> list[YearSpan]:
     """The stretches of years a text states, those with both ends first, each kind in the order of the text."""
-    folded = "".join(
-        c for c in unicodedata.normalize("NFKD", text.casefold().replace("’", "'")) if not unicodedata.combining(c)
-    )
+    folded = fold(text.replace("’", "'"))
     spans = []
     for m in _BOTH_ENDS.finditer(folded):
         if m.group(8):

@@ -17,7 +17,8 @@ from assistant27.config import Settings
 from assistant27.corpus import CorpusView
 from assistant27.embedding import Similarity
 from assistant27.generators import GenerationRequest, Generator
-from assistant27.refusal import Decision
+from assistant27.prompt_echo import strip_prompt_echo
+from assistant27.refusal import Decision, is_refusal, without_refusals
 from assistant27.schema import Answer, Passage, Timings
 from assistant27.store import Filters
 
@@ -109,6 +110,15 @@ def reads(generator: Generator, settings: Settings) -> int:
 def sources(question: str, context: list[Passage]) -> list[str]:
     """What a generated answer may repeat word for word: the question and the passages (titles included)."""
     return [question, *(f"{p.title} {p.text}" for p in context)]
+
+
+def checked(raw: str, asked: Asked, tools: Tools, context: list[Passage]) -> ValidatedAnswer | None:
+    """Generated text made an answer: without what repeats the prompt, without its refusal sentences, with only
+    the citations its passages support; None when nothing is left or the text only refuses."""
+    said = strip_prompt_echo(raw, sources(asked.question, context))  # nothing of the prompt reaches the user
+    if not said or is_refusal(said):
+        return None
+    return tools.validate(without_refusals(said), context, asked.language)
 
 
 def streamed(generator: Generator, request: GenerationRequest, asked: Asked, timings: Timings) -> Iterator[str]:

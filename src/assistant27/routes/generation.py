@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from assistant27.prompt_echo import strip_prompt_echo
-from assistant27.refusal import UNVERIFIED, Decision, after_answer, is_refusal, refused, without_refusals
-from assistant27.routes import Asked, Token, Tools, generation_request, sources, streamed
+from assistant27.refusal import UNVERIFIED, Decision, after_answer, refused
+from assistant27.routes import Asked, Token, Tools, checked, generation_request, streamed
 from assistant27.schema import Answer, Passage, Timings
 
 
@@ -43,15 +42,13 @@ class GenerationPlan:
             yield Token(piece)
         timings.model = request.model_timings
         raw = "".join(pieces).strip()
-        said = strip_prompt_echo(raw, sources(asked.question, asked.context))  # nothing of the prompt reaches the user
-        checked = None
-        if not said or is_refusal(said):
+        answer = checked(raw, asked, self.tools, asked.context)
+        if answer is None:
             after = Decision(UNVERIFIED, 0.0, "the generator found no answer in the passages", decision.support)
         else:
-            checked = self.tools.validate(without_refusals(said), asked.context, asked.language)
-            after = after_answer(asked.query, checked.text, decision)
+            after = after_answer(asked.query, answer.text, decision)
         timings.total_s = asked.elapsed()
-        if checked is None or not after.answerable:
+        if answer is None or not after.answerable:
             refusal = refused(asked.question, self.passages, timings, asked.language, after, generator.name)
             refusal.generated = raw
             refusal.refusal_probability = request.refusal_probability
@@ -59,15 +56,15 @@ class GenerationPlan:
             return
         yield Answer(
             question=asked.question,
-            answer=checked.text,
+            answer=answer.text,
             refused=False,
-            citations=checked.citations,
+            citations=answer.citations,
             passages=self.passages,
             timings=timings,
             generator=generator.name,
-            flagged=checked.flagged,
+            flagged=answer.flagged,
             generated=raw,
             refusal_probability=request.refusal_probability,
             confidence=decision.confidence,
-            claims=checked.claims,
+            claims=answer.claims,
         )

@@ -6,9 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from assistant27.prompt_echo import strip_prompt_echo
-from assistant27.refusal import UNVERIFIED, Decision, assess, best_support, is_refusal, refused, without_refusals
-from assistant27.routes import Asked, Token, Tools, generation_request, reads, sources, streamed
+from assistant27.refusal import UNVERIFIED, Decision, assess, best_support, refused
+from assistant27.routes import Asked, Token, Tools, checked, generation_request, reads, streamed
 from assistant27.schema import Answer, Passage, Timings
 from assistant27.year_comparison import YearPart, compared_years, interleave, side_by_side, within, year_query
 
@@ -102,9 +101,8 @@ def year_parts(
             yield Token(piece)
         raw = "".join(pieces).strip()
         generated.append(f"{year} : {raw}")
-        said = strip_prompt_echo(raw, sources(asked.question, context))
-        if not said or is_refusal(said):
+        answer = checked(raw, asked, tools, context)
+        if answer is None:
             continue
-        checked = tools.validate(without_refusals(said), context, asked.language)
-        part.text, part.citations = checked.text, checked.citations
-        flagged.extend(checked.flagged)
+        part.text, part.citations = answer.text, answer.citations
+        flagged.extend(answer.flagged)
