@@ -36,8 +36,8 @@ def holds(text: str, groups: list[list[str]]) -> bool:
     return all(any(normalise(alt) in answer for alt in group) for group in groups)
 
 
-def recorded(runs: list[Path]) -> list[tuple[dict[str, Any], list[Passage]]]:
-    """The answerable items a run answered with the extractive generator from their own passages."""
+def recorded(runs: list[Path], keep: int = 4) -> list[tuple[dict[str, Any], list[Passage]]]:
+    """The answerable items a run answered with the extractive generator from their own passages (the first `keep`)."""
     items = []
     for run in runs:
         for line in (run / "results.jsonl").read_text(encoding="utf-8").splitlines():
@@ -47,7 +47,7 @@ def recorded(runs: list[Path]) -> list[tuple[dict[str, Any], list[Passage]]]:
                 continue
             if re.match(r"(19|20)\d\d : ", result.get("generated") or ""):
                 continue  # answered year by year, each from its own passages: not recorded here
-            passages = [Passage(**{k: p.get(k) for k in _PASSAGE_FIELDS}) for p in result["passages"][:4]]
+            passages = [Passage(**{k: p.get(k) for k in _PASSAGE_FIELDS}) for p in result["passages"][:keep]]
             items.append((row, passages))
     return items
 
@@ -57,6 +57,7 @@ def main() -> None:
     parser.add_argument("runs", type=Path, nargs="+")
     parser.add_argument("--variant", action="append", default=[], help="NAME=JSON keyword arguments")
     parser.add_argument("--show", default="", help="print the changed answers of this variant")
+    parser.add_argument("--passages", type=int, default=4, help="recorded passages handed to each variant")
     parser.add_argument("--words-only", action="store_true", help="no embedder: words alone (a quick proxy)")
     args = parser.parse_args()
     variants: list[tuple[str, dict[str, Any]]] = [("defaults", {})]
@@ -73,7 +74,7 @@ def main() -> None:
             cache.update({(question, s): float(v) for s, v in zip(new, embedded(question, new))})
         return np.array([cache[question, s] for s in sentences])
 
-    items = recorded(args.runs)
+    items = recorded(args.runs, args.passages)
     baseline: dict[str, bool] = {}
     for name, kwargs in variants:
         tally: dict[str, list[int]] = {}  # part -> [right, total, characters]

@@ -21,7 +21,7 @@ from pathlib import Path
 from assistant27 import kinds
 from assistant27.kinds import asked_kind, holds_kind
 from assistant27.refusal import ABSENT, Decision, after_answer, best_support, unnamed_ordinals
-from assistant27.schema import CITATION_MARKER
+from assistant27.schema import CITATION_MARKER, Passage
 
 
 def decided(row: dict) -> bool:
@@ -45,7 +45,9 @@ def decided(row: dict) -> bool:
     if not answer.strip():
         return True
     decision = Decision(None, support.score, "answerable", support)
-    return not after_answer(question, answer, decision).answerable
+    cited = [Passage(**{k: c.get(k) for k in ("rank", "source", "title", "year", "page", "text")}, chunk_id="",
+                     kind="", heading="", score=0.0) for c in result.get("citations") or []]
+    return not after_answer(question, answer, decision, cited).answerable
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -169,3 +169,20 @@ def test_a_heading_in_capitals_is_not_read_as_the_start_of_the_next_sentence() -
     passage = _passage(1, "DES POLITIQUES PUBLIQUES CLASSIQUES\nLa Transfo est un programme lancé en 2011 avec quatre Régions.")
     answer = "".join(ExtractiveGenerator(max_sentences=1).generate(GenerationRequest("La Transfo et les politiques publiques ?", [passage])))
     assert answer.startswith("La Transfo est un programme"), answer
+
+
+def test_each_part_of_a_compound_question_gets_a_sentence_holding_its_kind() -> None:
+    """« Qu'est-ce que X, et quand a-t-il démarré ? »: the sentences that share the most words define X; the one
+    that dates it shares fewer and is quoted all the same."""
+    passage = _passage(
+        1,
+        "Le programme Exemple explore la gouvernance des forêts communes avec les élus. "
+        "Le programme Exemple réunit des élus, des forestiers et des habitants autour de la forêt commune. "
+        "Le programme Exemple publie ses billets sur la gouvernance des communs. "
+        "Les premiers ateliers ont commencé au printemps 2031. "
+        "Les habitants ont apprécié les visites de terrain.",
+    )
+    question = "Qu'est-ce que le programme Exemple, et quand a-t-il démarré ?"
+    assert "printemps 2031" in _answer(question, [passage])
+    whole = "".join(ExtractiveGenerator(by_part=False).generate(GenerationRequest(question, [passage])))
+    assert "printemps 2031" not in whole

@@ -12,6 +12,7 @@ from assistant27.kinds import (
     PLACE,
     answer_holds_kind,
     asked_kind,
+    asked_kinds,
     asked_ordinals,
     holds_kind,
     holds_ordinal,
@@ -114,3 +115,18 @@ def test_the_ordinals_a_question_asks_about() -> None:
     assert holds_ordinal("La deuxième édition s'est tenue à Valcourt.", 2)
     assert holds_ordinal("La 2ème édition", 2) and holds_ordinal("il fête ses 5 ans", 5)
     assert not holds_ordinal("La première édition s'est tenue en 2032.", 2)
+
+
+def test_a_compound_question_asks_for_each_of_its_parts_kinds() -> None:
+    """« Où et quand » is answered by a place or a date; « Qu'est-ce que X, et quand » by any sentence (its first
+    part asks for no particular kind), so neither check refuses a definition that holds no date."""
+    assert asked_kinds("Où et quand s'est tenue l'assemblée ?") == [
+        ("Où s'est tenue l'assemblée ?", PLACE),
+        ("quand s'est tenue l'assemblée ?", DATE),
+    ]
+    question = "Où et quand s'est tenue l'assemblée ?"
+    assert holds_kind("L'assemblée s'est tenue en juin.", asked_kind(question), question)
+    assert holds_kind("L'assemblée s'est tenue à la Maison Exemple.", asked_kind(question), question)
+    assert not holds_kind("L'assemblée a réuni les adhérents.", asked_kind(question), question)
+    assert asked_kind("Qu'est-ce que le programme Exemple, et quand a-t-il démarré ?") is None
+    assert asked_kind("Quand a-t-il démarré ?") == DATE

@@ -2,7 +2,7 @@
 
 import pytest
 
-from assistant27.language import detect_language, is_year, sentence_ends, sentences_in, years_in
+from assistant27.language import detect_language, is_year, question_parts, sentence_ends, sentences_in, years_in
 
 
 @pytest.mark.parametrize(
@@ -112,3 +112,34 @@ def test_year_spans_are_read_once_for_comparisons_and_the_catalogue() -> None:
     assert year_spans("Après 2020 ?") == [YearSpan(2020, None, "apres", "", True)]
     assert year_spans("avant 2022") == [YearSpan(None, 2022, "avant", "", True)]
     assert year_spans("en 2019 et en 2024") == []  # two years, no stretch between them
+
+
+@pytest.mark.parametrize(
+    ("question", "parts"),
+    [
+        (
+            "Où et quand s'est tenue l'assemblée générale ?",
+            ["Où s'est tenue l'assemblée générale ?", "quand s'est tenue l'assemblée générale ?"],
+        ),
+        (
+            "When and where did the lab celebrate its anniversary?",
+            ["When did the lab celebrate its anniversary?", "where did the lab celebrate its anniversary?"],
+        ),
+        ("Qu'est-ce que le programme Exemple, et quand a-t-il démarré ?",
+         ["Qu'est-ce que le programme Exemple", "quand a-t-il démarré ?"]),
+        ("le programme c financé par qui et jusqua quand", ["le programme c financé par qui", "jusqua quand"]),
+        (
+            "Avec qui et sur quelle période le programme a-t-il été mené ?",
+            ["Avec qui le programme a-t-il été mené ?", "sur quelle période le programme a-t-il été mené ?"],
+        ),
+        ("What is the lab and how large is it?", ["What is the lab", "how large is it?"]),
+        # One question: two things listed under one verb, « et » inside a name or a phrase.
+        ("Quelles collectivités et quelles associations ont participé ?",
+         ["Quelles collectivités et quelles associations ont participé ?"]),
+        ("Qui est à l'origine de la création et du développement du lab ?",
+         ["Qui est à l'origine de la création et du développement du lab ?"]),
+        ("C'est quoi le programme ?", ["C'est quoi le programme ?"]),
+    ],
+)
+def test_a_compound_question_is_read_as_its_parts(question: str, parts: list[str]) -> None:
+    assert question_parts(question) == parts

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from conftest import build_assistant, passage
 
 from assistant27.assistant import Assistant
@@ -81,6 +83,21 @@ def test_after_answer_keeps_answers_of_no_particular_kind() -> None:
     support = best_support("Qu'est-ce que Nouveaux Accords ?", ["Nouveaux Accords est un programme."])
     answered = Decision(None, 0.5, "answerable", support)
     assert after_answer("Qu'est-ce que Nouveaux Accords ?", "Un programme de recherche-action [1].", answered) is answered
+
+
+def test_an_answer_about_a_year_the_cited_passages_never_reach_is_refused_as_unverified() -> None:
+    """« … en 2031 ? » answered from a 2022 report that does not name 2031: it speaks of the subject in another year.
+    A passage of that year, or one that names it (« prévu en 2031 »), answers."""
+    question = "Quels résultats le programme Exemple a-t-il obtenus en 2031 ?"
+    support = best_support(question, ["Le programme Exemple a réuni des élus."])
+    answered = Decision(None, 0.5, "answerable", support)
+    other_year = passage(1, "Le programme Exemple a réuni des élus et des habitants.")
+    after = after_answer(question, "Le programme Exemple a réuni des élus [1].", answered, [other_year])
+    assert after.refusal == UNVERIFIED and "2031" in after.reason
+    names_it = passage(1, "Le programme Exemple publiera ses résultats en 2031.")
+    assert after_answer(question, "Ses résultats en 2031 [1].", answered, [names_it]) is answered
+    of_that_year = replace(other_year, year=2031)
+    assert after_answer(question, "Le programme Exemple a réuni des élus [1].", answered, [of_that_year]) is answered
 
 
 def test_refusal_detection() -> None:

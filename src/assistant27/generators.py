@@ -16,7 +16,7 @@ from assistant27.analysis import analyze, strip_urls
 from assistant27.chunking import reflow
 from assistant27.embedding import Similarity
 from assistant27.errors import GeneratorError, ModelMissingError
-from assistant27.kinds import asked_kind, holds_kind
+from assistant27.kinds import asked_kind, asked_kinds, holds_kind
 from assistant27.language import sentences_in
 from assistant27.schema import ModelTimings, Passage
 
@@ -358,6 +358,7 @@ class ExtractiveGenerator:
         read_on: int = READ_ON,
         read_on_trigger: str = "announce",
         kind_next: bool = False,
+        by_part: bool = True,
     ) -> None:
         self.max_sentences = max_sentences
         self.from_passages = from_passages
@@ -370,6 +371,7 @@ class ExtractiveGenerator:
         self.read_on = read_on
         self.read_on_trigger = read_on_trigger  # "colon": only a colon or a list item opens; "always": any sentence
         self.kind_next = kind_next
+        self.by_part = by_part  # a compound question's parts each get a sentence holding the kind they ask for
 
     def generate(self, request: GenerationRequest) -> Iterator[str]:
         question = request.query or request.question
@@ -408,16 +410,30 @@ class ExtractiveGenerator:
             # « Who », « how much », « when »: a sentence that names someone, states an amount, a date... answers;
             # one that only repeats the question's words does not.
             order = [o + self.kind_weight * holds_kind(c[4], kind, request.question) for o, c in zip(order, candidates)]
-        best: list[tuple[float, int, int, int, str]] = []
-        for _, c in sorted(zip(order, candidates), key=lambda oc: -oc[0]):
+        ranked = [c for _, c in sorted(zip(order, candidates), key=lambda oc: -oc[0])]
+
+        def overlaps(c: tuple[float, int, int, int, str], chosen: list[tuple[float, int, int, int, str]]) -> bool:
             # Overlapping chunks repeat sentences, and a wrapped sentence is also a candidate line by line:
             # each text once, at its best, and no line twice.
-            if any(c[4] == b[4] or (c[1] == b[1] and c[2] <= b[3] and b[2] <= c[3]) for b in best):
-                continue
-            best.append(c)
-            if len(best) == self.max_sentences:
+            return any(c[4] == b[4] or (c[1] == b[1] and c[2] <= b[3] and b[2] <= c[3]) for b in chosen)
+
+        # « Où et quand … ? », « Qu'est-ce que X, et quand a-t-il démarré ? »: each part that asks for a kind of
+        # thing gets the best sentence holding one, whatever the other parts' words make of the order.
+        picked: list[tuple[float, int, int, int, str]] = []
+        parts = asked_kinds(request.question)
+        for part, part_kind in parts if self.by_part and len(parts) > 1 else []:
+            for c in ranked:
+                if part_kind is not None and holds_kind(c[4], part_kind, part):
+                    if not overlaps(c, picked):
+                        picked.append(c)
+                    break
+        best: list[tuple[float, int, int, int, str]] = []
+        for c in ranked:
+            if len(picked) + len(best) >= max(self.max_sentences, len(parts)):
                 break
-        best = [b for b in best if b[0] > 0.3 / self.from_passages] or best[:1]
+            if not overlaps(c, picked + best):
+                best.append(c)
+        best = picked + ([b for b in best if b[0] > 0.3 / self.from_passages] or ([] if picked else best[:1]))
         best.sort(key=lambda c: (c[1], c[2]))  # passage order, then reading order
         taken = {(b[1], i) for b in best for i in range(b[2], b[3] + 1)}
         for i, (_score, n, _pos, last, sentence) in enumerate(best):

@@ -10,7 +10,7 @@ import re
 from functools import cache
 
 from assistant27.analysis import analyze, fold
-from assistant27.language import YEAR
+from assistant27.language import YEAR, question_parts
 
 # Kinds of answer a question asks for, recognised from its wording (French, informal French, English).
 PERSON, AMOUNT, COUNT, DATE, PLACE = "person", "amount", "count", "date", "place"
@@ -76,8 +76,20 @@ _DATE_IN = re.compile(rf"\b{YEAR}\b|\b(?:{_MONTHS})\b|\b\d{{1,2}}[./]\d{{1,2}}\b
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-ZÀ-Ý][\w'’-]*[A-Za-zÀ-ÿ]|\b[A-Z]{2,}\b")
 
 
+def asked_kinds(question: str) -> list[tuple[str, str | None]]:
+    """Each question a compound question asks (`language.question_parts`) with the kind of answer it asks for."""
+    return [(part, _kind_of(part)) for part in question_parts(question)]
+
+
 def asked_kind(question: str) -> str | None:
-    """The kind of answer the question asks for, or None when it asks for something else (a why, a what)."""
+    """The kind of answer the question asks for, or None when it asks for something else (a why, a what). A
+    compound question asks for its first part's kind, or None when one of its parts asks for no kind (« Qu'est-ce
+    que X, et quand a-t-il démarré ? »: any sentence may answer its first part)."""
+    kinds = [kind for _, kind in asked_kinds(question)]
+    return None if None in kinds else kinds[0]
+
+
+def _kind_of(question: str) -> str | None:
     folded = _fold(question).strip()
     for kind, pattern in _KINDS:
         if pattern.search(folded):
@@ -86,11 +98,21 @@ def asked_kind(question: str) -> str | None:
 
 
 def holds_kind(sentence: str, kind: str | None, question: str) -> bool:
-    """Whether the sentence holds a thing of the asked kind; names must be new (not words of the question).
+    """Whether the sentence holds a thing of the asked kind; names must be new (not words of the question). For a
+    compound question (« Où et quand … ? »), a thing of the kind one of its parts asks for.
 
     With the checks of `CHECKS`: a count must count the thing asked (« 12 villes » for « combien de villes »), and
     the one asked for a named role (« qui préside », « le nom du maire ») must be a person's name (« Prénom Nom »).
     """
+    if kind is None:
+        return True
+    parts = asked_kinds(question)
+    if len(parts) > 1:
+        return any(_holds(sentence, part_kind, part) for part, part_kind in parts)
+    return _holds(sentence, kind, question)
+
+
+def _holds(sentence: str, kind: str | None, question: str) -> bool:
     if kind is None:
         return True
     if kind == AMOUNT:

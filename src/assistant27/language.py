@@ -170,3 +170,36 @@ def sentences_in(text: str, *, claims: bool = False) -> list[str]:
     if claims:
         return [s.strip() for line in text.split("\n") for s in _ANY_END.split(line) if s.strip()]
     return [s.strip() for s in _PASSAGE_END.split(text) if s.strip()]
+
+
+# Words that open a question (French, informal French, English), for the parts of a compound question.
+_ASKING = (
+    r"qui|ki|quand|qd|o[uù]|quel(?:le)?s?|combien|cb|comment|pourquoi|que|qu'|quoi|koi|jusqu'?(?:a|à|où|ou)?\s*quand"
+    r"|depuis quand|d'o[uù]|de quoi|sur quoi|sur quel(?:le)?s?|[aà] quel(?:le)?s?|avec qui|par qui|en quelle"
+    r"|who|whom|when|where|what|which|how|why|until when|since when"
+)
+# « …, et quand a-t-il démarré ? », « … and who attended? »: a second question after « et » / « and ».
+_AND_ASKING = re.compile(rf"\s*,?\s+(?:et|and)\s+(?=(?:{_ASKING})\b)", re.IGNORECASE)
+# « Où et quand s'est tenue … ? », « When and where did … ? »: two question words sharing the rest.
+_PAIRED = re.compile(rf"^\s*((?:{_ASKING}))\s+(?:et|and)\s+((?:{_ASKING}))\b\s*(.*)$", re.IGNORECASE | re.DOTALL)
+
+_DETERMINER = re.compile(r"(?:quel(?:le)?s?|which|what)$", re.IGNORECASE)
+
+
+def question_parts(question: str) -> list[str]:
+    """The questions a compound question asks, each whole: « Où et quand s'est tenue l'AG ? » -> « Où s'est tenue
+    l'AG ? », « quand s'est tenue l'AG ? »; « Qu'est-ce que X, et quand a-t-il démarré ? » -> « Qu'est-ce que X »,
+    « quand a-t-il démarré ? ». A question that asks one thing is its only part."""
+    text = question.replace("’", "'").strip()
+    paired = _PAIRED.match(text)
+    if paired:
+        first, second, rest = paired.groups()
+        # « Avec qui et sur quelle période X ? »: the noun after « quelle » is the second question's own.
+        own = _DETERMINER.search(second) and rest.split(maxsplit=1)
+        return [f"{first} {own[-1] if own else rest}".strip(), f"{second} {rest}".strip()]
+    parts = [p.strip() for p in _AND_ASKING.split(text) if p.strip()]
+    # « Quelles collectivités et quelles associations ont participé ? » asks one thing: the first part carries the
+    # subject (three words at least), each other part more than its question word.
+    if len(parts) > 1 and len(_WORD.findall(parts[0])) >= 3 and all(len(_WORD.findall(p)) >= 2 for p in parts):
+        return parts
+    return [text]

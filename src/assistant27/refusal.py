@@ -13,6 +13,7 @@ evaluation sets (benchmarks/answerability.py), reported on the held-out part.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant27 import kinds
@@ -26,7 +27,7 @@ from assistant27.kinds import (
     holds_kind,
     holds_ordinal,
 )
-from assistant27.language import detect_language, sentences_in
+from assistant27.language import detect_language, sentences_in, years_in
 from assistant27.schema import CITATION_MARKER, Answer, Passage, Timings
 
 
@@ -131,13 +132,20 @@ def unnamed_ordinals(question: str, texts: list[str]) -> list[int]:
     return sorted(n for n in asked_ordinals(question) if not any(holds_ordinal(text, n) for text in texts))
 
 
-def after_answer(question: str, answer: str, decision: Decision) -> Decision:
+def after_answer(question: str, answer: str, decision: Decision, cited: Sequence[Passage] = ()) -> Decision:
     """The same decision once an answer is written, by any generator: an answer that holds nothing of the kind the
     question asks for (no one named for « who », no amount for « how much ») quotes a passage that does not state
-    what is asked, so it is refused as unverified."""
+    what is asked, so it is refused as unverified. So is an answer about a year the question names (« en 2031 »)
+    whose cited passages are neither of that year nor name it: they speak of the subject in other years."""
+    if decision.refusal is not None:
+        return decision
     kind = decision.support.kind
-    if decision.refusal is None and kind is not None and not answer_holds_kind(question, answer):
+    if kind is not None and not answer_holds_kind(question, answer):
         return Decision(UNVERIFIED, 0.0, f"the answer holds no {kind}", decision.support)
+    asked_years = set(years_in(question))
+    if asked_years and cited and not any(p.year in asked_years or asked_years & set(years_in(p.text)) for p in cited):
+        years = ", ".join(str(y) for y in sorted(asked_years))
+        return Decision(UNVERIFIED, 0.0, f"no cited passage is of {years} or names it", decision.support)
     return decision
 
 

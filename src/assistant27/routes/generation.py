@@ -46,7 +46,7 @@ class GenerationPlan:
         if answer is None:
             after = Decision(UNVERIFIED, 0.0, "the generator found no answer in the passages", decision.support)
         else:
-            after = after_answer(asked.query, answer.text, decision)
+            after = after_answer(asked.query, answer.text, decision, [c.passage for c in answer.citations])
         timings.total_s = asked.elapsed()
         if answer is None or not after.answerable:
             refusal = refused(asked.question, self.passages, timings, asked.language, after, generator.name)
