@@ -1,11 +1,11 @@
 """Variants of the extractive generator replayed on recorded passages, by part (tuning, held-out) of the frozen split.
 
 Usage: HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/extractive_replay.py RUN_DIR [RUN_DIR ...]
-           --variant NAME='{"read_on": 400}' [--variant ...] [--show NAME]
+           --variant NAME='{"read_on": 400}' [--variant ...] [--show NAME] [--passages N]
 
 Each variant is a set of `ExtractiveGenerator` keyword arguments; the first line is always the defaults. For every
 item the extractive generator answered from the question's own passages in RUN_DIR/results.jsonl (not the
-catalogue, not a year-by-year answer, not refused), it answers again from the first four recorded passages, with
+catalogue, not a year-by-year answer, not refused), it answers again from the first four recorded passages (N with --passages), with
 the real embedder's similarity (needs `make models`). Prints, per variant and part, how many answers hold every
 `must_include` group (the EVAL_FORMAT definition), the mean answer length, and the items that changed against the
 defaults. No retrieval is run: differences come from the generator alone; `assistant27 eval` measures the whole.
