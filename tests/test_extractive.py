@@ -186,3 +186,18 @@ def test_each_part_of_a_compound_question_gets_a_sentence_holding_its_kind() -> 
     assert "printemps 2031" in _answer(question, [passage])
     whole = "".join(ExtractiveGenerator(by_part=False).generate(GenerationRequest(question, [passage])))
     assert "printemps 2031" not in whole
+
+
+def test_a_part_gets_the_sentence_holding_its_kind_that_shares_its_own_words() -> None:
+    """Both parts ask « depuis quand »: the dates of the first part's sentences do not answer the second."""
+    shown = [
+        _passage(n, f"L'indice de réparabilité est affiché sur les produits depuis 2021 pour les acheteurs, note {n}.")
+        for n in (1, 2, 3)
+    ]
+    buyers = _passage(4, "Les marchés publics le prennent en compte depuis 2023.")
+    question = (
+        "Depuis quand l'indice de réparabilité est-il affiché sur les produits, et depuis quand les acheteurs "
+        "publics doivent-ils en tenir compte ?"
+    )
+    text = _answer(question, [*shown, buyers])
+    assert "2021" in text and "depuis 2023. [4]" in text

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
-from conftest import CountingEmbedder
+from conftest import CountingEmbedder, build_assistant, write_corpus
 
 from assistant27.config import Settings
+from assistant27.generators import ExtractiveGenerator
 from assistant27.indexing import ingest
 from assistant27.lexical import BM25Index
-from assistant27.retrieval import Retriever, convex_fusion, reciprocal_rank_fusion
-from assistant27.schema import Chunk
+from assistant27.retrieval import Retriever, convex_fusion, reciprocal_rank_fusion, with_parts
+from assistant27.schema import Chunk, Passage
 from assistant27.store import ChunkStore, Filters
 
 
@@ -147,3 +150,29 @@ def test_dense_search_is_exact_and_the_same_in_every_process(retriever: Retrieve
     assert [c.id for c, _ in retriever.rankings("réglementation des achats publics").dense[:3]] == [c.id for c in exact]
     only_2025 = view.nearest(vector, 10, Filters(year_min=2025))
     assert only_2025 and all(c.year == 2025 for c, _ in only_2025)
+
+
+def test_each_part_of_a_compound_question_has_its_best_passage_read(isolated_state: Path) -> None:
+    """« Depuis quand X est-il affiché, et depuis quand les acheteurs doivent-ils en tenir compte ? »: when the
+    passages read all serve the first part, the second part's best passage, searched on its own, takes the last
+    place; a question that asks one thing keeps its ranking."""
+    files = {
+        f"affichage-{i}.txt": f"L'indice de réparabilité est affiché sur les produits depuis 2021, note {i}. "
+        "L'affichage de l'indice aide les consommateurs à choisir des produits réparables."
+        for i in range(4)
+    }
+    files["achats.txt"] = "Les acheteurs publics doivent en tenir compte dans leurs marchés depuis 2023."
+    write_corpus(isolated_state / "corpus", files)
+    assistant = build_assistant(Settings.from_env(), ExtractiveGenerator())
+
+    def search(query: str) -> list[Passage]:
+        return assistant.retriever.retrieve(query, 10)[0]
+
+    first = "Depuis quand l'indice de réparabilité est-il affiché sur les produits ?"
+    crowded = search(first)  # a ranking that favours the first part
+    assert crowded[0].source.startswith("affichage") and crowded[1].source.startswith("affichage")
+    question = first.rstrip(" ?") + ", et depuis quand les acheteurs publics doivent-ils en tenir compte ?"
+    read = with_parts(question, crowded, 2, search)[:2]
+    assert {p.source.split("-")[0] for p in read} == {"affichage", "achats.txt"}
+    assert [p.rank for p in with_parts(question, crowded, 2, search)] == list(range(1, len(crowded) + 1))
+    assert with_parts(first, crowded, 2, search) == crowded

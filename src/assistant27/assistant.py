@@ -22,7 +22,7 @@ from assistant27.indexing import load_manifest
 from assistant27.language import detect_language
 from assistant27.programmes import Catalogue
 from assistant27.refusal import decide, refused
-from assistant27.retrieval import Retriever
+from assistant27.retrieval import Retriever, with_parts
 from assistant27.routes import Asked, Event, PassagesFound, Route, Token, Tools
 from assistant27.routes import reads as generator_reads
 from assistant27.routes.catalogue import CatalogueRoute, with_definition
@@ -168,6 +168,7 @@ class Assistant:
         passages, _ = self.retriever.retrieve(query, max(10, s.top_k), filters, view=view)
         language = detect_language(question)
         reads = generator_reads(self.generator, s)
+        passages = with_parts(query, passages, reads, lambda part: self._search(part, filters, view))
         passages = with_definition(question, passages, reads, view)
         context = passages[:reads]
         decision = decide(

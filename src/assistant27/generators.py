@@ -418,15 +418,17 @@ class ExtractiveGenerator:
             return any(c[4] == b[4] or (c[1] == b[1] and c[2] <= b[3] and b[2] <= c[3]) for b in chosen)
 
         # « Où et quand … ? », « Qu'est-ce que X, et quand a-t-il démarré ? »: each part that asks for a kind of
-        # thing gets the best sentence holding one, whatever the other parts' words make of the order.
+        # thing gets the sentence holding one that shares the most of the part's own words (then the best placed),
+        # whatever the other parts' words make of the order.
         picked: list[tuple[float, int, int, int, str]] = []
         parts = asked_kinds(request.question)
         for part, part_kind in parts if self.by_part and len(parts) > 1 else []:
-            for c in ranked:
-                if part_kind is not None and holds_kind(c[4], part_kind, part):
-                    if not overlaps(c, picked):
-                        picked.append(c)
-                    break
+            holding = [c for c in ranked if part_kind is not None and holds_kind(c[4], part_kind, part)]
+            if holding:
+                part_terms = set(analyze(part))
+                best_part = max(holding, key=lambda c: _part_overlap(part_terms, c[4]) - 1e-3 * holding.index(c))
+                if not overlaps(best_part, picked):
+                    picked.append(best_part)
         best: list[tuple[float, int, int, int, str]] = []
         for c in ranked:
             if len(picked) + len(best) >= max(self.max_sentences, len(parts)):
@@ -501,6 +503,11 @@ _CAPITALS = re.compile(r"[^a-zà-ÿ]*[A-ZÀ-Ý][^a-zà-ÿ]*[A-ZÀ-Ý][^a-zà-ÿ]
 
 # A figure in a table's line ("Agence Exemple 70 000 €", "6 sessions ont été organisées en 2031 :").
 _FIGURE = re.compile(r"\d")
+
+
+def _part_overlap(terms: set[str], sentence: str) -> float:
+    words = analyze(sentence)
+    return shared_terms(terms, words) / (1 + 0.03 * len(words))
 
 
 def shared_terms(terms: set[str], words: list[str]) -> int:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from assistant27.corpus import Corpus, CorpusView
 from assistant27.embedding import Embedder
-from assistant27.language import detect_language, years_in
+from assistant27.language import detect_language, question_parts, years_in
 from assistant27.schema import Chunk, Passage
 from assistant27.store import ChunkStore, Filters
 
@@ -143,3 +144,31 @@ class Retriever:
                 scores["bm25"] = bm25_score[chunk.id]
             passages.append(Passage.of(chunk, rank, float(score), scores))
         return passages, lists
+
+
+def with_parts(query: str, passages: list[Passage], reads: int, search: Callable[[str], list[Passage]]) -> list[Passage]:
+    """A compound question (« Depuis quand X est-il affiché, et depuis quand les acheteurs doivent-ils … ? »): each
+    part searched on its own, and each part's best passage among those the answer reads. The whole question's
+    ranking favours the part that shares the most words; another part's evidence, often in another publication,
+    may rank below what is read."""
+    parts = question_parts(query)
+    if len(parts) < 2 or not passages:
+        return passages
+    read = list(passages[:reads])
+    kept: set[str] = set()  # the parts' own best passages, which no other part's may replace
+    for part in parts:
+        best = next(iter(search(part)), None)
+        if best is None:
+            continue
+        if best.chunk_id not in {p.chunk_id for p in read}:
+            spare = [i for i, p in enumerate(read) if p.chunk_id not in kept]
+            if len(read) < reads:
+                read.append(best)
+            elif spare:
+                read[spare[-1]] = best  # in place of the last passage read that no part asked for
+            else:
+                continue
+        kept.add(best.chunk_id)
+    chosen = {p.chunk_id for p in read}
+    rest = [p for p in passages if p.chunk_id not in chosen]
+    return [replace(p, rank=n) for n, p in enumerate([*read, *rest][: len(passages)], start=1)]
