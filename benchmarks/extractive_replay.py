@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,7 @@ def recorded(runs: list[Path], keep: int = 4) -> list[tuple[dict[str, Any], list
             if re.match(r"(19|20)\d\d : ", result.get("generated") or ""):
                 continue  # answered year by year, each from its own passages: not recorded here
             passages = [Passage(**{k: p.get(k) for k in _PASSAGE_FIELDS}) for p in result["passages"][:keep]]
+            passages = [replace(p, heading=q.get("section") or "") for p, q in zip(passages, result["passages"])]
             items.append((row, passages))
     return items
 

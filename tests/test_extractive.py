@@ -201,3 +201,26 @@ def test_a_part_gets_the_sentence_holding_its_kind_that_shares_its_own_words() -
     )
     text = _answer(question, [*shown, buyers])
     assert "2021" in text and "depuis 2023. [4]" in text
+
+
+def test_each_sentence_is_weighed_by_meaning_with_the_line_before_it() -> None:
+    """« Il a démarré en 2031. » names its subject only in the sentence before it: the similarity is asked of both
+    together, so a pronoun's sentence about the subject asked beats one about another subject."""
+    passage = _passage(
+        1,
+        "Le programme Exemple réunit des forestiers et des élus.\nIl a démarré au printemps 2031.\n"
+        "Un autre programme a démarré en 2029 dans une autre région.",
+    )
+    question = "Quand le programme Exemple a-t-il démarré ?"
+    seen: list[str] = []
+
+    def similarity(q: str, texts: list[str]) -> np.ndarray:
+        seen.extend(texts)
+        return np.array([0.9 if "Exemple" in t and "2031" in t else 0.8 for t in texts])
+
+    request = GenerationRequest(question, [passage])
+    text = "".join(ExtractiveGenerator(max_sentences=1, similarity=similarity).generate(request))
+    assert "printemps 2031" in text
+    assert "Le programme Exemple réunit des forestiers et des élus. Il a démarré au printemps 2031." in seen
+    alone = "".join(ExtractiveGenerator(max_sentences=1, similarity=similarity, dense_previous=False).generate(request))
+    assert "printemps 2031" not in alone

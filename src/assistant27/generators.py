@@ -359,6 +359,7 @@ class ExtractiveGenerator:
         read_on_trigger: str = "announce",
         kind_next: bool = False,
         by_part: bool = True,
+        dense_previous: bool = True,
     ) -> None:
         self.max_sentences = max_sentences
         self.from_passages = from_passages
@@ -371,6 +372,7 @@ class ExtractiveGenerator:
         self.read_on = read_on
         self.read_on_trigger = read_on_trigger  # "colon": only a colon or a list item opens; "always": any sentence
         self.kind_next = kind_next
+        self.dense_previous = dense_previous
         self.by_part = by_part  # a compound question's parts each get a sentence holding the kind they ask for
 
     def generate(self, request: GenerationRequest) -> Iterator[str]:
@@ -403,7 +405,13 @@ class ExtractiveGenerator:
         order = [c[0] for c in candidates]
         similarity = self.similarity or request.similarity
         if similarity is not None and candidates and self.dense_weight:
-            sims = similarity(question, [c[4] for c in candidates])
+            # Each sentence is embedded with the line before it: « Il a démarré en 2031. » says what it is about only
+            # with the sentence that names its subject.
+            texts = [
+                " ".join([*passage_lines[c[1]][max(0, c[2] - 1) : c[2]], c[4]]) if self.dense_previous else c[4]
+                for c in candidates
+            ]
+            sims = similarity(question, texts)
             order = [o + self.dense_weight * (float(sim) - float(np.max(sims))) for o, sim in zip(order, sims)]
         kind = asked_kind(request.question)
         if kind is not None and self.kind_weight:
