@@ -96,3 +96,17 @@ def test_stop_words_come_from_a_public_api_without_llama_index() -> None:
     # The same 385 words as NLTK's files read before: bm25s's English copy lacks 19 contractions, added back.
     assert int(out[1]) == 385
     assert out[2].strip() == "['etaient', \"i'm\", 'koi', 'nous', 'ourselves']"
+
+
+def test_a_title_typed_without_capitals_after_programme_must_be_found_as_a_phrase() -> None:
+    """« le programme eau commune » names a programme though nothing is capitalised: each word may be in the
+    passages (« l'eau », « une commune »), the title is not; the question's verb (« a-t-il ») is no title."""
+    from assistant27.analysis import asked_names, unmatched_names
+
+    question = "le programme eau commune de la 27 il a commence quand ?"
+    assert "eau commune" in asked_names(question)
+    passages = ["La commune a coupé l'eau en juin.", "Le programme Exemple a commencé en 2031."]
+    assert unmatched_names(question, passages) == ["eau commune"]
+    assert unmatched_names(question, ["Le programme Eau\ncommune a commencé en 2031."]) == []
+    assert asked_names("quand le programme a-t-il commencé ?") == []
+    assert asked_names("Qu'est-ce que le programme de recherche-action ?") == []

@@ -280,10 +280,34 @@ def asked_names(question: str, language: str = "fr") -> list[str]:
     for quoted in _QUOTED.finditer(question):
         words = (_LEADING_ELISION.sub("", w) for w in re.findall(r"[^\W\d_][\w’'-]*", quoted.group(1)))
         names.extend(w for w in words if len(w) >= 4 and fold(w) not in stop_words())
+    if language != "en":
+        names.extend(_lowercase_titles(question))
     first: dict[str, str] = {}
     for name in names:
         first.setdefault(fold(name), name)
     return list(first.values())
+
+
+# « le programme eau commune », « du projet nouvelles racines »: a title typed without capitals, the words after
+# « programme », « projet », « dispositif » up to a function word.
+_TITLED = re.compile(r"\b(?:le|du|au)\s+(?:programme|projet|dispositif)\s+(.+)", re.IGNORECASE)
+
+
+_ASKED_VERB = re.compile(r"-(?:t-)?(?:il|elle|on|ils|elles)$", re.IGNORECASE)
+
+
+def _lowercase_titles(question: str) -> list[str]:
+    found = _TITLED.search(question.replace("’", "'"))
+    if found is None:
+        return []
+    words = []
+    for word in re.findall(r"[^\W\d_][\w'-]*|\S", found.group(1))[:4]:
+        # « a-t-il », « commence-t-il »: the question's verb, not the title.
+        if not word[:1].islower() or not word[:1].isalpha() or fold(word) in stop_words() or _ASKED_VERB.search(word):
+            break
+        words.append(word)
+    title = " ".join(words)
+    return [title] if len(title) >= 4 else []
 
 
 def unmatched_names(question: str, texts: list[str], language: str = "fr") -> list[str]:
@@ -294,8 +318,10 @@ def unmatched_names(question: str, texts: list[str], language: str = "fr") -> li
     missing = []
     for name in asked_names(question, language):
         stem = fold(name).removesuffix("s")
-        # Not inside a longer word; a digit glued on by the layout ("3Fondation Exemple") does not count.
-        if re.search(rf"(?<![^\W\d_]){re.escape(stem)}s?(?![^\W\d_])", folded):
+        # Not inside a longer word; a digit glued on by the layout ("3Fondation Exemple") does not count. A title's
+        # words may be cut by a line's end.
+        pattern = r"\s+".join(re.escape(word) for word in stem.split())
+        if re.search(rf"(?<![^\W\d_]){pattern}s?(?![^\W\d_])", folded):
             continue
         if len(stem) >= 6 and stem.isalpha() and any(one_letter_apart(stem, w.removesuffix("s")) for w in vocabulary):
             continue
