@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from pathlib import Path
 
 from assistant27 import kinds
@@ -45,8 +46,13 @@ def decided(row: dict) -> bool:
     if not answer.strip():
         return True
     decision = Decision(None, support.score, "answerable", support)
+    # What the answer cites: its citations, or for an answer refused after writing, the context passages its markers
+    # name (the generator numbers the passages it reads from 1).
+    recorded = result.get("citations") or [
+        context[n - 1] for n in sorted({int(m) for m in re.findall(r"\[(\d+)\]", answer)}) if 0 < n <= len(context)
+    ]
     cited = [Passage(**{k: c.get(k) for k in ("rank", "source", "title", "year", "page", "text")}, chunk_id="",
-                     kind="", heading="", score=0.0) for c in result.get("citations") or []]
+                     kind="", heading="", score=0.0) for c in recorded]
     return not after_answer(question, answer, decision, cited).answerable
 
 
