@@ -66,3 +66,13 @@ def test_a_follow_up_reaches_the_generator_with_what_was_searched(settings: Sett
     request = scripted.requests[-1]
     assert request.question == "et ça porte sur quoi ?"
     assert request.query == "C'est quoi Nouveaux Accords ? et ça porte sur quoi ?"
+
+
+def test_an_english_question_answered_with_french_quotes_says_so_in_english(settings: Settings) -> None:
+    """The answer is in the question's language, the quotes in the publication's."""
+    assistant = build(settings, ExtractiveGenerator())
+    english = assistant.ask("What is the Transfo programme about?").to_json()
+    assert english["refused"] is False, english["answer"]
+    assert english["answer"].startswith("The publications say (quoted in French): La Transfo est un programme")
+    french = assistant.ask("C'est quoi le programme La Transfo ?").to_json()
+    assert french["answer"].startswith("La Transfo est un programme"), french["answer"]

@@ -11,7 +11,7 @@ import numpy as np
 
 from assistant27.analysis import analyze, fold, strip_urls, tokenize
 from assistant27.generators import GenerationRequest
-from assistant27.language import sentences_in
+from assistant27.language import detect_language, sentences_in
 from assistant27.prompts import render
 from assistant27.refusal import MODEL_REFUSAL
 from assistant27.schema import CITATION_MARKER, Citation, Passage
@@ -252,3 +252,15 @@ def request_for(
         refusal=MODEL_REFUSAL[language],
         refuse_at=refuse_at,
     )
+
+
+# An English question answered with quotes of French publications: the answer says so in English, the quotes stay as
+# the publications wrote them.
+QUOTED_IN_FRENCH = "The publications say (quoted in French): "
+
+
+def in_question_language(text: str, language: str) -> str:
+    """The answer as the asker reads it: French quotes answering an English question are introduced in English."""
+    if language == "en" and detect_language(text) == "fr":
+        return QUOTED_IN_FRENCH + text
+    return text

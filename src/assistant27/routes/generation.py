@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from assistant27.answering import in_question_language
 from assistant27.refusal import UNVERIFIED, Decision, after_answer, refused
 from assistant27.routes import Asked, Token, Tools, checked, generation_request, streamed
 from assistant27.schema import Answer, Passage, Timings
@@ -56,7 +57,7 @@ class GenerationPlan:
             return
         yield Answer(
             question=asked.question,
-            answer=answer.text,
+            answer=in_question_language(answer.text, asked.language),
             refused=False,
             citations=answer.citations,
             passages=self.passages,
