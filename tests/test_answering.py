@@ -52,7 +52,14 @@ def test_a_follow_up_borrows_only_when_it_depends_on_the_previous_question() -> 
     for follow_up in ("et ça a commencé quand ?", "Combien ça a coûté ?", "Quels partenaires ?", "2023 ?"):
         assert retrieval_query(follow_up, history) == f"Quels programmes en 2024 ? {follow_up}", follow_up
     # Self-contained: searched alone, the previous year left behind (a short one too).
-    for alone in ("koi la 27e région a fait avec les forêts ?", "Quand Nouveaux Accords a-t-il commencé ?"):
+    # A question that names something stands alone, however few its words (« C'est quoi La Transfo ? ») and whatever
+    # its pronouns point to (« how large is it? »): borrowing would carry the previous question's subject over.
+    for alone in (
+        "koi la 27e région a fait avec les forêts ?",
+        "Quand Nouveaux Accords a-t-il commencé ?",
+        "C'est quoi La Transfo ?",
+        "What is Superpublic and how large is it?",
+    ):
         assert retrieval_query(alone, history) == alone
     # A chain of follow-ups borrows the question it started from, not the follow-up before.
     chain = history + [{"role": "user", "content": "et en 2025 ?"}, {"role": "assistant", "content": "..."}]

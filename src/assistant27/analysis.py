@@ -288,7 +288,7 @@ def asked_names(question: str, language: str = "fr") -> list[str]:
     return list(first.values())
 
 
-# « le programme eau commune », « du projet nouvelles racines »: a title typed without capitals, the words after
+# « le programme jardins partagés », « du projet rivières vivantes »: a title typed without capitals, the words after
 # « programme », « projet », « dispositif » up to a function word.
 _TITLED = re.compile(r"\b(?:le|du|au)\s+(?:programme|projet|dispositif)\s+(.+)", re.IGNORECASE)
 

@@ -25,6 +25,8 @@ _BACK_REFERENCES = frozenset(
 )
 _INVERTED_SUBJECT = re.compile(r"-(?:t-)?(?:il|elle|ils|elles|on)\b", re.IGNORECASE)
 _LETTERS = re.compile(r"[^\W\d_]+")
+# A capitalised word that does not open the question (nor a sentence of it), or an acronym.
+_NAMED = re.compile(r"(?<![.!?¿¡]\s)(?<!^)(?<!^\s)\b(?!(?:La|Le|Les|L|The|A|An|I)\b)[A-ZÀ-Ý][\w'’-]*[A-Za-zÀ-ÿ]|\b[A-Z]{2,}\b")
 _FOLLOW_UP = re.compile(r"^\s*(?:et|and|what about|et pour|et en|et pour|et dans|et avec|mais)\b", re.IGNORECASE)
 
 
@@ -52,7 +54,13 @@ def depends_on_previous(question: str) -> bool:
     about … »), points back with a pronoun while naming little of its own (« ça a commencé quand ? »), or names
     at most one thing or only years (« Quels partenaires ? », « 2023 ? »)."""
     words = tokenize(question)
-    if _FOLLOW_UP.match(question) or len(words) <= 1 or all(w.isdigit() for w in words):
+    if _FOLLOW_UP.match(question) or not words or all(w.isdigit() for w in words):
+        return True
+    # « C'est quoi Le Lab Exemple ? », « What is Exemple and how large is it? »: a question that names something
+    # (a capitalised word inside it) is about that, however few its words and whatever its pronouns point to.
+    if _NAMED.search(question):
+        return False
+    if len(words) <= 1:
         return True
     # « a-t-il », « est-elle »: an inverted subject repeats the one the question names, it points nowhere back.
     own = _INVERTED_SUBJECT.sub(" ", question)
