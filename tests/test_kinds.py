@@ -16,6 +16,7 @@ from assistant27.kinds import (
     asked_ordinals,
     holds_kind,
     holds_ordinal,
+    states_amount_of_subject,
 )
 
 
@@ -130,3 +131,14 @@ def test_a_compound_question_asks_for_each_of_its_parts_kinds() -> None:
     assert not holds_kind("L'assemblée a réuni les adhérents.", asked_kind(question), question)
     assert asked_kind("Qu'est-ce que le programme Exemple, et quand a-t-il démarré ?") is None
     assert asked_kind("Quand a-t-il démarré ?") == DATE
+
+
+def test_an_amount_must_be_stated_of_what_is_asked() -> None:
+    """« le salaire du directeur »: a line of the accounts holding « salaires » and an amount is not his salary; the
+    publisher's name, which nearly every passage holds, tells nothing."""
+    question = "Quel est le salaire du directeur de l'Association Exemple ?"
+    accounts = "Impôts sur les salaires et formation professionnelle 16 000 € [1]."
+    assert answer_holds_kind(question, accounts)
+    assert not states_amount_of_subject(question, accounts, ("Association Exemple",))
+    assert states_amount_of_subject(question, "Le directeur perçoit un salaire de 3 000 € [1].", ("Association Exemple",))
+    assert states_amount_of_subject("Quel est le budget ?", accounts)  # nothing asked beyond the amount

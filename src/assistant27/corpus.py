@@ -38,6 +38,7 @@ class CorpusView:
         self.years = frozenset(c.year for c in chunks if c.year)
         self._index_dir = index_dir
         self._publishers = publishers
+        self.publishers = publishers  # the corpus's publishers (catalogue.csv): named by nearly every passage
         self._bm25_params = (bm25_k1, bm25_b)
         self.catalogue_rebuilt = False  # whether reading `catalogue` built it anew (the saved one was out of date)
         self._vectors_of = vectors_of

@@ -10,7 +10,7 @@ import re
 from functools import cache
 
 from assistant27.analysis import analyze, fold
-from assistant27.language import YEAR, question_parts
+from assistant27.language import YEAR, question_parts, sentences_in
 
 # Kinds of answer a question asks for, recognised from its wording (French, informal French, English).
 PERSON, AMOUNT, COUNT, DATE, PLACE = "person", "amount", "count", "date", "place"
@@ -225,6 +225,29 @@ def answer_holds_kind(question: str, answer: str) -> bool:
     """Whether an answer (citation markers aside) holds a thing of the kind the question asks for: an answer to
     « who » that names nobody new, or to « how much » that states no amount, does not answer, whatever it quotes."""
     return holds_kind(_MARKER.sub(" ", answer), asked_kind(question), question)
+
+
+def states_amount_of_subject(question: str, answer: str, publishers: tuple[str, ...] = ()) -> bool:
+    """Whether a sentence of the answer that states an amount also names what the amount is of, beyond the amount's
+    own word: « le salaire du directeur » is not answered by « Impôts sur les salaires 16 000 € ». The publishers'
+    names and the years are left aside (nearly every passage holds them)."""
+    names = set(analyze(" ".join(publishers)))
+    subject = {t for t in focus_terms(question) - _AMOUNT_WORDS - names if not t.isdigit()}
+    if not subject:
+        return True
+    for sentence in sentences_in(_MARKER.sub(" ", answer)):
+        if _AMOUNT_IN.search(sentence):
+            words = set(analyze(sentence))
+            prefixes = {w[:5] for w in words if len(w) >= 5}
+            if subject & words or any(len(t) >= 5 and t[:5] in prefixes for t in subject):
+                return True
+    return False
+
+
+# The words that say an amount is asked, not what it is of.
+_AMOUNT_WORDS = set(
+    analyze("salaire salaires salary cout coute prix price tarif somme argent money euros financement verse donne paye")
+)
 
 
 def focus_terms(question: str) -> set[str]:

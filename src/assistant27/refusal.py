@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from assistant27 import kinds
 from assistant27.analysis import analyze, fold, unmatched_names
 from assistant27.kinds import (
+    AMOUNT,
     ORDINAL,
     answer_holds_kind,
     asked_kind,
@@ -26,6 +27,7 @@ from assistant27.kinds import (
     focus_terms,
     holds_kind,
     holds_ordinal,
+    states_amount_of_subject,
 )
 from assistant27.language import detect_language, sentences_in, years_in
 from assistant27.schema import CITATION_MARKER, Answer, Passage, Timings
@@ -132,16 +134,21 @@ def unnamed_ordinals(question: str, texts: list[str]) -> list[int]:
     return sorted(n for n in asked_ordinals(question) if not any(holds_ordinal(text, n) for text in texts))
 
 
-def after_answer(question: str, answer: str, decision: Decision, cited: Sequence[Passage] = ()) -> Decision:
+def after_answer(
+    question: str, answer: str, decision: Decision, cited: Sequence[Passage] = (), publishers: tuple[str, ...] = ()
+) -> Decision:
     """The same decision once an answer is written, by any generator: an answer that holds nothing of the kind the
     question asks for (no one named for « who », no amount for « how much ») quotes a passage that does not state
-    what is asked, so it is refused as unverified. So is an answer about a year the question names (« en 2031 »)
+    what is asked, so it is refused as unverified; so is an amount stated of something else (« Impôts sur les
+    salaires » for « le salaire du directeur »). So is an answer about a year the question names (« en 2031 »)
     whose cited passages are neither of that year nor name it: they speak of the subject in other years."""
     if decision.refusal is not None:
         return decision
     kind = decision.support.kind
     if kind is not None and not answer_holds_kind(question, answer):
         return Decision(UNVERIFIED, 0.0, f"the answer holds no {kind}", decision.support)
+    if kind == AMOUNT and not states_amount_of_subject(question, answer, publishers):
+        return Decision(UNVERIFIED, 0.0, "the amount stated is not of what is asked", decision.support)
     asked_years = set(years_in(question))
     if asked_years and cited and not any(p.year in asked_years or asked_years & set(years_in(p.text)) for p in cited):
         years = ", ".join(str(y) for y in sorted(asked_years))

@@ -47,7 +47,8 @@ class GenerationPlan:
         if answer is None:
             after = Decision(UNVERIFIED, 0.0, "the generator found no answer in the passages", decision.support)
         else:
-            after = after_answer(asked.query, answer.text, decision, [c.passage for c in answer.citations])
+            cited = [c.passage for c in answer.citations]
+            after = after_answer(asked.query, answer.text, decision, cited, asked.view.publishers)
         timings.total_s = asked.elapsed()
         if answer is None or not after.answerable:
             refusal = refused(asked.question, self.passages, timings, asked.language, after, generator.name)
