@@ -142,3 +142,10 @@ def test_an_amount_must_be_stated_of_what_is_asked() -> None:
     assert not states_amount_of_subject(question, accounts, ("Association Exemple",))
     assert states_amount_of_subject(question, "Le directeur perçoit un salaire de 3 000 € [1].", ("Association Exemple",))
     assert states_amount_of_subject("Quel est le budget ?", accounts)  # nothing asked beyond the amount
+
+
+def test_what_an_amount_is_of_is_said_near_it() -> None:
+    """A table's lines run on without a stop: a word of the question far from every amount does not make it his."""
+    question = "Quel est le salaire du directeur de l'Association Exemple ?"
+    table = "Impôts sur les salaires 16 000 € Total 654 000 € " + "Villes et métropoles • Valcourt • Exempleville " * 6
+    assert not states_amount_of_subject(question, table + "journée pour les directeurs d'agences.", ("Association Exemple",))

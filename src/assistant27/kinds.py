@@ -10,7 +10,7 @@ import re
 from functools import cache
 
 from assistant27.analysis import analyze, fold
-from assistant27.language import YEAR, question_parts, sentences_in
+from assistant27.language import YEAR, question_parts
 
 # Kinds of answer a question asks for, recognised from its wording (French, informal French, English).
 PERSON, AMOUNT, COUNT, DATE, PLACE = "person", "amount", "count", "date", "place"
@@ -235,13 +235,17 @@ def states_amount_of_subject(question: str, answer: str, publishers: tuple[str, 
     subject = {t for t in focus_terms(question) - _AMOUNT_WORDS - names if not t.isdigit()}
     if not subject:
         return True
-    for sentence in sentences_in(_MARKER.sub(" ", answer)):
-        if _AMOUNT_IN.search(sentence):
-            words = set(analyze(sentence))
-            prefixes = {w[:5] for w in words if len(w) >= 5}
-            if subject & words or any(len(t) >= 5 and t[:5] in prefixes for t in subject):
-                return True
+    text = _MARKER.sub(" ", answer)
+    for amount in _AMOUNT_IN.finditer(text):
+        # Near the amount: a table's lines run on without a stop, and a sentence may hold a whole page of them.
+        words = set(analyze(text[max(0, amount.start() - _NEAR) : amount.end() + _NEAR // 2]))
+        prefixes = {w[:5] for w in words if len(w) >= 5}
+        if subject & words or any(len(t) >= 5 and t[:5] in prefixes for t in subject):
+            return True
     return False
+
+
+_NEAR = 120  # characters before an amount where what it is of is said (« le salaire annuel du directeur est de »)
 
 
 # The words that say an amount is asked, not what it is of.
