@@ -310,6 +310,14 @@ def _lowercase_titles(question: str) -> list[str]:
     return [title] if len(title) >= 4 else []
 
 
+def shared_terms(terms: set[str], words: list[str]) -> int:
+    """How many of the question's stems a sentence has; stems of 5+ letters also match on their first 5
+    (`soutenait`/`soutenue`: `souten`/`soutenu`; `financièrement`/`financements`)."""
+    found = terms & set(words)
+    prefixes = {w[:5] for w in words if len(w) >= 5}
+    return len(found) + sum(1 for t in terms - found if len(t) >= 5 and t[:5] in prefixes)
+
+
 def unmatched_names(question: str, texts: list[str], language: str = "fr") -> list[str]:
     """The names of `asked_names` that none of `texts` contains as a word (accents folded, a final s aside,
     and for a single word of 6+ letters one letter apart: « hackathon » is the publication's « hackaton »)."""

@@ -37,7 +37,6 @@ class CorpusView:
         self.by_id = {c.id: c for c in chunks}
         self.years = frozenset(c.year for c in chunks if c.year)
         self._index_dir = index_dir
-        self._publishers = publishers
         self.publishers = publishers  # the corpus's publishers (catalogue.csv): named by nearly every passage
         self._bm25_params = (bm25_k1, bm25_b)
         self.catalogue_rebuilt = False  # whether reading `catalogue` built it anew (the saved one was out of date)
@@ -46,7 +45,7 @@ class CorpusView:
     @cached_property
     def bm25(self) -> BM25Index:
         """BM25 over these chunks, built at first use."""
-        return BM25Index(self.chunks, *self._bm25_params, publishers=self._publishers)
+        return BM25Index(self.chunks, *self._bm25_params, publishers=self.publishers)
 
     @cached_property
     def _matrix(self) -> tuple[np.ndarray, np.ndarray] | None:
@@ -83,8 +82,8 @@ class CorpusView:
         """The programme catalogue `ingest` saved when it was built from these chunks, else built now (and saved)."""
         if self._index_dir is None:
             self.catalogue_rebuilt = True
-            return build_catalogue(self.chunks, self._publishers)
-        catalogue, self.catalogue_rebuilt = Catalogue.current(self.chunks, self._index_dir, self._publishers)
+            return build_catalogue(self.chunks, self.publishers)
+        catalogue, self.catalogue_rebuilt = Catalogue.current(self.chunks, self._index_dir, self.publishers)
         return catalogue
 
 

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from assistant27.analysis import analyze, strip_urls
+from assistant27.analysis import analyze, shared_terms, strip_urls
 from assistant27.chunking import reflow
 from assistant27.embedding import Similarity
 from assistant27.errors import GeneratorError, ModelMissingError
@@ -391,7 +391,7 @@ class ExtractiveGenerator:
                 words = analyze(sentence)
                 overlap = shared_terms(terms, words)
                 # Favour sentences that share the question's words, in passages ranked high.
-                score = overlap / (1 + 0.03 * len(words)) + 0.5 / n
+                score = _by_length(overlap, words) + 0.5 / n
                 fragment = len(words) < 4 or (len(words) < 8 and sentence[-1] not in _END)
                 if position != last and position in line_score:
                     # An unfinished line read to its sentence's end wins over the line alone.
@@ -515,15 +515,12 @@ _FIGURE = re.compile(r"\d")
 
 def _part_overlap(terms: set[str], sentence: str) -> float:
     words = analyze(sentence)
-    return shared_terms(terms, words) / (1 + 0.03 * len(words))
+    return _by_length(shared_terms(terms, words), words)
 
 
-def shared_terms(terms: set[str], words: list[str]) -> int:
-    """How many of the question's stems a sentence has; stems of 5+ letters also match on their first 5
-    (`soutenait`/`soutenue`: `souten`/`soutenu`; `financièrement`/`financements`)."""
-    found = terms & set(words)
-    prefixes = {w[:5] for w in words if len(w) >= 5}
-    return len(found) + sum(1 for t in terms - found if len(t) >= 5 and t[:5] in prefixes)
+def _by_length(overlap: float, words: list[str]) -> float:
+    """The question's words a sentence shares, weighed down as the sentence grows (a long one shares more by chance)."""
+    return overlap / (1 + 0.03 * len(words))
 
 
 class ScriptedGenerator:

@@ -7,9 +7,9 @@ answerability decision (refusal.py). Wording only, French, informal French and E
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 
-from assistant27.analysis import analyze, fold
+from assistant27.analysis import analyze, fold, shared_terms
 from assistant27.language import YEAR, question_parts
 
 # Kinds of answer a question asks for, recognised from its wording (French, informal French, English).
@@ -78,7 +78,13 @@ _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-ZÀ-Ý][\w'’-]*[A-Za-zÀ-ÿ]|\b[A-
 
 def asked_kinds(question: str) -> list[tuple[str, str | None]]:
     """Each question a compound question asks (`language.question_parts`) with the kind of answer it asks for."""
-    return [(part, _kind_of(part)) for part in question_parts(question)]
+    return list(_parts_and_kinds(question))
+
+
+@lru_cache(maxsize=256)
+def _parts_and_kinds(question: str) -> tuple[tuple[str, str | None], ...]:
+    # Read once per question: `holds_kind` asks it for every candidate sentence.
+    return tuple((part, _kind_of(part)) for part in question_parts(question))
 
 
 def asked_kind(question: str) -> str | None:
@@ -106,7 +112,7 @@ def holds_kind(sentence: str, kind: str | None, question: str) -> bool:
     """
     if kind is None:
         return True
-    parts = asked_kinds(question)
+    parts = _parts_and_kinds(question)
     if len(parts) > 1:
         return any(_holds(sentence, part_kind, part) for part, part_kind in parts)
     return _holds(sentence, kind, question)
@@ -228,9 +234,9 @@ def answer_holds_kind(question: str, answer: str) -> bool:
 
 
 def states_amount_of_subject(question: str, answer: str, publishers: tuple[str, ...] = ()) -> bool:
-    """Whether a sentence of the answer that states an amount also names what the amount is of, beyond the amount's
-    own word: « le salaire du directeur » is not answered by « Impôts sur les salaires 16 000 € ». The publishers'
-    names and the years are left aside (nearly every passage holds them)."""
+    """Whether the answer names what an amount it states is of, near that amount (`_NEAR`), beyond the amount's own
+    word: « le salaire du directeur » is not answered by « Impôts sur les salaires 16 000 € ». The publishers' names
+    and the years are left aside (nearly every passage holds them)."""
     names = set(analyze(" ".join(publishers)))
     subject = {t for t in focus_terms(question) - _AMOUNT_WORDS - names if not t.isdigit()}
     if not subject:
@@ -238,9 +244,7 @@ def states_amount_of_subject(question: str, answer: str, publishers: tuple[str, 
     text = _MARKER.sub(" ", answer)
     for amount in _AMOUNT_IN.finditer(text):
         # Near the amount: a table's lines run on without a stop, and a sentence may hold a whole page of them.
-        words = set(analyze(text[max(0, amount.start() - _NEAR) : amount.end() + _NEAR // 2]))
-        prefixes = {w[:5] for w in words if len(w) >= 5}
-        if subject & words or any(len(t) >= 5 and t[:5] in prefixes for t in subject):
+        if shared_terms(subject, analyze(text[max(0, amount.start() - _NEAR) : amount.end() + _NEAR // 2])):
             return True
     return False
 
