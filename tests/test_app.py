@@ -266,6 +266,22 @@ def test_a_stopped_question_stays_in_the_conversation_marked(settings: Settings)
     assert "Aucune réponse en cours" in app.stop(conversation)[1]
 
 
+def test_stopping_while_an_answer_is_written_leaves_its_stream_the_last_word(settings: Settings) -> None:
+    # The stop's own chat would show the answer still being written; reaching the page after the stream's last
+    # update, it stayed there (a turn marked as being written, for good).
+    app = make_app(settings, ScriptedGenerator([REPLY + " Et bien d'autres choses encore.", REPLY]))
+    _browser, conversation, *_ = app.start(None)
+    first = list(app.retrieve(QUESTION, conversation))
+    stream = app.generate(first[-1][4], conversation)
+    next(stream)  # the answer is being written
+    list(app.retrieve("Qui a participé à La Transfo ?", conversation))  # a second question waits
+    chat, status = app.stop(conversation)
+    assert "a27-streaming" not in str(chat) and "prochain mot" in status
+    last = list(stream)[-1][0]
+    assert last.count("a27-stopped'") == 2 and "a27-streaming" not in last
+    assert [t.answer.get("stopped") for t in app.conversations.turns(conversation)] == [True, True]
+
+
 def test_an_answer_says_what_was_searched_and_opens_its_publication_at_the_passage(settings: Settings) -> None:
     app = make_app(settings, ScriptedGenerator([REPLY, REPLY]))
     _browser, conversation, *_ = app.start(None)

@@ -534,18 +534,19 @@ class WebApp:
         turns, total = self._shown(conversation)
         return render_chat(turns, total=total), panel, status_html("Réponse arrêtée.", done=True), None
 
-    def stop(self, conversation: str) -> tuple[str, str]:
+    def stop(self, conversation: str) -> tuple[Any, str]:
         """« Arrêter »: the answer being written stops at its next word; the questions waiting stop at once.
 
-        Each stays in the conversation, marked as stopped. Returns (chat, status).
+        Each stays in the conversation, marked as stopped. Returns (chat, status); the chat is left as it is while
+        an answer is being written: that answer's own stream shows the conversation once it has stopped. A chat
+        drawn here would show it still being written, and could reach the page after the stream's last update.
         """
         now: list[Turn] = []
-        writing = False
+        writing: list[int] = []
         with self._claim_lock:
             for turn in self.conversations.unanswered(conversation) if conversation else []:
                 if turn.id in self._claimed:
-                    self._stopping.add(turn.id)
-                    writing = True
+                    writing.append(turn.id)
                 else:
                     self._claimed.add(turn.id)
                     now.append(turn)
@@ -560,11 +561,14 @@ class WebApp:
                 self.waits.leave(turn.id)
                 with self._claim_lock:
                     self._claimed.discard(turn.id)
+        # The answer being written stops after the questions waiting are stored as stopped, so that the stream's
+        # last update shows them all stopped.
+        self._stopping.update(writing)
         if writing:
             status = "Arrêt demandé : la réponse s'arrête au prochain mot écrit."
-        else:
-            status = "Réponse arrêtée." if now else "Aucune réponse en cours à arrêter."
-        return self._chat(conversation), status_html(status, done=not writing)
+            return gr_skip(), status_html(status, done=False)
+        status = "Réponse arrêtée." if now else "Aucune réponse en cours à arrêter."
+        return self._chat(conversation), status_html(status, done=True)
 
     def _shown(self, conversation: str) -> tuple[list[Turn], int]:
         """The turns the page shows (the last SHOWN_TURNS) and the conversation's number of turns."""
