@@ -21,6 +21,19 @@ def test_heading_paragraphs_become_the_section_of_following_chunks() -> None:
     assert chunks[0].heading == "Nouveaux Accords — Quel est le point de départ ?"
 
 
+def test_a_section_heading_kept_apart_by_its_reader_opens_the_section_text() -> None:
+    # HTML, DOCX and Markdown readers keep headings apart from the text: the name over a role must be searchable.
+    team = Publication(
+        "equipe.html", "Équipe", "page", 2023, "fr",
+        [Section("Co-responsable de la mission, direction du numérique.", None, "Camille Exemple"),
+         Section("Camille Exemple préside la séance. Elle ouvre les débats.", None, "Camille Exemple")],
+    )
+    first, second = chunk_publication(team)
+    assert first.text == "Camille Exemple\nCo-responsable de la mission, direction du numérique."
+    assert first.heading == "Camille Exemple"
+    assert second.text.count("Camille Exemple") == 1  # a text already opened by its heading gets it once
+
+
 def test_chunks_are_sized_overlap_and_map_back_to_offsets() -> None:
     sentence = "La Région expérimente une nouvelle politique publique avec ses agents et ses habitants. "
     text = sentence * 60  # about 780 words

@@ -344,6 +344,18 @@ def test_html_keeps_the_article_and_drops_menus_scripts_and_footer() -> None:
     assert pub.warnings == []
 
 
+def test_html_line_breaks_separate_words(tmp_path: Path) -> None:
+    page = (
+        "<html><head><title>Lois</title></head><body><main><h2>La réglementation</h2>"
+        "<p>Les dons de matériel sont encadrés par plusieurs textes, rappelés ci-dessous avec leurs dates.</p><ul>"
+        "<li><strong>Loi de finances</strong> du 29 décembre 2020<br>Autorisation de dons de biens réformés</li>"
+        "<li><strong>Loi Exemple</strong> du 15 novembre 2021<br/>Dons aux associations</li></ul></main></body></html>"
+    )
+    pub = read(write(tmp_path / "lois.html", page.encode()))
+    text = "\n".join(s.text for s in pub.sections)
+    assert "du 29 décembre 2020 Autorisation de dons" in text and "2021 Dons aux" in text
+
+
 def test_html_without_body_text_warns() -> None:
     pub = read(DATA / "empty-body.html")
     assert pub.sections == []

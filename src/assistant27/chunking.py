@@ -119,11 +119,21 @@ def chunk_publication(pub: Publication, *, max_words: int = 170, overlap_words: 
     chunks: list[Chunk] = []
     seen: dict[str, int] = {}
     for section in pub.sections:
-        found = _chunk_section(pub, section.text, section.page, section.heading, seen, max_words, overlap_words)
+        text = _with_heading(section.text, section.heading)
+        found = _chunk_section(pub, text, section.page, section.heading, seen, max_words, overlap_words)
         for chunk in found:
             chunk.page_label = section.page_label
         chunks.extend(found)
     return chunks
+
+
+def _with_heading(text: str, heading: str) -> str:
+    """A section's text opened by its heading, as the page shows it. The readers of structured files (HTML, DOCX,
+    Markdown) keep headings apart from the text; a heading often says what the text under it is about (a person's
+    name over their role, « Quatre cas de cessions » over the cases), so search and answers must read it."""
+    if not heading or " ".join(text.split()).startswith(" ".join(heading.split())):
+        return text
+    return f"{heading}\n\n{text}"
 
 
 def _chunk_section(
@@ -193,7 +203,8 @@ def _chunk_section(
                 flush()
             if not has_new():
                 current = []
-            heading = _nest(heading, u.heading)
+            if u.heading != heading[:120]:  # the section's own heading opens its text
+                heading = _nest(heading, u.heading)
         elif has_new() and (size + u.words > max_words or (u.paragraph_start and size >= min_words)):
             flush()
         current.append(u)

@@ -27,7 +27,7 @@ from assistant27.store import LOCK, MANIFEST, ChunkStore, ids_digest
 from assistant27.textclean import clean_text
 
 # Bump when reading, cleaning or chunking changes, so every file is processed again on the next ingest.
-PIPELINE_VERSION = "5"
+PIPELINE_VERSION = "6"
 # Above this much extracted text a file is refused: 5 M characters is about 2,000 pages, 7,500 chunks,
 # 20 minutes of e5 on 2 cores; chunking alone runs at about 1 MB/s. A real publication is far below.
 MAX_CHARACTERS = 5_000_000

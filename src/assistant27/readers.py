@@ -654,7 +654,13 @@ def _read_md(data: bytes, source: str) -> _Content:
 
 
 def _element_text(element: ET.Element) -> str:
-    return " ".join("".join(element.itertext()).split())
+    return " ".join(_raw_text(element).split())
+
+
+def _raw_text(element: ET.Element) -> str:
+    # A line break (<br>, trafilatura's <lb/>) separates words: « 29 décembre 2020<br>Autorisation » is two.
+    inner = " " if element.tag == "lb" else element.text or ""
+    return inner + "".join(_raw_text(child) + (child.tail or "") for child in element)
 
 
 def _html_block_text(element: ET.Element) -> str:

@@ -44,7 +44,7 @@ class Chunk:
     text: str  # cleaned text, what is indexed and quoted
     page: int | None
     heading: str
-    start: int  # character offsets in the cleaned text of its section
+    start: int  # character offsets in the cleaned text of its section, opened by its heading (chunking._with_heading)
     end: int
     title: str = ""
     kind: str = ""
