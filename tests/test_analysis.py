@@ -1,6 +1,6 @@
 """French BM25 analysis: accents, elision, stop words, stemming."""
 
-from assistant27.analysis import analyze, analyze_query, fold, normalize_query, tokenize
+from assistant27.analysis import analyze, analyze_query, fold, normalize_query, strip_urls, tokenize
 
 
 def test_accent_folding_makes_reglementation_match() -> None:
@@ -110,3 +110,15 @@ def test_a_title_typed_without_capitals_after_programme_must_be_found_as_a_phras
     assert unmatched_names(question, ["Le programme Eau\ncommune a commencé en 2031."]) == []
     assert asked_names("quand le programme a-t-il commencé ?") == []
     assert asked_names("Qu'est-ce que le programme de recherche-action ?") == []
+
+
+def test_web_addresses_are_left_out_of_matching_with_or_without_their_scheme() -> None:
+    # PDFs print links as bare paths and slugs; they share the question's words and say nothing.
+    text = (
+        "Voir https://exemple.fr/a et nos-actions/les-defis-exemple/ ou u26414578/1158603/ ici.\n"
+        "* la-participation-citoyenne-au-programme-exemple-2019-valcourt/ Au forum de Valcourt."
+    )
+    assert strip_urls(text) == "Voir et ou ici.\n* Au forum de Valcourt."
+    # Not a date, an « et/ou », a span of years, a fraction or a compound name.
+    kept = "Le 12/10/2019, les élu.e.s et/ou agents (2011/2014, 1/3) de Saint-Jean-de-Luz, c'est-à-dire au-delà."
+    assert strip_urls(kept) == kept

@@ -10,6 +10,25 @@ from assistant27.language import YEAR, fold, is_year
 
 # Web addresses: their slugs repeat a page's words and let link lists outrank the text itself.
 _URL = re.compile(r"<?(?:https?://|www\.)\S+>?")
+# A web address's path or slug written without its scheme, as PDFs print links (« nos-actions/les-defis/ »,
+# « u26414578/1158603/ », « la-participation-citoyenne-au-programme-2019 »): it shares a sentence's words and says
+# nothing. Not a date (« 12/10/2019 »), « et/ou », « 2011/2014 », nor a compound name (« Saint-Jean-de-Luz »).
+_PATH = re.compile(r"(?<![\w/.-])(?:[\w.~%-]+/)+[\w.~%-]*(?![\w/])")
+_PATH_PART = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+){2,}$|[a-z]-[a-z0-9]|[a-z]\d{4,}|\.[a-z]{2,}$")
+_SLUG = re.compile(r"(?<![\w/-])[a-z0-9]+(?:-[a-z0-9]+){3,}/?(?![\w-])")
+
+
+def _unlinked(text: str) -> str:
+    def path(m: re.Match[str]) -> str:
+        address = m.group(0)
+        parts = [part for part in address.split("/") if part]
+        if (address.count("/") >= 2 or address.endswith("/")) and any(_PATH_PART.search(part) for part in parts):
+            return " "
+        return address
+
+    return _SLUG.sub(" ", _PATH.sub(path, _URL.sub(" ", text)))
+
+
 _TOKEN = re.compile(r"\w+(?:['’]\w+)?", re.UNICODE)
 # l', d', qu', jusqu'... are glued to the next word in French; BM25 must see the word alone.
 _ELISION = re.compile(r"^(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu)['’]", re.IGNORECASE)
@@ -189,8 +208,8 @@ def normalize_query(text: str, publishers: tuple[str, ...] = ()) -> str:
 
 
 def strip_urls(text: str) -> str:
-    """The text without its web addresses (kept for display, left out of matching)."""
-    lines = (" ".join(line.split()) for line in _URL.sub(" ", text).split("\n"))
+    """The text without its web addresses, with or without their scheme (kept for display, left out of matching)."""
+    lines = (" ".join(line.split()) for line in _unlinked(text).split("\n"))
     return "\n".join(line for line in lines if line)
 
 
@@ -214,6 +233,8 @@ def tokenize(text: str) -> list[str]:
     """Words of `text` with elisions removed, folded, without stop words (not stemmed)."""
     stops = stop_words()
     out = []
+    # Only full addresses: a bare path's words (« les-eclaireurs-2018/ ») may be the one place a passage names its
+    # subject, which BM25 needs; answers and the dense model's text leave them out (`strip_urls`).
     for m in _TOKEN.finditer(_URL.sub(" ", text)):
         word = _ELISION.sub("", m.group(0))
         w = fold(word).replace("’", "'")
