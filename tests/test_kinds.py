@@ -149,3 +149,13 @@ def test_what_an_amount_is_of_is_said_near_it() -> None:
     question = "Quel est le salaire du directeur de l'Association Exemple ?"
     table = "Impôts sur les salaires 16 000 € Total 654 000 € " + "Villes et métropoles • Valcourt • Exempleville " * 6
     assert not states_amount_of_subject(question, table + "journée pour les directeurs d'agences.", ("Association Exemple",))
+
+
+def test_an_ordinal_is_no_count() -> None:
+    """« How many employees did La 27e Exemple have? » was answered by « L'équipe de la 27^e Exemple »: a rank, a
+    name or a date (« 1er juin ») counts nothing; a cardinal number does, in figures or in words."""
+    staff = "How many employees did La 27e Exemple have in 2031?"
+    for ordinal in ("L'équipe de la 27^e Exemple.", "Le 2ème atelier a eu lieu le 1er juin.", "La 3e édition."):
+        assert not holds_kind(ordinal, COUNT, staff), ordinal
+    for count in ("L'équipe compte 12 personnes.", "Une équipe de 2 000 agents.", "Onze salariés.", "27 membres"):
+        assert holds_kind(count, COUNT, staff), count
