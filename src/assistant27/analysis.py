@@ -11,8 +11,8 @@ from assistant27.language import YEAR, fold, is_year
 # Web addresses: their slugs repeat a page's words and let link lists outrank the text itself.
 _URL = re.compile(r"<?(?:https?://|www\.)\S+>?")
 # A web address's path or slug written without its scheme, as PDFs print links (« nos-actions/les-defis/ »,
-# « u26414578/1158603/ », « la-participation-citoyenne-au-programme-2019 »): it shares a sentence's words and says
-# nothing. Not a date (« 12/10/2019 »), « et/ou », « 2011/2014 », nor a compound name (« Saint-Jean-de-Luz »).
+# « u26414578/1158603/ », « la-participation-citoyenne-au-programme-2031 »): it shares a sentence's words and says
+# nothing. Not a date (« 12/10/2031 »), « et/ou », « 2031/2033 », nor a compound name (« Saint-Jean-de-Luz »).
 _PATH = re.compile(r"(?<![\w/.-])(?:[\w.~%-]+/)+[\w.~%-]*(?![\w/])")
 _PATH_PART = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+){2,}$|[a-z]-[a-z0-9]|[a-z]\d{4,}|\.[a-z]{2,}$")
 _SLUG = re.compile(r"(?<![\w/-])[a-z0-9]+(?:-[a-z0-9]+){3,}/?(?![\w-])")

@@ -65,7 +65,7 @@ _AMOUNT_IN = re.compile(
     rf"|\b(?:un|une|{_NUMBER_WORDS})\s+(?:millions?|milliards?)\s+d['’]euros|\b(?:{_NUMBER_WORDS})\s+euros\b",
     re.IGNORECASE,
 )
-# A count is a number that is not a year (« en 2031 » counts nothing) nor an ordinal (« la 27e Région », « le 2ème
+# A count is a number that is not a year (« en 2031 » counts nothing) nor an ordinal (« la 12e Exemple », « le 2ème
 # atelier », « 1er juin »: a rank, a name, a date).
 _COUNT_IN = re.compile(
     rf"(?<![\d.,])(?!{YEAR}(?!\d))\d+(?:[.,\s\u00a0\u202f]\d+)*(?!\d|\s?\^?(?:e|è|ème|eme|er|ère|re|nd|rd|th|st)\b)"
