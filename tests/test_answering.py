@@ -110,6 +110,17 @@ def test_a_marker_after_the_period_stays_with_its_sentence() -> None:
     )
 
 
+def test_a_sentence_ending_in_several_marks_keeps_them_whole_and_cites_no_punctuation() -> None:
+    # « aussi... [2] » came out « aussi. [1]. [1]. »: the marks were split into sentences of their own, and cited.
+    text = "La Transfo crée des laboratoires, c'est aussi... [2] Nouveaux Accords associe Dunkerque. [1]"
+    out = validate_citations(text, CONTEXT)
+    assert out.text == "La Transfo crée des laboratoires, c'est aussi [1]... Nouveaux Accords associe Dunkerque [2]."
+    assert [claim["claim"] for claim in out.claims] == [
+        "La Transfo crée des laboratoires, c'est aussi...",
+        "Nouveaux Accords associe Dunkerque.",
+    ]
+
+
 def test_the_prompt_names_the_model_refusal_and_asks_the_question_twice() -> None:
     question = "Qui a participé à Nouveaux Accords ?"
     messages = build_messages(question, CONTEXT, [], "fr", 500)

@@ -16,7 +16,8 @@ from assistant27.prompts import render
 from assistant27.refusal import MODEL_REFUSAL
 from assistant27.schema import CITATION_MARKER, Citation, Passage
 
-_MARKER_AFTER_END = re.compile(r"([.!?…])((?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+)")
+_MARKER_AFTER_END = re.compile(r"([.!?…]+)((?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+)")
+_END_RUN = re.compile(r"[.!?…]+$")  # « aussi... », « vraiment ?! »: one end, however many marks
 
 # Pronouns and demonstratives that point back to what was asked before (folded, as `fold` writes them).
 _BACK_REFERENCES = frozenset(
@@ -179,7 +180,7 @@ def validate_citations(
     passage supports is flagged, and dropped when `drop_unsupported` (answers in the passages'
     language: a cross-language answer cannot be checked word by word, so it is only flagged).
     """
-    # "sentence. [1]" -> "sentence [1]." so a marker stays with the sentence it follows.
+    # "sentence. [1]" -> "sentence [1]." so a marker stays with the sentence it follows ("aussi... [1]" as a whole).
     text = _MARKER_AFTER_END.sub(lambda m: f" {m.group(2).strip()}{m.group(1)}", text)
     lines = [sentences_in(line, claims=True) for line in text.strip().split("\n")]
     sentences = [(n, s) for n, line in enumerate(lines) for s in line]
@@ -191,8 +192,8 @@ def validate_citations(
     kept: list[tuple[int, str, list[int]]] = []
     flagged: list[str] = []
     for i, ((line_no, sentence), bare) in enumerate(zip(sentences, plain)):
-        if not bare:
-            continue
+        if not _LETTERS.search(bare) and not any(c.isdigit() for c in bare):
+            continue  # punctuation alone (« . ») states nothing, and must not be cited
         cited: list[int] = []
         for m in CITATION_MARKER.finditer(sentence):
             cited.extend(int(x) for x in re.split(r"\s*[,;]\s*", m.group(1)))
@@ -220,10 +221,11 @@ def validate_citations(
     out_lines: dict[int, list[str]] = {}
     for line_no, bare, valid in kept:
         markers = "".join(f"[{order.setdefault(n, len(order) + 1)}]" for n in valid)
+        end = _END_RUN.search(bare)
         if not markers:
             piece = bare
-        elif bare[-1] in ".!?…":
-            piece = f"{bare[:-1].rstrip()} {markers}{bare[-1]}"
+        elif end:
+            piece = f"{bare[: end.start()].rstrip()} {markers}{end.group(0)}"
         else:
             piece = f"{bare} {markers}"
         out_lines.setdefault(line_no, []).append(piece)
