@@ -192,7 +192,7 @@ def validate_citations(
     kept: list[tuple[int, str, list[int]]] = []
     flagged: list[str] = []
     for i, ((line_no, sentence), bare) in enumerate(zip(sentences, plain)):
-        if not _LETTERS.search(bare) and not any(c.isdigit() for c in bare):
+        if not any(c.isalnum() for c in bare):
             continue  # punctuation alone (« . ») states nothing, and must not be cited
         cited: list[int] = []
         for m in CITATION_MARKER.finditer(sentence):

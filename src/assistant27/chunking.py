@@ -203,7 +203,7 @@ def _chunk_section(
                 flush()
             if not has_new():
                 current = []
-            if u.heading != heading[:120]:  # the section's own heading opens its text
+            if u.heading != " ".join(heading.split())[:120]:  # the section's own heading opens its text
                 heading = _nest(heading, u.heading)
         elif has_new() and (size + u.words > max_words or (u.paragraph_start and size >= min_words)):
             flush()
